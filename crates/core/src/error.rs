@@ -1,0 +1,318 @@
+//! The one error type of certdesk-core.
+//!
+//! Messages are lowercase, name the operand and say what was expected and what was found. The
+//! common human mistakes have variants of their own so that callers can branch on them
+//! (`WrongPassword`, `CertDoesNotMatchKey`, `HtmlInsteadOfCertificate`, …); [`Error::hint`] gives
+//! the concrete action a person can take.
+
+use std::path::PathBuf;
+
+/// Result alias used across certdesk-core.
+pub type Result<T, E = Error> = std::result::Result<T, E>;
+
+/// Every failure certdesk-core reports.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum Error {
+    /// A subject field or other user input breaks a rule (length, alphabet, emptiness).
+    #[error("invalid {field}: {reason}")]
+    InvalidField {
+        /// The field as the user knows it (`CN`, `C`, `email`, `label`, …).
+        field: String,
+        /// What is wrong, with the value or limit.
+        reason: String,
+    },
+    /// A password for a PKCS#12 file or an encrypted key did not open it.
+    #[error("wrong password for {what}")]
+    WrongPassword {
+        /// What the password was for (a file name or "the key of identity …").
+        what: String,
+    },
+    /// The certificate's public key is not the key of the identity it was meant for.
+    #[error("the certificate for {subject} does not match the key of identity {id}")]
+    CertDoesNotMatchKey {
+        /// Subject of the certificate that was offered.
+        subject: String,
+        /// The identity that was named.
+        id: String,
+    },
+    /// No pending request in the wallet holds the key of any certificate in the reply.
+    #[error("no waiting request in this wallet holds the key for {subject} (in {source_name})")]
+    NoMatchingRequest {
+        /// Subject of the leaf-looking certificate in the reply.
+        subject: String,
+        /// Where the reply came from.
+        source_name: String,
+    },
+    /// The input held something other than what the operation needs.
+    #[error("expected {expected}, found {found} in {source_name}")]
+    UnexpectedContent {
+        /// What the operation needs (`a CERTIFICATE`).
+        expected: String,
+        /// What was there (`a PRIVATE KEY`).
+        found: String,
+        /// File name or other origin.
+        source_name: String,
+    },
+    /// A web page arrived where a certificate was expected (a login page, an error page).
+    #[error("expected a certificate, found an HTML page{} in {source_name}", title.as_deref().map(|t| format!(" titled \"{t}\"")).unwrap_or_default())]
+    HtmlInsteadOfCertificate {
+        /// The page's `<title>`, when it has one.
+        title: Option<String>,
+        /// File name or URL.
+        source_name: String,
+    },
+    /// The input is empty or only whitespace.
+    #[error("{source_name} is empty")]
+    EmptyInput {
+        /// File name or other origin.
+        source_name: String,
+    },
+    /// The input starts like a known format but ends early.
+    #[error("{source_name} is cut off: {detail}")]
+    Truncated {
+        /// File name or other origin.
+        source_name: String,
+        /// Which structure ended early.
+        detail: String,
+    },
+    /// The input is in no format certdesk knows.
+    #[error("{source_name} is not a certificate, request, PKCS#7 or PKCS#12 file ({detail})")]
+    Unrecognised {
+        /// File name or other origin.
+        source_name: String,
+        /// What it looked like.
+        detail: String,
+    },
+    /// A structure in a known format could not be decoded.
+    #[error("{what} in {source_name} could not be read: {detail}")]
+    Malformed {
+        /// The structure (`the certificate`, `the PKCS#7 bundle`).
+        what: String,
+        /// File name or other origin.
+        source_name: String,
+        /// The decoder's complaint.
+        detail: String,
+    },
+    /// The key being imported is already held by an identity in the wallet.
+    #[error("this key is already in the wallet as identity {id} ({label})")]
+    AlreadyInWallet {
+        /// The existing identity.
+        id: String,
+        /// Its label.
+        label: String,
+    },
+    /// No identity with this id or label.
+    #[error("no identity {id} in the wallet at {home}")]
+    IdentityNotFound {
+        /// What was asked for.
+        id: String,
+        /// The wallet directory.
+        home: PathBuf,
+    },
+    /// An id prefix matched more than one identity.
+    #[error("{id} matches several identities: {matches}")]
+    AmbiguousIdentity {
+        /// The prefix or label.
+        id: String,
+        /// The matching ids, comma separated.
+        matches: String,
+    },
+    /// The operation needs an issued identity but this one still waits for its certificate.
+    #[error("identity {id} has no certificate yet (it is waiting for one)")]
+    NotIssued {
+        /// The identity.
+        id: String,
+    },
+    /// No OS keyring is reachable to hold a wrapping secret, and no passphrase was given.
+    #[error("no OS keyring is reachable to protect the private key: {detail}")]
+    NoKeyring {
+        /// Why the keyring could not be used.
+        detail: String,
+    },
+    /// The key was protected with a passphrase and none was supplied.
+    #[error("the key of identity {id} is protected by a passphrase and none was given")]
+    PassphraseRequired {
+        /// The identity.
+        id: String,
+    },
+    /// The keyring no longer holds the wrapping secret of this identity.
+    #[error("the OS keyring has no secret for identity {id}: {detail}")]
+    KeyringSecretMissing {
+        /// The identity.
+        id: String,
+        /// The keyring's words.
+        detail: String,
+    },
+    /// The keyring refused or failed an operation.
+    #[error("the OS keyring failed to {op}: {detail}")]
+    Keyring {
+        /// What we asked the keyring to do.
+        op: String,
+        /// The keyring's words.
+        detail: String,
+    },
+    /// A file in the wallet is unreadable as what it should be.
+    #[error("the wallet file {path} is damaged: {detail}")]
+    CorruptWallet {
+        /// The damaged file.
+        path: PathBuf,
+        /// What is wrong with it.
+        detail: String,
+    },
+    /// Key generation or a signature failed inside the crypto library.
+    #[error("the crypto library failed to {op}: {detail}")]
+    Crypto {
+        /// What we asked for.
+        op: String,
+        /// The library's words.
+        detail: String,
+    },
+    /// A filesystem operation failed.
+    #[error("could not {op} {path}")]
+    Io {
+        /// The operation (`read`, `write`, `create directory`).
+        op: &'static str,
+        /// The path concerned.
+        path: PathBuf,
+        /// The OS error.
+        #[source]
+        source: std::io::Error,
+    },
+}
+
+/// Coarse classes of [`Error`] that front ends branch on.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum ErrorKind {
+    /// The user typed something that breaks a rule.
+    InvalidInput,
+    /// A password or passphrase did not open the file or key.
+    WrongPassword,
+    /// The named identity does not exist (or the name is ambiguous).
+    NotFound,
+    /// The OS keyring is missing, locked or failed.
+    Keyring,
+    /// A filesystem error.
+    Io,
+    /// A file is not what the operation needs (HTML, a key, truncated, unknown).
+    BadFile,
+    /// A certificate does not belong to the key it was offered for.
+    Mismatch,
+    /// A failure of certdesk or its libraries rather than of the input.
+    Internal,
+}
+
+impl Error {
+    /// The class of this error, for front ends that branch on it.
+    pub fn kind(&self) -> ErrorKind {
+        match self {
+            Error::InvalidField { .. }
+            | Error::NotIssued { .. }
+            | Error::AlreadyInWallet { .. } => ErrorKind::InvalidInput,
+            Error::WrongPassword { .. } | Error::PassphraseRequired { .. } => {
+                ErrorKind::WrongPassword
+            }
+            Error::CertDoesNotMatchKey { .. } | Error::NoMatchingRequest { .. } => {
+                ErrorKind::Mismatch
+            }
+            Error::UnexpectedContent { .. }
+            | Error::HtmlInsteadOfCertificate { .. }
+            | Error::EmptyInput { .. }
+            | Error::Truncated { .. }
+            | Error::Unrecognised { .. }
+            | Error::Malformed { .. } => ErrorKind::BadFile,
+            Error::IdentityNotFound { .. } | Error::AmbiguousIdentity { .. } => ErrorKind::NotFound,
+            Error::NoKeyring { .. }
+            | Error::KeyringSecretMissing { .. }
+            | Error::Keyring { .. } => ErrorKind::Keyring,
+            Error::Io { .. } => ErrorKind::Io,
+            Error::CorruptWallet { .. } | Error::Crypto { .. } => ErrorKind::Internal,
+        }
+    }
+
+    /// A concrete next step for a person, when there is one.
+    pub fn hint(&self) -> Option<String> {
+        let hint = match self {
+            Error::InvalidField { field, .. } if field == "C" => {
+                "use the two-letter country code, for example DE, FR or US"
+            }
+            Error::InvalidField { .. } => "correct the value and try again",
+            Error::WrongPassword { .. } => {
+                "check the password (it is case-sensitive); ask whoever gave you the file if you do not have it"
+            }
+            Error::CertDoesNotMatchKey { .. } => {
+                "import it without naming an identity to let certdesk find the matching request, or ask the issuer whether they signed the right request"
+            }
+            Error::NoMatchingRequest { .. } => {
+                "this certificate was made for a key that is not on this computer; check that you received the reply to the request created here (`certdesk identity list` shows what is waiting)"
+            }
+            Error::UnexpectedContent { found, .. } if found.contains("PRIVATE KEY") => {
+                "a private key file is not a certificate; never send or import someone else's private key: import the certificate the issuer sent you"
+            }
+            Error::UnexpectedContent { found, .. } if found.contains("REQUEST") => {
+                "this is the request you send to the issuer; import the certificate they send back instead"
+            }
+            Error::UnexpectedContent { found, .. } if found.contains("PKCS#12") => {
+                "to bring in a .p12/.pfx file, give its password with --password-file"
+            }
+            Error::UnexpectedContent { .. } => "check that you picked the right file",
+            Error::HtmlInsteadOfCertificate { .. } => {
+                "the download gave a web page (often a login or error page): open the portal in a browser, sign in, and download the certificate file itself"
+            }
+            Error::EmptyInput { .. } => "the file has no content: download or save the certificate again",
+            Error::Truncated { .. } => {
+                "the file is incomplete: download it again or ask for it to be re-sent as an attachment"
+            }
+            Error::Unrecognised { .. } | Error::Malformed { .. } => {
+                "ask the issuer for the certificate as a .pem, .cer/.crt or .p7b file"
+            }
+            Error::AlreadyInWallet { .. } => {
+                "nothing to do: use that identity (`certdesk identity show ID`)"
+            }
+            Error::IdentityNotFound { .. } => "run `certdesk identity list` to see the identities",
+            Error::AmbiguousIdentity { .. } => "give more characters of the id",
+            Error::NotIssued { .. } => {
+                "import the certificate you received for this request first (`certdesk import FILE`)"
+            }
+            Error::NoKeyring { .. } => {
+                "unlock or start your desktop keyring, or protect the key with your own passphrase (--passphrase-file FILE)"
+            }
+            Error::PassphraseRequired { .. } => {
+                "give the passphrase chosen when the request was created (--passphrase-file FILE)"
+            }
+            Error::KeyringSecretMissing { .. } => {
+                "the keyring entry was deleted or belongs to another login; without it the key cannot be opened, so create a new request"
+            }
+            Error::Keyring { .. } => "unlock your desktop keyring and try again",
+            Error::CorruptWallet { .. } => {
+                "restore the file from a backup, or remove that identity and create a new request"
+            }
+            Error::Io { .. } => "check that the path exists and that you may write there",
+            Error::Crypto { .. } => return None,
+        };
+        Some(hint.to_string())
+    }
+
+    pub(crate) fn io(
+        op: &'static str,
+        path: impl Into<PathBuf>,
+    ) -> impl FnOnce(std::io::Error) -> Error {
+        let path = path.into();
+        move |source| Error::Io { op, path, source }
+    }
+
+    pub(crate) fn crypto(op: &str, detail: impl std::fmt::Display) -> Error {
+        Error::Crypto {
+            op: op.to_string(),
+            detail: detail.to_string(),
+        }
+    }
+
+    pub(crate) fn invalid(field: &str, reason: impl Into<String>) -> Error {
+        Error::InvalidField {
+            field: field.to_string(),
+            reason: reason.into(),
+        }
+    }
+}

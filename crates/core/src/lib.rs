@@ -1,0 +1,23 @@
+//! certdesk-core: everything certdesk knows about client certificates, without any user interface.
+//!
+//! It generates keys locally, builds CSRs, reads certificate replies in every common encoding,
+//! writes and reads PKCS#12, and keeps identities in an encrypted on-disk wallet whose wrapping
+//! secrets live in the OS keyring.
+//!
+//! It does not talk to terminals, windows or OS certificate stores (see certdesk-store), and it
+//! never returns private key bytes except as a user-requested PKCS#12 or encrypted PEM export.
+
+mod asn1;
+pub mod cert;
+pub mod csr;
+pub mod encoding;
+mod error;
+pub mod fsutil;
+pub mod inspect;
+pub mod key;
+pub mod pkcs12;
+pub mod secret;
+pub mod vault;
+pub mod wallet;
+
+pub use error::{Error, ErrorKind, Result};

@@ -1,0 +1,808 @@
+//! The wallet: identities on disk under `$CERTDESK_HOME` (default `~/.local/share/certdesk`).
+//!
+//! ```text
+//! identities/<id>/identity.json   metadata, request, certificate and chain (0600)
+//! identities/<id>/key.pem         ENCRYPTED PRIVATE KEY, PBES2/PBKDF2-SHA256/AES-256-CBC (0600)
+//! ```
+//!
+//! An identity is *pending* (key + CSR, waiting for a certificate) or *issued*. A new identity
+//! is assembled in a hidden `.new-<id>` directory and renamed into place in one step; later
+//! updates replace `identity.json` atomically. A crash therefore leaves either the old state
+//! or the new one. The key file is written once and never rewritten.
+//!
+//! Keys are encrypted with a random 256-bit secret kept in the OS keyring ([`SecretVault`]), or
+//! with the user's passphrase where no keyring exists. There is no plaintext fallback.
+
+use std::fs;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+use base64::Engine;
+use serde::{Deserialize, Serialize};
+use time::OffsetDateTime;
+
+use crate::cert::{self, CertInfo};
+use crate::csr::{build_csr, Csr, CsrSpec, SubjectSpec};
+use crate::encoding::{self, Container};
+use crate::fsutil::{create_private_dir, sync_dir, write_atomic, FileMode};
+use crate::key::{KeySpec, PrivateKey, PASSPHRASE_ITERATIONS, RANDOM_SECRET_ITERATIONS};
+use crate::pkcs12::{self, P12Profile, P12Spec};
+use crate::secret::{random_bytes, SecretString};
+use crate::vault::SecretVault;
+use crate::{Error, Result};
+
+const RECORD_FORMAT: u32 = 1;
+const RECORD_FILE: &str = "identity.json";
+const KEY_FILE: &str = "key.pem";
+/// Shortest passphrase accepted for protecting a key without a keyring.
+pub const MIN_PASSPHRASE_CHARS: usize = 8;
+
+/// The wallet directory: `$CERTDESK_HOME`, else the OS data directory + `certdesk`.
+pub fn default_home() -> Result<PathBuf> {
+    if let Some(home) = std::env::var_os("CERTDESK_HOME").filter(|h| !h.is_empty()) {
+        return Ok(PathBuf::from(home));
+    }
+    dirs::data_dir().map(|d| d.join("certdesk")).ok_or_else(|| {
+        Error::invalid(
+            "CERTDESK_HOME",
+            "no data directory is known for this user; set CERTDESK_HOME",
+        )
+    })
+}
+
+/// Whether an identity still waits for its certificate.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum IdentityStatus {
+    /// Key and request exist; no certificate yet.
+    Pending,
+    /// A certificate for the key has been imported.
+    Issued,
+}
+
+/// How the private key of an identity is protected at rest.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case", tag = "kind")]
+pub enum Protection {
+    /// Encrypted with a random secret held in the named OS keyring.
+    Keyring {
+        /// The keyring's name (`Secret Service`).
+        vault: String,
+    },
+    /// Encrypted with the user's passphrase.
+    Passphrase,
+}
+
+/// Where an identity came from.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case", tag = "kind")]
+pub enum Origin {
+    /// Key and request created by certdesk.
+    Request {
+        /// Which front end created it (`cli`, `app`).
+        via: String,
+    },
+    /// Brought in from a PKCS#12 file.
+    Pkcs12Import {
+        /// The file name.
+        file: String,
+    },
+}
+
+/// One identity as stored.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct Identity {
+    /// Record format version.
+    pub format: u32,
+    /// Stable id (16 hex digits); commands accept any unique prefix.
+    pub id: String,
+    /// The name people see (NSS nickname, PKCS#12 friendly name).
+    pub label: String,
+    /// Pending or issued.
+    pub status: IdentityStatus,
+    /// The subject as requested (absent for imported identities).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub requested_subject: Option<SubjectSpec>,
+    /// Key type.
+    pub key_type: KeySpec,
+    /// Creation time.
+    #[serde(with = "time::serde::rfc3339")]
+    pub created: OffsetDateTime,
+    /// Last change.
+    #[serde(with = "time::serde::rfc3339")]
+    pub updated: OffsetDateTime,
+    /// Where it came from.
+    pub origin: Origin,
+    /// How the key is protected.
+    pub protection: Protection,
+    /// The public key (DER SubjectPublicKeyInfo, base64): matches replies without unlocking.
+    pub public_key: String,
+    /// The request (PEM), for pending and requested identities.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub csr_pem: Option<String>,
+    /// The certificate (PEM), once issued.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub certificate_pem: Option<String>,
+    /// The issuing chain above the certificate, nearest first (PEM).
+    #[serde(default)]
+    pub chain_pem: Vec<String>,
+    /// Certificates this identity held before (renewals, re-issues), newest last (PEM).
+    #[serde(default)]
+    pub previous_certificates: Vec<String>,
+    /// Warnings from the last certificate import.
+    #[serde(default)]
+    pub import_warnings: Vec<ImportWarning>,
+}
+
+/// A warning raised when a certificate was accepted despite a problem.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ImportWarning {
+    /// Stable code (`no_client_auth_eku`, `expired`, `not_yet_valid`, `x509_v1`,
+    /// `incomplete_chain`, `private_key_ignored`).
+    pub code: String,
+    /// Plain words.
+    pub message: String,
+}
+
+/// A line in the list of identities.
+#[derive(Debug, Clone, Serialize)]
+pub struct IdentitySummary {
+    /// Id.
+    pub id: String,
+    /// Label.
+    pub label: String,
+    /// Pending or issued.
+    pub status: IdentityStatus,
+    /// Subject DN of the certificate, or of the request while pending.
+    pub subject: String,
+    /// Issuer DN, once issued.
+    pub issuer: Option<String>,
+    /// Key type.
+    pub key_type: KeySpec,
+    /// Creation time.
+    #[serde(with = "time::serde::rfc3339")]
+    pub created: OffsetDateTime,
+    /// Certificate expiry, once issued.
+    #[serde(with = "time::serde::rfc3339::option")]
+    pub not_after: Option<OffsetDateTime>,
+}
+
+impl Identity {
+    /// The certificate (DER), once issued.
+    pub fn certificate_der(&self) -> Result<Option<Vec<u8>>> {
+        self.certificate_pem
+            .as_deref()
+            .map(|p| pem_to_der(p, &self.record_name()))
+            .transpose()
+    }
+
+    /// The certificate and its chain, leaf first (DER).
+    pub fn chain_der(&self) -> Result<Vec<Vec<u8>>> {
+        let Some(leaf) = self.certificate_der()? else {
+            return Err(Error::NotIssued {
+                id: self.id.clone(),
+            });
+        };
+        let mut out = vec![leaf];
+        for p in &self.chain_pem {
+            out.push(pem_to_der(p, &self.record_name())?);
+        }
+        Ok(out)
+    }
+
+    /// The certificate as plain facts, once issued.
+    pub fn certificate_info(&self) -> Result<Option<CertInfo>> {
+        self.certificate_der()?
+            .map(|d| cert::parse_certificate(&d))
+            .transpose()
+    }
+
+    /// The request, when this identity was created by certdesk.
+    pub fn csr(&self) -> Result<Option<Csr>> {
+        self.csr_pem
+            .as_deref()
+            .map(|p| Csr::from_der(pem_to_der(p, &self.record_name())?))
+            .transpose()
+    }
+
+    fn public_key_der(&self) -> Result<Vec<u8>> {
+        base64::engine::general_purpose::STANDARD
+            .decode(&self.public_key)
+            .map_err(|e| Error::CorruptWallet {
+                path: PathBuf::from(self.record_name()),
+                detail: format!("public key: {e}"),
+            })
+    }
+
+    /// The summary shown in lists.
+    pub fn summary(&self) -> Result<IdentitySummary> {
+        let info = self.certificate_info()?;
+        let subject = match (&info, &self.requested_subject) {
+            (Some(i), _) => i.subject.clone(),
+            (None, Some(s)) => s.to_dn_string(),
+            (None, None) => String::new(),
+        };
+        Ok(IdentitySummary {
+            id: self.id.clone(),
+            label: self.label.clone(),
+            status: self.status,
+            subject,
+            issuer: info.as_ref().map(|i| i.issuer.clone()),
+            key_type: self.key_type,
+            created: self.created,
+            not_after: info.map(|i| i.not_after),
+        })
+    }
+
+    fn record_name(&self) -> String {
+        format!("identity {}", self.id)
+    }
+}
+
+fn pem_to_der(text: &str, source: &str) -> Result<Vec<u8>> {
+    pem::parse(text)
+        .map(|p| p.into_contents())
+        .map_err(|e| Error::CorruptWallet {
+            path: PathBuf::from(source),
+            detail: e.to_string(),
+        })
+}
+
+/// How a new key is to be protected.
+#[derive(Debug, Clone)]
+pub enum KeyProtection {
+    /// A random secret in this keyring.
+    Keyring(Arc<dyn SecretVault>),
+    /// The user's passphrase (at least [`MIN_PASSPHRASE_CHARS`] characters).
+    Passphrase(SecretString),
+}
+
+/// What can unlock existing keys: the keyring, a passphrase, or both.
+#[derive(Debug, Clone, Default)]
+pub struct KeyAccess {
+    /// The OS keyring, when reachable.
+    pub vault: Option<Arc<dyn SecretVault>>,
+    /// A passphrase the user supplied.
+    pub passphrase: Option<SecretString>,
+}
+
+/// A request to create a new pending identity.
+#[derive(Debug, Clone, Default)]
+pub struct NewRequest {
+    /// Label; defaults to the common name.
+    pub label: Option<String>,
+    /// Subject and enrollment code.
+    pub csr: CsrSpec,
+    /// Key type.
+    pub key_type: KeySpec,
+    /// Which front end asks (`cli`, `app`).
+    pub via: String,
+}
+
+/// The result of importing a certificate reply.
+#[derive(Debug, Clone, Serialize)]
+pub struct ImportOutcome {
+    /// The identity the certificate was matched to.
+    pub identity: IdentitySummary,
+    /// Warnings: the certificate was accepted, but a server may refuse it.
+    pub warnings: Vec<ImportWarning>,
+    /// How the reply was packaged.
+    pub container: Container,
+    /// Certificates in the stored chain, including the leaf.
+    pub chain_length: usize,
+    /// True when the identity already had this exact certificate.
+    pub already_imported: bool,
+    /// True when an older, different certificate was moved to `previous_certificates`.
+    pub replaced_previous: bool,
+}
+
+/// How to write the private key in a PEM export.
+#[derive(Debug, Clone)]
+pub enum KeyExport {
+    /// `ENCRYPTED PRIVATE KEY` under this password.
+    Encrypted(SecretString),
+    /// Plain `PRIVATE KEY`: only behind an explicit `--insecure-unencrypted-key`.
+    InsecureUnencrypted,
+}
+
+/// The on-disk identity store.
+#[derive(Debug, Clone)]
+pub struct Wallet {
+    home: PathBuf,
+}
+
+impl Wallet {
+    /// Opens the wallet at `home`. Nothing is created until the first write.
+    pub fn open(home: impl Into<PathBuf>) -> Result<Wallet> {
+        Ok(Wallet { home: home.into() })
+    }
+
+    /// The wallet directory.
+    pub fn home(&self) -> &Path {
+        &self.home
+    }
+
+    fn identities_dir(&self) -> PathBuf {
+        self.home.join("identities")
+    }
+
+    fn identity_dir(&self, id: &str) -> PathBuf {
+        self.identities_dir().join(id)
+    }
+
+    /// All identities, oldest first. Half-created entries (hidden `.new-*` directories from an
+    /// interrupted creation) are skipped.
+    pub fn identities(&self) -> Result<Vec<Identity>> {
+        let dir = self.identities_dir();
+        let entries = match fs::read_dir(&dir) {
+            Ok(e) => e,
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(Vec::new()),
+            Err(e) => return Err(Error::io("read", &dir)(e)),
+        };
+        let mut out = Vec::new();
+        for entry in entries {
+            let entry = entry.map_err(Error::io("read", &dir))?;
+            let name = entry.file_name().to_string_lossy().into_owned();
+            if name.starts_with('.') || !entry.path().is_dir() {
+                continue;
+            }
+            out.push(self.read_record(&name)?);
+        }
+        out.sort_by(|a, b| a.created.cmp(&b.created).then_with(|| a.id.cmp(&b.id)));
+        Ok(out)
+    }
+
+    /// Summaries of all identities, oldest first.
+    pub fn list(&self) -> Result<Vec<IdentitySummary>> {
+        self.identities()?.iter().map(Identity::summary).collect()
+    }
+
+    fn read_record(&self, id: &str) -> Result<Identity> {
+        let path = self.identity_dir(id).join(RECORD_FILE);
+        let bytes = fs::read(&path).map_err(Error::io("read", &path))?;
+        let record: Identity =
+            serde_json::from_slice(&bytes).map_err(|e| Error::CorruptWallet {
+                path: path.clone(),
+                detail: e.to_string(),
+            })?;
+        if record.format > RECORD_FORMAT {
+            return Err(Error::CorruptWallet {
+                path,
+                detail: format!(
+                    "written by a newer certdesk (format {}, this one reads {RECORD_FORMAT})",
+                    record.format
+                ),
+            });
+        }
+        Ok(record)
+    }
+
+    fn write_record(&self, record: &Identity) -> Result<()> {
+        let path = self.identity_dir(&record.id).join(RECORD_FILE);
+        let json = serde_json::to_vec_pretty(record)
+            .map_err(|e| Error::crypto("encode the wallet record", e))?;
+        write_atomic(&path, &json, FileMode::Private)
+    }
+
+    /// Finds an identity by id, unique id prefix (at least 4 characters) or exact label.
+    pub fn get(&self, wanted: &str) -> Result<Identity> {
+        let all = self.identities()?;
+        if let Some(exact) = all.iter().find(|i| i.id == wanted) {
+            return Ok(exact.clone());
+        }
+        let mut matches: Vec<&Identity> = if wanted.len() >= 4 {
+            all.iter().filter(|i| i.id.starts_with(wanted)).collect()
+        } else {
+            Vec::new()
+        };
+        if matches.is_empty() {
+            matches = all.iter().filter(|i| i.label == wanted).collect();
+        }
+        match matches.as_slice() {
+            [one] => Ok((*one).clone()),
+            [] => Err(Error::IdentityNotFound {
+                id: wanted.into(),
+                home: self.home.clone(),
+            }),
+            many => Err(Error::AmbiguousIdentity {
+                id: wanted.into(),
+                matches: many
+                    .iter()
+                    .map(|i| i.id.as_str())
+                    .collect::<Vec<_>>()
+                    .join(", "),
+            }),
+        }
+    }
+
+    /// Creates a key and a request, and stores them as a pending identity.
+    pub fn create_request(
+        &self,
+        request: &NewRequest,
+        protection: &KeyProtection,
+    ) -> Result<Identity> {
+        request.csr.subject.validate()?;
+        let label = request
+            .label
+            .clone()
+            .unwrap_or_else(|| request.csr.subject.common_name.trim().to_string());
+        validate_label(&label)?;
+        let key = PrivateKey::generate(request.key_type)?;
+        let csr = build_csr(&key, &request.csr)?;
+        let now = OffsetDateTime::now_utc();
+        let id = hex::encode(random_bytes::<8>());
+        let record = Identity {
+            format: RECORD_FORMAT,
+            id: id.clone(),
+            label,
+            status: IdentityStatus::Pending,
+            requested_subject: Some(request.csr.subject.clone()),
+            key_type: request.key_type,
+            created: now,
+            updated: now,
+            origin: Origin::Request {
+                via: request.via.clone(),
+            },
+            protection: protection_record(protection),
+            public_key: base64::engine::general_purpose::STANDARD.encode(key.public_key_der()),
+            csr_pem: Some(csr.pem()),
+            certificate_pem: None,
+            chain_pem: Vec::new(),
+            previous_certificates: Vec::new(),
+            import_warnings: Vec::new(),
+        };
+        self.store_new(&record, &key, protection)?;
+        Ok(record)
+    }
+
+    /// Writes a new identity: keyring secret first, then the key and record in a hidden
+    /// directory, then one rename makes it visible.
+    fn store_new(
+        &self,
+        record: &Identity,
+        key: &PrivateKey,
+        protection: &KeyProtection,
+    ) -> Result<()> {
+        let encrypted = match protection {
+            KeyProtection::Keyring(vault) => {
+                let secret = zeroize::Zeroizing::new(random_bytes::<32>());
+                vault.store(&record.id, secret.as_slice())?;
+                key.encrypt_pkcs8_pem(secret.as_slice(), RANDOM_SECRET_ITERATIONS)?
+            }
+            KeyProtection::Passphrase(p) => {
+                if p.expose().chars().count() < MIN_PASSPHRASE_CHARS {
+                    return Err(Error::invalid(
+                        "passphrase",
+                        format!("use at least {MIN_PASSPHRASE_CHARS} characters"),
+                    ));
+                }
+                key.encrypt_pkcs8_pem(p.expose().as_bytes(), PASSPHRASE_ITERATIONS)?
+            }
+        };
+        let parent = self.identities_dir();
+        create_private_dir(&self.home)?;
+        create_private_dir(&parent)?;
+        let staging = parent.join(format!(".new-{}", record.id));
+        create_private_dir(&staging)?;
+        let result = (|| {
+            write_atomic(
+                &staging.join(KEY_FILE),
+                encrypted.as_bytes(),
+                FileMode::Private,
+            )?;
+            let json = serde_json::to_vec_pretty(record)
+                .map_err(|e| Error::crypto("encode the wallet record", e))?;
+            write_atomic(&staging.join(RECORD_FILE), &json, FileMode::Private)?;
+            let final_dir = self.identity_dir(&record.id);
+            fs::rename(&staging, &final_dir).map_err(Error::io("move into place", &final_dir))?;
+            sync_dir(&parent)
+        })();
+        if result.is_err() {
+            let _ = fs::remove_dir_all(&staging);
+            if let KeyProtection::Keyring(vault) = protection {
+                let _ = vault.delete(&record.id);
+            }
+        }
+        result
+    }
+
+    /// Decrypts the private key of `identity`.
+    fn unlock(&self, identity: &Identity, access: &KeyAccess) -> Result<PrivateKey> {
+        let path = self.identity_dir(&identity.id).join(KEY_FILE);
+        let text =
+            zeroize::Zeroizing::new(fs::read_to_string(&path).map_err(Error::io("read", &path))?);
+        let der = pem_to_der(&text, &path.display().to_string())?;
+        let key = match &identity.protection {
+            Protection::Keyring { vault } => {
+                let store = access.vault.as_ref().ok_or_else(|| Error::NoKeyring {
+                    detail: format!(
+                        "the key of identity {} is protected by {vault}",
+                        identity.id
+                    ),
+                })?;
+                let secret = store.load(&identity.id)?;
+                PrivateKey::decrypt_pkcs8_der(
+                    &der,
+                    &secret,
+                    &format!("the key of identity {}", identity.id),
+                )?
+            }
+            Protection::Passphrase => {
+                let pass = access
+                    .passphrase
+                    .as_ref()
+                    .ok_or_else(|| Error::PassphraseRequired {
+                        id: identity.id.clone(),
+                    })?;
+                PrivateKey::decrypt_pkcs8_der(
+                    &der,
+                    pass.expose().as_bytes(),
+                    &format!("the key of identity {} (passphrase)", identity.id),
+                )?
+            }
+        };
+        if key.public_key_der() != identity.public_key_der()?.as_slice() {
+            return Err(Error::CorruptWallet {
+                path,
+                detail: "the key file does not hold the key recorded for this identity".into(),
+            });
+        }
+        Ok(key)
+    }
+
+    /// Checks that the key of an identity can be unlocked (used after a crash or before export).
+    pub fn verify_key(&self, wanted: &str, access: &KeyAccess) -> Result<KeySpec> {
+        let identity = self.get(wanted)?;
+        Ok(self.unlock(&identity, access)?.spec())
+    }
+
+    /// Imports a certificate reply (PEM, DER, base64 or PKCS#7, single or bundled), matches it
+    /// to the identity holding its key (`target`, or any identity in the wallet when `None`,
+    /// pending ones first), rebuilds the chain and stores it.
+    pub fn import_certificate(
+        &self,
+        bytes: &[u8],
+        source_name: &str,
+        target: Option<&str>,
+    ) -> Result<ImportOutcome> {
+        let (certs, container, had_key) = encoding::read_certificates(bytes, source_name)?;
+        let candidates: Vec<Identity> = match target {
+            Some(t) => vec![self.get(t)?],
+            None => {
+                let mut all = self.identities()?;
+                all.sort_by_key(|i| i.status != IdentityStatus::Pending);
+                all
+            }
+        };
+        let mut found = None;
+        'outer: for identity in &candidates {
+            let public_key = identity.public_key_der()?;
+            for der in &certs {
+                if cert::public_key_of(der)? == public_key {
+                    found = Some((identity.clone(), der.clone()));
+                    break 'outer;
+                }
+            }
+        }
+        let Some((mut identity, leaf)) = found else {
+            let shown = certs
+                .iter()
+                .filter_map(|d| cert::parse_certificate(d).ok())
+                .find(|i| !i.is_ca)
+                .or_else(|| certs.first().and_then(|d| cert::parse_certificate(d).ok()))
+                .map(|i| i.subject)
+                .unwrap_or_else(|| "the certificate".into());
+            return Err(match target {
+                Some(t) => Error::CertDoesNotMatchKey {
+                    subject: shown,
+                    id: self.get(t)?.id,
+                },
+                None => Error::NoMatchingRequest {
+                    subject: shown,
+                    source_name: source_name.into(),
+                },
+            });
+        };
+        let chain = cert::build_chain(&leaf, &certs)?;
+        let info = cert::parse_certificate(&leaf)?;
+        let mut warnings: Vec<ImportWarning> =
+            cert::client_auth_problems(&info, OffsetDateTime::now_utc())
+                .into_iter()
+                .filter(|p| p.code != "unsupported_key")
+                .map(|p| ImportWarning {
+                    code: p.code.into(),
+                    message: p.message,
+                })
+                .collect();
+        if let Some(top) = chain.last().and_then(|d| cert::parse_certificate(d).ok()) {
+            if !top.self_issued {
+                warnings.push(ImportWarning {
+                    code: "incomplete_chain".into(),
+                    message: format!(
+                        "the file does not include the issuer {}; servers that lack it will refuse the certificate, so ask the issuer for the full chain",
+                        top.issuer
+                    ),
+                });
+            }
+        }
+        if had_key {
+            warnings.push(ImportWarning {
+                code: "private_key_ignored".into(),
+                message: "the file also held a private key; certdesk ignored it (the key stays the one made on this computer)".into(),
+            });
+        }
+        let leaf_pem = cert::to_pem(&leaf);
+        let already_imported = identity.certificate_pem.as_deref() == Some(leaf_pem.as_str());
+        let mut replaced_previous = false;
+        if let Some(old) = identity.certificate_pem.take() {
+            if old != leaf_pem {
+                identity.previous_certificates.push(old);
+                replaced_previous = true;
+            }
+        }
+        identity.certificate_pem = Some(leaf_pem);
+        identity.chain_pem = chain[1..].iter().map(|d| cert::to_pem(d)).collect();
+        identity.status = IdentityStatus::Issued;
+        identity.updated = OffsetDateTime::now_utc();
+        identity.import_warnings = warnings.clone();
+        self.write_record(&identity)?;
+        Ok(ImportOutcome {
+            identity: identity.summary()?,
+            warnings,
+            container,
+            chain_length: chain.len(),
+            already_imported,
+            replaced_previous,
+        })
+    }
+
+    /// Brings a PKCS#12 file into the wallet as an issued identity. The key is re-encrypted
+    /// under `protection`; the file's password is not kept.
+    pub fn import_pkcs12(
+        &self,
+        bytes: &[u8],
+        password: &SecretString,
+        source_name: &str,
+        label: Option<String>,
+        protection: &KeyProtection,
+    ) -> Result<Identity> {
+        let contents = pkcs12::import_pkcs12(bytes, password, source_name)?;
+        let public_key = contents.key.public_key_der().to_vec();
+        let encoded = base64::engine::general_purpose::STANDARD.encode(&public_key);
+        if let Some(existing) = self
+            .identities()?
+            .into_iter()
+            .find(|i| i.public_key == encoded)
+        {
+            return Err(Error::AlreadyInWallet {
+                id: existing.id,
+                label: existing.label,
+            });
+        }
+        let info = cert::parse_certificate(&contents.chain[0])?;
+        let label = label
+            .or(contents.friendly_name.clone())
+            .or(info.subject_cn.clone())
+            .unwrap_or_else(|| "Imported certificate".into());
+        validate_label(&label)?;
+        let now = OffsetDateTime::now_utc();
+        let record = Identity {
+            format: RECORD_FORMAT,
+            id: hex::encode(random_bytes::<8>()),
+            label,
+            status: IdentityStatus::Issued,
+            requested_subject: None,
+            key_type: contents.key.spec(),
+            created: now,
+            updated: now,
+            origin: Origin::Pkcs12Import {
+                file: source_name.into(),
+            },
+            protection: protection_record(protection),
+            public_key: encoded,
+            csr_pem: None,
+            certificate_pem: Some(cert::to_pem(&contents.chain[0])),
+            chain_pem: contents.chain[1..]
+                .iter()
+                .map(|d| cert::to_pem(d))
+                .collect(),
+            previous_certificates: Vec::new(),
+            import_warnings: Vec::new(),
+        };
+        self.store_new(&record, &contents.key, protection)?;
+        Ok(record)
+    }
+
+    /// Writes a PKCS#12 file of an issued identity, friendly name = its label.
+    pub fn export_pkcs12(
+        &self,
+        wanted: &str,
+        access: &KeyAccess,
+        password: &SecretString,
+        profile: P12Profile,
+    ) -> Result<Vec<u8>> {
+        let identity = self.get(wanted)?;
+        let chain = identity.chain_der()?;
+        let key = self.unlock(&identity, access)?;
+        pkcs12::export_pkcs12(&P12Spec {
+            key: &key,
+            chain: &chain,
+            friendly_name: &identity.label,
+            password,
+            profile,
+        })
+    }
+
+    /// The certificate and chain of an issued identity as PEM, leaf first.
+    pub fn chain_pem(&self, wanted: &str) -> Result<String> {
+        let identity = self.get(wanted)?;
+        Ok(identity
+            .chain_der()?
+            .iter()
+            .map(|d| cert::to_pem(d))
+            .collect())
+    }
+
+    /// The private key as PEM, encrypted unless the caller explicitly chose otherwise.
+    pub fn export_key_pem(
+        &self,
+        wanted: &str,
+        access: &KeyAccess,
+        how: &KeyExport,
+    ) -> Result<zeroize::Zeroizing<String>> {
+        let identity = self.get(wanted)?;
+        let key = self.unlock(&identity, access)?;
+        match how {
+            KeyExport::Encrypted(password) => {
+                if password.expose().chars().count() < MIN_PASSPHRASE_CHARS {
+                    return Err(Error::invalid(
+                        "password",
+                        format!(
+                            "use at least {MIN_PASSPHRASE_CHARS} characters for an exported key"
+                        ),
+                    ));
+                }
+                Ok(zeroize::Zeroizing::new(key.encrypt_pkcs8_pem(
+                    password.expose().as_bytes(),
+                    PASSPHRASE_ITERATIONS,
+                )?))
+            }
+            KeyExport::InsecureUnencrypted => Ok(key.insecure_pkcs8_pem()),
+        }
+    }
+
+    /// Deletes an identity: its directory, and its keyring secret when a vault is given.
+    pub fn delete(&self, wanted: &str, vault: Option<&dyn SecretVault>) -> Result<Identity> {
+        let identity = self.get(wanted)?;
+        let dir = self.identity_dir(&identity.id);
+        // Hide it first (one rename), then remove: a crash in between leaves a hidden
+        // directory that listings skip, never a half-deleted visible identity.
+        let doomed = self.identities_dir().join(format!(".del-{}", identity.id));
+        fs::rename(&dir, &doomed).map_err(Error::io("remove", &dir))?;
+        fs::remove_dir_all(&doomed).map_err(Error::io("remove", &doomed))?;
+        if let (Protection::Keyring { .. }, Some(v)) = (&identity.protection, vault) {
+            v.delete(&identity.id)?;
+        }
+        Ok(identity)
+    }
+}
+
+fn protection_record(protection: &KeyProtection) -> Protection {
+    match protection {
+        KeyProtection::Keyring(v) => Protection::Keyring { vault: v.name() },
+        KeyProtection::Passphrase(_) => Protection::Passphrase,
+    }
+}
+
+fn validate_label(label: &str) -> Result<()> {
+    if label.trim().is_empty() {
+        return Err(Error::invalid("label", "must not be empty"));
+    }
+    if label.chars().count() > 64 {
+        return Err(Error::invalid("label", "at most 64 characters"));
+    }
+    if label.chars().any(char::is_control) {
+        return Err(Error::invalid("label", "contains a control character"));
+    }
+    Ok(())
+}
