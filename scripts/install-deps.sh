@@ -1,0 +1,71 @@
+#!/usr/bin/env bash
+# Installs everything certdesk's build and tests need on Debian 12 / Ubuntu: the Tauri/WebKitGTK
+# build dependencies, the tools the tests check our output with (openssl, NSS, keytool), the
+# servers the harness starts (nginx, Apache), a headless session (Xvfb, D-Bus, gnome-keyring)
+# and cargo-nextest. Idempotent: when everything is present it only checks and exits.
+set -euo pipefail
+
+packages=(
+  # build
+  build-essential pkg-config file libssl-dev
+  libwebkit2gtk-4.1-dev libgtk-3-dev librsvg2-dev libayatana-appindicator3-dev libxdo-dev
+  # headless GUI and end-to-end tests
+  xvfb xauth x11-utils xdotool imagemagick webkit2gtk-driver
+  # cross-verification: NSS, OpenSSL, Java keytool
+  libnss3-tools openssl openjdk-17-jre-headless
+  # test keyring (Secret Service) in a private D-Bus session
+  dbus dbus-x11 gnome-keyring libsecret-tools
+  # real servers started by the test harness
+  nginx apache2
+  # fetching
+  curl ca-certificates
+)
+
+missing=()
+for pkg in "${packages[@]}"; do
+  status=$(dpkg-query -W -f='${db:Status-Status}' "$pkg" 2>/dev/null || true)
+  if [[ "$status" != "installed" ]]; then
+    missing+=("$pkg")
+  fi
+done
+
+if ((${#missing[@]} > 0)); then
+  echo "install-deps: installing ${#missing[@]} package(s): ${missing[*]}"
+  if [[ $(id -u) -eq 0 ]]; then
+    sudo=()
+  elif command -v sudo >/dev/null 2>&1; then
+    sudo=(sudo)
+  else
+    echo "install-deps: need root or sudo to install: ${missing[*]}" >&2
+    exit 1
+  fi
+  export DEBIAN_FRONTEND=noninteractive
+  "${sudo[@]}" apt-get update
+  # Keep package installs from starting services on the host (nginx/apache2 would grab port 80);
+  # the test harness starts its own instances on ephemeral loopback ports.
+  policy=/usr/sbin/policy-rc.d
+  added_policy=0
+  if [[ ! -e $policy ]]; then
+    printf '#!/bin/sh\nexit 101\n' | "${sudo[@]}" tee "$policy" >/dev/null
+    "${sudo[@]}" chmod 755 "$policy"
+    added_policy=1
+  fi
+  status=0
+  "${sudo[@]}" apt-get install -y --no-install-recommends "${missing[@]}" || status=$?
+  if ((added_policy)); then
+    "${sudo[@]}" rm -f "$policy"
+  fi
+  if ((status != 0)); then
+    echo "install-deps: apt-get install failed ($status)" >&2
+    exit "$status"
+  fi
+else
+  echo "install-deps: all ${#packages[@]} system packages present"
+fi
+
+if cargo nextest --version >/dev/null 2>&1; then
+  echo "install-deps: $(cargo nextest --version | head -n1)"
+else
+  echo "install-deps: installing cargo-nextest"
+  cargo install cargo-nextest --locked
+fi
