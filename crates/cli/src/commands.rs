@@ -1,0 +1,524 @@
+//! Argument definitions (the CLI contract) and their dispatch to certdesk-core.
+
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+use anyhow::{bail, Context};
+use certdesk_core::csr::{CsrSpec, SubjectSpec};
+use certdesk_core::fsutil::{write_atomic, FileMode};
+use certdesk_core::key::KeySpec;
+use certdesk_core::pkcs12::P12Profile;
+use certdesk_core::secret::{generate_password, SecretString};
+use certdesk_core::vault::{os_vault, SecretVault};
+use certdesk_core::wallet::{
+    default_home, KeyAccess, KeyExport, KeyProtection, NewRequest, Wallet,
+};
+use clap::{Args, Parser, Subcommand, ValueEnum};
+use serde_json::json;
+
+use crate::{render, Outcome};
+
+/// certdesk: get a TLS client certificate and prove that it works.
+#[derive(Debug, Parser)]
+#[command(name = "certdesk", version, about, max_term_width = 100)]
+pub(crate) struct Cli {
+    /// Wallet directory (default: $CERTDESK_HOME, else ~/.local/share/certdesk).
+    #[arg(long, global = true, value_name = "DIR")]
+    home: Option<PathBuf>,
+    /// Print results as JSON.
+    #[arg(long, global = true)]
+    pub(crate) json: bool,
+    /// Protect new keys with the passphrase in this file instead of the OS keyring, and unlock
+    /// keys protected that way.
+    #[arg(long, global = true, value_name = "FILE")]
+    passphrase_file: Option<PathBuf>,
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+enum Command {
+    /// Create a key and a certificate request, or export a request.
+    #[command(subcommand)]
+    Request(RequestCmd),
+    /// Import a certificate reply (PEM, DER, base64, PKCS#7), or a .p12/.pfx with --password-file.
+    Import(ImportArgs),
+    /// Write a PKCS#12 file or PEM files of an identity.
+    #[command(subcommand)]
+    Export(ExportCmd),
+    /// List, show or delete identities.
+    #[command(subcommand)]
+    Identity(IdentityCmd),
+    /// Explain a certificate, request, .p12 or .p7b in plain words.
+    Inspect(InspectArgs),
+}
+
+#[derive(Debug, Subcommand)]
+enum RequestCmd {
+    /// Generate a key on this computer and a certificate request for it; prints the new id.
+    New(NewArgs),
+    /// Write the request of an identity to a file for the issuer.
+    Export {
+        /// Identity id (or unique prefix, or label).
+        id: String,
+        /// Output file.
+        #[arg(long)]
+        out: PathBuf,
+        /// PEM (text, the default) or DER (binary).
+        #[arg(long, value_enum, default_value_t = CsrFormat::Pem)]
+        format: CsrFormat,
+    },
+}
+
+#[derive(Debug, Clone, Copy, ValueEnum)]
+enum CsrFormat {
+    Pem,
+    Der,
+}
+
+#[derive(Debug, Args)]
+struct NewArgs {
+    /// Subject, e.g. "CN=Alice Example,O=Example Corp,OU=Staff,C=DE".
+    #[arg(long, required_unless_present = "name")]
+    subject: Option<String>,
+    /// Your name (the CN), instead of --subject.
+    #[arg(long, conflicts_with = "subject")]
+    name: Option<String>,
+    /// Email address (goes into the subject and the certificate's alternative names).
+    #[arg(long)]
+    email: Option<String>,
+    /// Windows logon name (UPN), for smart-card style logon certificates.
+    #[arg(long)]
+    upn: Option<String>,
+    /// Key type.
+    #[arg(long, default_value = "ec-p256", value_parser = parse_key_spec)]
+    key: KeySpec,
+    /// A name for this identity (default: the CN).
+    #[arg(long)]
+    label: Option<String>,
+    /// File with the enrollment code to embed as challengePassword (some CAs require it).
+    #[arg(long, value_name = "FILE")]
+    challenge_password_file: Option<PathBuf>,
+}
+
+fn parse_key_spec(s: &str) -> Result<KeySpec, String> {
+    KeySpec::parse(s).map_err(|e| e.to_string())
+}
+
+#[derive(Debug, Args)]
+struct ImportArgs {
+    /// The file the issuer sent (certificate, chain, .p7b), or a .p12/.pfx.
+    file: PathBuf,
+    /// The identity this certificate belongs to (default: find it automatically).
+    #[arg(long)]
+    identity: Option<String>,
+    /// Password of a .p12/.pfx file.
+    #[arg(long, value_name = "FILE")]
+    password_file: Option<PathBuf>,
+    /// Label for an identity imported from a .p12.
+    #[arg(long)]
+    label: Option<String>,
+}
+
+#[derive(Debug, Subcommand)]
+enum ExportCmd {
+    /// Write a PKCS#12 (.p12) file with the key, certificate and chain.
+    P12 {
+        /// Identity id (or unique prefix, or label).
+        id: String,
+        /// Output file.
+        #[arg(long)]
+        out: PathBuf,
+        /// File with the password to set (default: a strong one is generated and shown once).
+        #[arg(long, value_name = "FILE")]
+        password_file: Option<PathBuf>,
+        /// modern (AES, current systems) or compatible (3DES, for macOS Keychain and older Windows).
+        #[arg(long, default_value = "modern", value_parser = parse_profile)]
+        profile: P12Profile,
+    },
+    /// Write the certificate chain as PEM, and optionally the key (encrypted).
+    Pem {
+        /// Identity id (or unique prefix, or label).
+        id: String,
+        /// Where to write the certificate and its chain.
+        #[arg(long)]
+        cert_out: PathBuf,
+        /// Where to write the private key (encrypted with --password-file).
+        #[arg(long, requires = "key_protection")]
+        key_out: Option<PathBuf>,
+        /// Password for the exported key.
+        #[arg(long, value_name = "FILE", group = "key_protection")]
+        password_file: Option<PathBuf>,
+        /// Write the key WITHOUT encryption. Anyone who gets the file can use your identity.
+        #[arg(long, group = "key_protection")]
+        insecure_unencrypted_key: bool,
+    },
+}
+
+fn parse_profile(s: &str) -> Result<P12Profile, String> {
+    P12Profile::parse(s).map_err(|e| e.to_string())
+}
+
+#[derive(Debug, Subcommand)]
+enum IdentityCmd {
+    /// List the identities in the wallet.
+    List,
+    /// Show one identity in plain words.
+    Show {
+        /// Identity id (or unique prefix, or label).
+        id: String,
+    },
+    /// Delete an identity, its key and its keyring secret.
+    Delete {
+        /// Identity id (or unique prefix, or label).
+        id: String,
+    },
+}
+
+#[derive(Debug, Args)]
+struct InspectArgs {
+    /// Certificate, chain, request, .p7b or .p12 file.
+    file: PathBuf,
+    /// Password of a .p12 file.
+    #[arg(long, value_name = "FILE")]
+    password_file: Option<PathBuf>,
+}
+
+struct Ctx {
+    wallet: Wallet,
+    json: bool,
+    passphrase: Option<SecretString>,
+}
+
+impl Ctx {
+    fn vault(&self) -> anyhow::Result<Arc<dyn SecretVault>> {
+        Ok(os_vault()?)
+    }
+
+    /// New keys go under the passphrase when one was given, else into the keyring.
+    fn protection(&self) -> anyhow::Result<KeyProtection> {
+        Ok(match &self.passphrase {
+            Some(p) => KeyProtection::Passphrase(p.clone()),
+            None => KeyProtection::Keyring(self.vault()?),
+        })
+    }
+
+    fn access(&self) -> KeyAccess {
+        KeyAccess {
+            vault: os_vault().ok(),
+            passphrase: self.passphrase.clone(),
+        }
+    }
+}
+
+fn read_file(path: &Path) -> anyhow::Result<Vec<u8>> {
+    std::fs::read(path).with_context(|| format!("could not read {}", path.display()))
+}
+
+fn display_name(path: &Path) -> String {
+    path.display().to_string()
+}
+
+pub(crate) fn run(cli: Cli) -> anyhow::Result<Outcome> {
+    let home = match cli.home {
+        Some(h) => h,
+        None => default_home()?,
+    };
+    let passphrase = cli
+        .passphrase_file
+        .as_deref()
+        .map(SecretString::from_file)
+        .transpose()?;
+    let ctx = Ctx {
+        wallet: Wallet::open(home)?,
+        json: cli.json,
+        passphrase,
+    };
+    match cli.command {
+        Command::Request(RequestCmd::New(args)) => request_new(&ctx, args),
+        Command::Request(RequestCmd::Export { id, out, format }) => {
+            request_export(&ctx, &id, &out, format)
+        }
+        Command::Import(args) => import(&ctx, args),
+        Command::Export(ExportCmd::P12 {
+            id,
+            out,
+            password_file,
+            profile,
+        }) => export_p12(&ctx, &id, &out, password_file.as_deref(), profile),
+        Command::Export(ExportCmd::Pem {
+            id,
+            cert_out,
+            key_out,
+            password_file,
+            insecure_unencrypted_key,
+        }) => export_pem(
+            &ctx,
+            &id,
+            &cert_out,
+            key_out.as_deref(),
+            password_file.as_deref(),
+            insecure_unencrypted_key,
+        ),
+        Command::Identity(IdentityCmd::List) => {
+            let list = ctx.wallet.list()?;
+            if ctx.json {
+                render::json(&list)?;
+            } else {
+                render::identity_list(&list);
+            }
+            Ok(Outcome::Success)
+        }
+        Command::Identity(IdentityCmd::Show { id }) => {
+            let identity = ctx.wallet.get(&id)?;
+            let summary = identity.summary()?;
+            if ctx.json {
+                render::json(&json!({
+                    "summary": summary,
+                    "protection": identity.protection,
+                    "origin": identity.origin,
+                    "csr_pem": identity.csr_pem,
+                    "certificate_pem": identity.certificate_pem,
+                    "chain_pem": identity.chain_pem,
+                    "certificate": identity.certificate_info()?,
+                    "import_warnings": identity.import_warnings,
+                }))?;
+            } else {
+                render::identity_show(&identity, &summary)?;
+            }
+            Ok(Outcome::Success)
+        }
+        Command::Identity(IdentityCmd::Delete { id }) => {
+            let vault = os_vault().ok();
+            let gone = ctx.wallet.delete(&id, vault.as_deref())?;
+            if ctx.json {
+                render::json(&json!({ "deleted": gone.id, "label": gone.label }))?;
+            } else {
+                println!("Deleted {} ({}) and its private key.", gone.label, gone.id);
+            }
+            Ok(Outcome::Success)
+        }
+        Command::Inspect(args) => inspect(&ctx, args),
+    }
+}
+
+fn request_new(ctx: &Ctx, args: NewArgs) -> anyhow::Result<Outcome> {
+    let mut subject = match (&args.subject, &args.name) {
+        (Some(dn), _) => SubjectSpec::parse_dn(dn)?,
+        (None, Some(name)) => SubjectSpec::with_common_name(name.clone()),
+        (None, None) => bail!("give --subject \"CN=…\" or --name"),
+    };
+    if let Some(email) = args.email {
+        subject.email = Some(email);
+    }
+    subject.upn = args.upn;
+    let challenge_password = args
+        .challenge_password_file
+        .as_deref()
+        .map(SecretString::from_file)
+        .transpose()?;
+    let request = NewRequest {
+        label: args.label,
+        csr: CsrSpec {
+            subject,
+            challenge_password,
+        },
+        key_type: args.key,
+        via: "cli".into(),
+    };
+    let identity = ctx.wallet.create_request(&request, &ctx.protection()?)?;
+    let csr = identity.csr()?.context("the new identity has no request")?;
+    if ctx.json {
+        render::json(&json!({
+            "id": identity.id,
+            "label": identity.label,
+            "key_type": identity.key_type,
+            "subject": identity.summary()?.subject,
+            "csr_pem": csr.pem(),
+            "csr_sha256": csr.fingerprint_sha256(),
+        }))?;
+    } else {
+        println!("{}", identity.id);
+        eprintln!(
+            "Created a {} key on this computer and a request for \"{}\".",
+            identity.key_type.describe(),
+            identity.summary()?.subject
+        );
+        eprintln!(
+            "Next: certdesk request export {} --out request.csr, send it to your issuer,",
+            identity.id
+        );
+        eprintln!("then: certdesk import THE-FILE-YOU-GET-BACK");
+    }
+    Ok(Outcome::Success)
+}
+
+fn request_export(ctx: &Ctx, id: &str, out: &Path, format: CsrFormat) -> anyhow::Result<Outcome> {
+    let identity = ctx.wallet.get(id)?;
+    let csr = identity.csr()?.with_context(|| {
+        format!(
+            "identity {} was imported from a file and has no request",
+            identity.id
+        )
+    })?;
+    match format {
+        CsrFormat::Pem => write_atomic(out, csr.pem().as_bytes(), FileMode::Public)?,
+        CsrFormat::Der => write_atomic(out, csr.der(), FileMode::Public)?,
+    }
+    if ctx.json {
+        render::json(
+            &json!({ "id": identity.id, "out": out, "sha256": csr.fingerprint_sha256() }),
+        )?;
+    } else {
+        println!(
+            "Wrote the request of {} to {}",
+            identity.label,
+            out.display()
+        );
+        println!("  SHA-256: {}", csr.fingerprint_sha256());
+    }
+    Ok(Outcome::Success)
+}
+
+fn import(ctx: &Ctx, args: ImportArgs) -> anyhow::Result<Outcome> {
+    let bytes = read_file(&args.file)?;
+    let name = display_name(&args.file);
+    if let Some(pw_file) = &args.password_file {
+        let password = SecretString::from_file(pw_file)?;
+        let identity =
+            ctx.wallet
+                .import_pkcs12(&bytes, &password, &name, args.label, &ctx.protection()?)?;
+        let summary = identity.summary()?;
+        if ctx.json {
+            render::json(&json!({ "imported": "pkcs12", "identity": summary }))?;
+        } else {
+            println!("Imported {} ({}) from {}.", summary.label, summary.id, name);
+            println!("  subject:   {}", summary.subject);
+            if let Some(i) = &summary.issuer {
+                println!("  issued by: {i}");
+            }
+        }
+        return Ok(Outcome::Success);
+    }
+    let outcome = ctx
+        .wallet
+        .import_certificate(&bytes, &name, args.identity.as_deref())?;
+    if ctx.json {
+        render::json(&outcome)?;
+    } else {
+        render::import_outcome(&outcome);
+    }
+    Ok(Outcome::Success)
+}
+
+fn export_p12(
+    ctx: &Ctx,
+    id: &str,
+    out: &Path,
+    password_file: Option<&Path>,
+    profile: P12Profile,
+) -> anyhow::Result<Outcome> {
+    let (password, generated) = match password_file {
+        Some(f) => (SecretString::from_file(f)?, false),
+        None => (generate_password(), true),
+    };
+    let bytes = ctx
+        .wallet
+        .export_pkcs12(id, &ctx.access(), &password, profile)?;
+    write_atomic(out, &bytes, FileMode::Private)?;
+    if ctx.json {
+        render::json(&json!({
+            "out": out,
+            "profile": profile,
+            "algorithms": profile.describe(),
+            "generated_password": generated.then(|| password.expose().to_string()),
+        }))?;
+    } else {
+        println!(
+            "Wrote {} ({} profile: {}).",
+            out.display(),
+            profile.as_str(),
+            profile.describe()
+        );
+        if generated {
+            println!("Password: {}", password.expose());
+            println!("Write it down now: certdesk does not keep it and cannot show it again.");
+        }
+    }
+    Ok(Outcome::Success)
+}
+
+fn export_pem(
+    ctx: &Ctx,
+    id: &str,
+    cert_out: &Path,
+    key_out: Option<&Path>,
+    password_file: Option<&Path>,
+    insecure: bool,
+) -> anyhow::Result<Outcome> {
+    let chain = ctx.wallet.chain_pem(id)?;
+    write_atomic(cert_out, chain.as_bytes(), FileMode::Public)?;
+    let mut key_written = None;
+    if let Some(key_out) = key_out {
+        let how = match (password_file, insecure) {
+            (Some(f), _) => KeyExport::Encrypted(SecretString::from_file(f)?),
+            (None, true) => KeyExport::InsecureUnencrypted,
+            (None, false) => bail!(
+                "--key-out needs --password-file (or the explicit --insecure-unencrypted-key)"
+            ),
+        };
+        let pem = ctx.wallet.export_key_pem(id, &ctx.access(), &how)?;
+        write_atomic(key_out, pem.as_bytes(), FileMode::Private)?;
+        key_written = Some((key_out, matches!(how, KeyExport::Encrypted(_))));
+    }
+    if ctx.json {
+        render::json(&json!({
+            "cert_out": cert_out,
+            "key_out": key_written.map(|(p, _)| p),
+            "key_encrypted": key_written.map(|(_, e)| e),
+        }))?;
+    } else {
+        println!("Wrote the certificate chain to {}", cert_out.display());
+        match key_written {
+            Some((p, true)) => println!("Wrote the encrypted private key to {} (mode 0600)", p.display()),
+            Some((p, false)) => println!(
+                "Wrote the UNENCRYPTED private key to {} (mode 0600). Anyone with this file can act as you: delete it when done.",
+                p.display()
+            ),
+            None => {}
+        }
+    }
+    Ok(Outcome::Success)
+}
+
+fn inspect(ctx: &Ctx, args: InspectArgs) -> anyhow::Result<Outcome> {
+    let bytes = read_file(&args.file)?;
+    let password = args
+        .password_file
+        .as_deref()
+        .map(SecretString::from_file)
+        .transpose()?;
+    let report = certdesk_core::inspect::inspect_bytes(
+        &bytes,
+        &display_name(&args.file),
+        password.as_ref(),
+    )?;
+    if ctx.json {
+        render::json(&report)?;
+    } else {
+        render::inspect(&report);
+    }
+    let unfit = match &report {
+        certdesk_core::inspect::InspectReport::Certificates { certificates, .. }
+        | certdesk_core::inspect::InspectReport::Pkcs12 { certificates, .. } => certificates
+            .iter()
+            .filter(|c| !c.info.is_ca)
+            .any(|c| !c.fit_for_client_auth),
+        _ => false,
+    };
+    Ok(if unfit {
+        Outcome::CheckFailed
+    } else {
+        Outcome::Success
+    })
+}

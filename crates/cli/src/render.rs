@@ -1,0 +1,284 @@
+//! Text and JSON layout. Wording of findings and errors comes from certdesk-core.
+
+use std::io::Write;
+
+use certdesk_core::cert::CertInfo;
+use certdesk_core::inspect::{InspectReport, InspectedCert, RequestInfo};
+use certdesk_core::wallet::{Identity, IdentityStatus, IdentitySummary, ImportOutcome};
+use serde::Serialize;
+use time::OffsetDateTime;
+
+/// Prints a value as pretty JSON on stdout.
+pub(crate) fn json<T: Serialize>(value: &T) -> anyhow::Result<()> {
+    let mut out = std::io::stdout().lock();
+    serde_json::to_writer_pretty(&mut out, value)?;
+    writeln!(out)?;
+    Ok(())
+}
+
+/// Prints an error once, with its hint, as text on stderr or JSON on stdout.
+pub(crate) fn error(err: &anyhow::Error, as_json: bool) {
+    let core = err.downcast_ref::<certdesk_core::Error>();
+    let hint = core.and_then(certdesk_core::Error::hint);
+    if as_json {
+        let kind = core
+            .map(|e| format!("{:?}", e.kind()))
+            .unwrap_or_else(|| "Usage".into());
+        let body = serde_json::json!({
+            "error": { "kind": snake(&kind), "message": format!("{err:#}"), "hint": hint }
+        });
+        println!(
+            "{}",
+            serde_json::to_string_pretty(&body).unwrap_or_default()
+        );
+    } else {
+        eprintln!("error: {err:#}");
+        if let Some(h) = hint {
+            eprintln!("hint: {h}");
+        }
+    }
+}
+
+fn snake(camel: &str) -> String {
+    let mut out = String::new();
+    for (i, c) in camel.chars().enumerate() {
+        if c.is_ascii_uppercase() && i > 0 {
+            out.push('_');
+        }
+        out.push(c.to_ascii_lowercase());
+    }
+    out
+}
+
+fn status_words(s: &IdentitySummary, now: OffsetDateTime) -> String {
+    match (s.status, s.not_after) {
+        (IdentityStatus::Pending, _) => "waiting for certificate".into(),
+        (IdentityStatus::Issued, Some(na)) if na < now => {
+            format!("EXPIRED {} days ago", (now - na).whole_days())
+        }
+        (IdentityStatus::Issued, Some(na)) => {
+            format!("ready, expires in {} days", (na - now).whole_days())
+        }
+        (IdentityStatus::Issued, None) => "ready".into(),
+    }
+}
+
+/// `identity list` as a table.
+pub(crate) fn identity_list(list: &[IdentitySummary]) {
+    if list.is_empty() {
+        println!(
+            "No identities yet. Create one with: certdesk request new --subject \"CN=Your Name\""
+        );
+        return;
+    }
+    let now = OffsetDateTime::now_utc();
+    println!("{:<16}  {:<24}  {:<10}  {}", "ID", "LABEL", "KEY", "STATUS");
+    for s in list {
+        println!(
+            "{:<16}  {:<24}  {:<10}  {}",
+            s.id,
+            truncate(&s.label, 24),
+            s.key_type.as_str(),
+            status_words(s, now)
+        );
+    }
+}
+
+fn truncate(s: &str, n: usize) -> String {
+    if s.chars().count() <= n {
+        s.to_string()
+    } else {
+        let mut t: String = s.chars().take(n - 1).collect();
+        t.push('…');
+        t
+    }
+}
+
+/// `identity show` in plain words.
+pub(crate) fn identity_show(identity: &Identity, summary: &IdentitySummary) -> anyhow::Result<()> {
+    let now = OffsetDateTime::now_utc();
+    println!("{}  ({})", identity.label, identity.id);
+    println!("  status:     {}", status_words(summary, now));
+    println!("  key:        {}", identity.key_type.describe());
+    println!(
+        "  protected:  {}",
+        match &identity.protection {
+            certdesk_core::wallet::Protection::Keyring { vault } =>
+                format!("by a secret in {vault}"),
+            certdesk_core::wallet::Protection::Passphrase => "by your passphrase".into(),
+        }
+    );
+    println!("  created:    {}", identity.created.date());
+    match &identity.origin {
+        certdesk_core::wallet::Origin::Request { via } => {
+            println!("  origin:     request created here (via {via})")
+        }
+        certdesk_core::wallet::Origin::Pkcs12Import { file } => {
+            println!("  origin:     imported from {file}")
+        }
+    }
+    if let Some(csr) = identity.csr()? {
+        println!("  request:    SHA-256 {}", csr.fingerprint_sha256());
+    }
+    if let Some(info) = identity.certificate_info()? {
+        println!("  certificate:");
+        cert_lines(&info, now, "    ");
+        for w in &identity.import_warnings {
+            println!("  warning:    {}", w.message);
+        }
+    } else {
+        println!("  subject:    {}", summary.subject);
+    }
+    Ok(())
+}
+
+fn cert_lines(info: &CertInfo, now: OffsetDateTime, indent: &str) {
+    println!("{indent}subject:   {}", info.subject);
+    println!("{indent}issued by: {}", info.issuer);
+    println!(
+        "{indent}valid:     {} to {} ({})",
+        info.not_before.date(),
+        info.not_after.date(),
+        info.validity_words(now)
+    );
+    println!("{indent}key:       {}", info.key_description);
+    if !info.extended_key_usages.is_empty() {
+        println!("{indent}usage:     {}", info.extended_key_usages.join(", "));
+    }
+    if !info.subject_alt_names.is_empty() {
+        println!("{indent}names:     {}", info.subject_alt_names.join(", "));
+    }
+    println!("{indent}serial:    {}", info.serial);
+    println!("{indent}SHA-256:   {}", info.sha256);
+    println!("{indent}SHA-1:     {}", info.sha1);
+}
+
+fn inspected(c: &InspectedCert, n: usize, total: usize) {
+    let now = OffsetDateTime::now_utc();
+    let title = if c.info.is_ca {
+        "CA certificate"
+    } else {
+        "Certificate"
+    };
+    if total > 1 {
+        println!("{title} {n} of {total}");
+    } else {
+        println!("{title}");
+    }
+    cert_lines(&c.info, now, "  ");
+    if !c.info.is_ca {
+        if c.fit_for_client_auth && c.problems.is_empty() {
+            println!("  client authentication: fit");
+        } else if c.fit_for_client_auth {
+            println!("  client authentication: fit, with warnings");
+        } else {
+            println!("  client authentication: NOT fit");
+        }
+        for p in &c.problems {
+            println!("    - {}", p.message);
+        }
+    }
+}
+
+/// `inspect` in plain words.
+pub(crate) fn inspect(report: &InspectReport) {
+    match report {
+        InspectReport::Certificates {
+            container,
+            certificates,
+        } => {
+            println!("File type: {}", container_words(*container));
+            let total = certificates.len();
+            for (i, c) in certificates.iter().enumerate() {
+                println!();
+                inspected(c, i + 1, total);
+            }
+        }
+        InspectReport::Request(r) => request(r),
+        InspectReport::Pkcs12 {
+            key,
+            friendly_name,
+            certificates,
+        } => {
+            println!("File type: PKCS#12 (certificate with its private key)");
+            println!("  key:  {key}");
+            if let Some(n) = friendly_name {
+                println!("  name: {n}");
+            }
+            let total = certificates.len();
+            for (i, c) in certificates.iter().enumerate() {
+                println!();
+                inspected(c, i + 1, total);
+            }
+        }
+        InspectReport::PrivateKey { encrypted } => {
+            println!(
+                "File type: {} private key. Its contents are not shown; keep it secret and never send it to anyone.",
+                if *encrypted { "an encrypted" } else { "an UNENCRYPTED" }
+            );
+        }
+    }
+}
+
+fn container_words(c: certdesk_core::encoding::Container) -> &'static str {
+    use certdesk_core::encoding::Container;
+    match c {
+        Container::Pem => "PEM certificate(s)",
+        Container::Der => "binary (DER) certificate",
+        Container::Base64 => "base64 certificate without PEM headers",
+        Container::Pkcs7 => "PKCS#7 bundle (.p7b)",
+    }
+}
+
+fn request(r: &RequestInfo) {
+    println!("File type: certificate request (CSR)");
+    println!("  subject:   {}", r.subject);
+    println!("  key:       {}", r.key);
+    if !r.subject_alt_names.is_empty() {
+        println!("  names:     {}", r.subject_alt_names.join(", "));
+    }
+    println!(
+        "  asks for:  {}",
+        if r.requests_client_auth {
+            "client authentication"
+        } else {
+            "no specific usage"
+        }
+    );
+    if r.has_challenge_password {
+        println!("  includes an enrollment code (not shown)");
+    }
+    println!(
+        "  signature: {}",
+        if r.signature_valid {
+            "valid"
+        } else {
+            "INVALID"
+        }
+    );
+    println!("  SHA-256:   {}", r.sha256);
+}
+
+/// `import` result.
+pub(crate) fn import_outcome(o: &ImportOutcome) {
+    let s = &o.identity;
+    if o.already_imported {
+        println!(
+            "Already imported: {} ({}) has this certificate.",
+            s.label, s.id
+        );
+    } else {
+        println!("Imported the certificate for {} ({}).", s.label, s.id);
+    }
+    println!("  subject:   {}", s.subject);
+    if let Some(i) = &s.issuer {
+        println!("  issued by: {i}");
+    }
+    println!("  chain:     {} certificate(s)", o.chain_length);
+    if o.replaced_previous {
+        println!("  the previous certificate is kept in the identity's history");
+    }
+    for w in &o.warnings {
+        println!("warning: {}", w.message);
+    }
+}
