@@ -294,7 +294,7 @@ pub(crate) fn run(cli: Cli) -> anyhow::Result<Outcome> {
             if ctx.json {
                 render::json(&json!({ "deleted": gone.id, "label": gone.label }))?;
             } else {
-                println!("Deleted {} ({}) and its private key.", gone.label, gone.id);
+                outln!("Deleted {} ({}) and its private key.", gone.label, gone.id);
             }
             Ok(Outcome::Success)
         }
@@ -338,9 +338,9 @@ fn request_new(ctx: &Ctx, args: NewArgs) -> anyhow::Result<Outcome> {
             "csr_sha256": csr.fingerprint_sha256(),
         }))?;
     } else {
-        println!("{}", identity.id);
+        outln!("{}", identity.id);
         eprintln!(
-            "Created a {} key on this computer and a request for \"{}\".",
+            "Created a private key ({}) on this computer and a request for \"{}\".",
             identity.key_type.describe(),
             identity.summary()?.subject
         );
@@ -370,12 +370,12 @@ fn request_export(ctx: &Ctx, id: &str, out: &Path, format: CsrFormat) -> anyhow:
             &json!({ "id": identity.id, "out": out, "sha256": csr.fingerprint_sha256() }),
         )?;
     } else {
-        println!(
+        outln!(
             "Wrote the request of {} to {}",
             identity.label,
             out.display()
         );
-        println!("  SHA-256: {}", csr.fingerprint_sha256());
+        outln!("  SHA-256: {}", csr.fingerprint_sha256());
     }
     Ok(Outcome::Success)
 }
@@ -392,10 +392,10 @@ fn import(ctx: &Ctx, args: ImportArgs) -> anyhow::Result<Outcome> {
         if ctx.json {
             render::json(&json!({ "imported": "pkcs12", "identity": summary }))?;
         } else {
-            println!("Imported {} ({}) from {}.", summary.label, summary.id, name);
-            println!("  subject:   {}", summary.subject);
+            outln!("Imported {} ({}) from {}.", summary.label, summary.id, name);
+            outln!("  subject:   {}", summary.subject);
             if let Some(i) = &summary.issuer {
-                println!("  issued by: {i}");
+                outln!("  issued by: {i}");
             }
         }
         return Ok(Outcome::Success);
@@ -434,15 +434,15 @@ fn export_p12(
             "generated_password": generated.then(|| password.expose().to_string()),
         }))?;
     } else {
-        println!(
+        outln!(
             "Wrote {} ({} profile: {}).",
             out.display(),
             profile.as_str(),
             profile.describe()
         );
         if generated {
-            println!("Password: {}", password.expose());
-            println!("Write it down now: certdesk does not keep it and cannot show it again.");
+            outln!("Password: {}", password.expose());
+            outln!("Write it down now: certdesk does not keep it and cannot show it again.");
         }
     }
     Ok(Outcome::Success)
@@ -478,10 +478,10 @@ fn export_pem(
             "key_encrypted": key_written.map(|(_, e)| e),
         }))?;
     } else {
-        println!("Wrote the certificate chain to {}", cert_out.display());
+        outln!("Wrote the certificate chain to {}", cert_out.display());
         match key_written {
-            Some((p, true)) => println!("Wrote the encrypted private key to {} (mode 0600)", p.display()),
-            Some((p, false)) => println!(
+            Some((p, true)) => outln!("Wrote the encrypted private key to {} (mode 0600)", p.display()),
+            Some((p, false)) => outln!(
                 "Wrote the UNENCRYPTED private key to {} (mode 0600). Anyone with this file can act as you: delete it when done.",
                 p.display()
             ),

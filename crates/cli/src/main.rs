@@ -1,6 +1,19 @@
 //! `certdesk`: the command-line face of certdesk-core. Parses arguments, calls the library,
 //! lays out its results as text or JSON. No certificate logic lives here.
 
+/// `println!` that stops quietly when the reader went away (`certdesk … | head`): a closed
+/// pipe is not an error of ours, and panicking on it would print a backtrace.
+macro_rules! outln {
+    ($($arg:tt)*) => {{
+        use std::io::Write as _;
+        if let Err(e) = writeln!(std::io::stdout(), $($arg)*) {
+            if e.kind() == std::io::ErrorKind::BrokenPipe {
+                std::process::exit(0);
+            }
+        }
+    }};
+}
+
 mod commands;
 mod render;
 

@@ -1,7 +1,5 @@
 //! Text and JSON layout. Wording of findings and errors comes from certdesk-core.
 
-use std::io::Write;
-
 use certdesk_core::cert::CertInfo;
 use certdesk_core::inspect::{InspectReport, InspectedCert, RequestInfo};
 use certdesk_core::wallet::{Identity, IdentityStatus, IdentitySummary, ImportOutcome};
@@ -10,9 +8,8 @@ use time::OffsetDateTime;
 
 /// Prints a value as pretty JSON on stdout.
 pub(crate) fn json<T: Serialize>(value: &T) -> anyhow::Result<()> {
-    let mut out = std::io::stdout().lock();
-    serde_json::to_writer_pretty(&mut out, value)?;
-    writeln!(out)?;
+    let text = serde_json::to_string_pretty(value)?;
+    outln!("{text}");
     Ok(())
 }
 
@@ -27,7 +24,7 @@ pub(crate) fn error(err: &anyhow::Error, as_json: bool) {
         let body = serde_json::json!({
             "error": { "kind": snake(&kind), "message": format!("{err:#}"), "hint": hint }
         });
-        println!(
+        outln!(
             "{}",
             serde_json::to_string_pretty(&body).unwrap_or_default()
         );
@@ -66,15 +63,15 @@ fn status_words(s: &IdentitySummary, now: OffsetDateTime) -> String {
 /// `identity list` as a table.
 pub(crate) fn identity_list(list: &[IdentitySummary]) {
     if list.is_empty() {
-        println!(
+        outln!(
             "No identities yet. Create one with: certdesk request new --subject \"CN=Your Name\""
         );
         return;
     }
     let now = OffsetDateTime::now_utc();
-    println!("{:<16}  {:<24}  {:<10}  {}", "ID", "LABEL", "KEY", "STATUS");
+    outln!("{:<16}  {:<24}  {:<10}  {}", "ID", "LABEL", "KEY", "STATUS");
     for s in list {
-        println!(
+        outln!(
             "{:<16}  {:<24}  {:<10}  {}",
             s.id,
             truncate(&s.label, 24),
@@ -97,10 +94,10 @@ fn truncate(s: &str, n: usize) -> String {
 /// `identity show` in plain words.
 pub(crate) fn identity_show(identity: &Identity, summary: &IdentitySummary) -> anyhow::Result<()> {
     let now = OffsetDateTime::now_utc();
-    println!("{}  ({})", identity.label, identity.id);
-    println!("  status:     {}", status_words(summary, now));
-    println!("  key:        {}", identity.key_type.describe());
-    println!(
+    outln!("{}  ({})", identity.label, identity.id);
+    outln!("  status:     {}", status_words(summary, now));
+    outln!("  key:        {}", identity.key_type.describe());
+    outln!(
         "  protected:  {}",
         match &identity.protection {
             certdesk_core::wallet::Protection::Keyring { vault } =>
@@ -108,49 +105,49 @@ pub(crate) fn identity_show(identity: &Identity, summary: &IdentitySummary) -> a
             certdesk_core::wallet::Protection::Passphrase => "by your passphrase".into(),
         }
     );
-    println!("  created:    {}", identity.created.date());
+    outln!("  created:    {}", identity.created.date());
     match &identity.origin {
         certdesk_core::wallet::Origin::Request { via } => {
-            println!("  origin:     request created here (via {via})")
+            outln!("  origin:     request created here (via {via})")
         }
         certdesk_core::wallet::Origin::Pkcs12Import { file } => {
-            println!("  origin:     imported from {file}")
+            outln!("  origin:     imported from {file}")
         }
     }
     if let Some(csr) = identity.csr()? {
-        println!("  request:    SHA-256 {}", csr.fingerprint_sha256());
+        outln!("  request:    SHA-256 {}", csr.fingerprint_sha256());
     }
     if let Some(info) = identity.certificate_info()? {
-        println!("  certificate:");
+        outln!("  certificate:");
         cert_lines(&info, now, "    ");
         for w in &identity.import_warnings {
-            println!("  warning:    {}", w.message);
+            outln!("  warning:    {}", w.message);
         }
     } else {
-        println!("  subject:    {}", summary.subject);
+        outln!("  subject:    {}", summary.subject);
     }
     Ok(())
 }
 
 fn cert_lines(info: &CertInfo, now: OffsetDateTime, indent: &str) {
-    println!("{indent}subject:   {}", info.subject);
-    println!("{indent}issued by: {}", info.issuer);
-    println!(
+    outln!("{indent}subject:   {}", info.subject);
+    outln!("{indent}issued by: {}", info.issuer);
+    outln!(
         "{indent}valid:     {} to {} ({})",
         info.not_before.date(),
         info.not_after.date(),
         info.validity_words(now)
     );
-    println!("{indent}key:       {}", info.key_description);
+    outln!("{indent}key:       {}", info.key_description);
     if !info.extended_key_usages.is_empty() {
-        println!("{indent}usage:     {}", info.extended_key_usages.join(", "));
+        outln!("{indent}usage:     {}", info.extended_key_usages.join(", "));
     }
     if !info.subject_alt_names.is_empty() {
-        println!("{indent}names:     {}", info.subject_alt_names.join(", "));
+        outln!("{indent}names:     {}", info.subject_alt_names.join(", "));
     }
-    println!("{indent}serial:    {}", info.serial);
-    println!("{indent}SHA-256:   {}", info.sha256);
-    println!("{indent}SHA-1:     {}", info.sha1);
+    outln!("{indent}serial:    {}", info.serial);
+    outln!("{indent}SHA-256:   {}", info.sha256);
+    outln!("{indent}SHA-1:     {}", info.sha1);
 }
 
 fn inspected(c: &InspectedCert, n: usize, total: usize) {
@@ -161,21 +158,21 @@ fn inspected(c: &InspectedCert, n: usize, total: usize) {
         "Certificate"
     };
     if total > 1 {
-        println!("{title} {n} of {total}");
+        outln!("{title} {n} of {total}");
     } else {
-        println!("{title}");
+        outln!("{title}");
     }
     cert_lines(&c.info, now, "  ");
     if !c.info.is_ca {
         if c.fit_for_client_auth && c.problems.is_empty() {
-            println!("  client authentication: fit");
+            outln!("  client authentication: fit");
         } else if c.fit_for_client_auth {
-            println!("  client authentication: fit, with warnings");
+            outln!("  client authentication: fit, with warnings");
         } else {
-            println!("  client authentication: NOT fit");
+            outln!("  client authentication: NOT fit");
         }
         for p in &c.problems {
-            println!("    - {}", p.message);
+            outln!("    - {}", p.message);
         }
     }
 }
@@ -187,10 +184,10 @@ pub(crate) fn inspect(report: &InspectReport) {
             container,
             certificates,
         } => {
-            println!("File type: {}", container_words(*container));
+            outln!("File type: {}", container_words(*container));
             let total = certificates.len();
             for (i, c) in certificates.iter().enumerate() {
-                println!();
+                outln!();
                 inspected(c, i + 1, total);
             }
         }
@@ -200,19 +197,19 @@ pub(crate) fn inspect(report: &InspectReport) {
             friendly_name,
             certificates,
         } => {
-            println!("File type: PKCS#12 (certificate with its private key)");
-            println!("  key:  {key}");
+            outln!("File type: PKCS#12 (certificate with its private key)");
+            outln!("  key:  {key}");
             if let Some(n) = friendly_name {
-                println!("  name: {n}");
+                outln!("  name: {n}");
             }
             let total = certificates.len();
             for (i, c) in certificates.iter().enumerate() {
-                println!();
+                outln!();
                 inspected(c, i + 1, total);
             }
         }
         InspectReport::PrivateKey { encrypted } => {
-            println!(
+            outln!(
                 "File type: {} private key. Its contents are not shown; keep it secret and never send it to anyone.",
                 if *encrypted { "an encrypted" } else { "an UNENCRYPTED" }
             );
@@ -231,13 +228,13 @@ fn container_words(c: certdesk_core::encoding::Container) -> &'static str {
 }
 
 fn request(r: &RequestInfo) {
-    println!("File type: certificate request (CSR)");
-    println!("  subject:   {}", r.subject);
-    println!("  key:       {}", r.key);
+    outln!("File type: certificate request (CSR)");
+    outln!("  subject:   {}", r.subject);
+    outln!("  key:       {}", r.key);
     if !r.subject_alt_names.is_empty() {
-        println!("  names:     {}", r.subject_alt_names.join(", "));
+        outln!("  names:     {}", r.subject_alt_names.join(", "));
     }
-    println!(
+    outln!(
         "  asks for:  {}",
         if r.requests_client_auth {
             "client authentication"
@@ -246,9 +243,9 @@ fn request(r: &RequestInfo) {
         }
     );
     if r.has_challenge_password {
-        println!("  includes an enrollment code (not shown)");
+        outln!("  includes an enrollment code (not shown)");
     }
-    println!(
+    outln!(
         "  signature: {}",
         if r.signature_valid {
             "valid"
@@ -256,29 +253,30 @@ fn request(r: &RequestInfo) {
             "INVALID"
         }
     );
-    println!("  SHA-256:   {}", r.sha256);
+    outln!("  SHA-256:   {}", r.sha256);
 }
 
 /// `import` result.
 pub(crate) fn import_outcome(o: &ImportOutcome) {
     let s = &o.identity;
     if o.already_imported {
-        println!(
+        outln!(
             "Already imported: {} ({}) has this certificate.",
-            s.label, s.id
+            s.label,
+            s.id
         );
     } else {
-        println!("Imported the certificate for {} ({}).", s.label, s.id);
+        outln!("Imported the certificate for {} ({}).", s.label, s.id);
     }
-    println!("  subject:   {}", s.subject);
+    outln!("  subject:   {}", s.subject);
     if let Some(i) = &s.issuer {
-        println!("  issued by: {i}");
+        outln!("  issued by: {i}");
     }
-    println!("  chain:     {} certificate(s)", o.chain_length);
+    outln!("  chain:     {} certificate(s)", o.chain_length);
     if o.replaced_previous {
-        println!("  the previous certificate is kept in the identity's history");
+        outln!("  the previous certificate is kept in the identity's history");
     }
     for w in &o.warnings {
-        println!("warning: {}", w.message);
+        outln!("warning: {}", w.message);
     }
 }

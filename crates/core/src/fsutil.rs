@@ -32,7 +32,11 @@ impl FileMode {
 /// itself survives a power cut. The temporary file is created with the final mode, so a
 /// private file is never readable by others, not even for a moment.
 pub fn write_atomic(path: &Path, data: &[u8], mode: FileMode) -> Result<()> {
-    let dir = path.parent().unwrap_or_else(|| Path::new("."));
+    // A bare file name has the empty path as parent: that is the current directory.
+    let dir = match path.parent() {
+        Some(p) if !p.as_os_str().is_empty() => p,
+        _ => Path::new("."),
+    };
     let file_name = path
         .file_name()
         .map(|n| n.to_string_lossy().into_owned())
@@ -86,6 +90,17 @@ pub fn create_private_dir(dir: &Path) -> Result<()> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn bare_file_names_are_written_in_the_current_directory() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let here = std::env::current_dir().expect("cwd");
+        std::env::set_current_dir(dir.path()).expect("cd");
+        let result = write_atomic(Path::new("plain.txt"), b"x", FileMode::Public);
+        std::env::set_current_dir(here).expect("cd back");
+        result.expect("write with a bare name");
+        assert_eq!(fs::read(dir.path().join("plain.txt")).expect("read"), b"x");
+    }
 
     #[test]
     fn replaces_content_and_leaves_no_temporary_file() {
