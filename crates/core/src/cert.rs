@@ -174,7 +174,7 @@ pub fn client_auth_problems(info: &CertInfo, now: OffsetDateTime) -> Vec<Fitness
 
 pub(crate) fn parse_x509<'a>(der: &'a [u8], source_name: &str) -> Result<X509Certificate<'a>> {
     match X509Certificate::from_der(der) {
-        Ok((rest, cert)) if rest.is_empty() => Ok(cert),
+        Ok(([], cert)) => Ok(cert),
         Ok(_) => Err(Error::Malformed {
             what: "the certificate".into(),
             source_name: source_name.into(),
@@ -398,7 +398,7 @@ pub(crate) mod tests {
     #[test]
     fn chain_stops_at_a_missing_link() {
         let ca = test_chain();
-        let chain = build_chain(&ca.leaf_der, &[ca.root_der.clone()]).expect("chain");
+        let chain = build_chain(&ca.leaf_der, std::slice::from_ref(&ca.root_der)).expect("chain");
         assert_eq!(chain.len(), 1);
     }
 

@@ -109,12 +109,14 @@ impl SubjectSpec {
                 "ST" | "S" => &mut spec.state,
                 "C" => &mut spec.country,
                 "E" | "EMAIL" | "EMAILADDRESS" => &mut spec.email,
-                other => return Err(Error::invalid(
-                    "subject",
-                    format!(
+                other => {
+                    return Err(Error::invalid(
+                        "subject",
+                        format!(
                         "unknown attribute \"{other}\" (use CN, O, OU, L, ST, C or emailAddress)"
                     ),
-                )),
+                    ))
+                }
             };
             if slot.is_some() {
                 return Err(Error::invalid(

@@ -149,7 +149,7 @@ pub fn read_certificates(
 fn pad_base64(s: &str) -> String {
     let trimmed = s.trim_end_matches('=');
     let mut out = trimmed.to_string();
-    while out.len() % 4 != 0 {
+    while !out.len().is_multiple_of(4) {
         out.push('=');
     }
     out
