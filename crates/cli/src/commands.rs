@@ -51,6 +51,8 @@ enum Command {
     Identity(IdentityCmd),
     /// Explain a certificate, request, .p12 or .p7b in plain words.
     Inspect(InspectArgs),
+    /// Make a real mTLS request to a site and explain whether it accepts the certificate.
+    Probe(ProbeArgs),
 }
 
 #[derive(Debug, Subcommand)]
@@ -184,7 +186,7 @@ struct InspectArgs {
     password_file: Option<PathBuf>,
 }
 
-struct Ctx {
+pub(crate) struct Ctx {
     wallet: Wallet,
     json: bool,
     passphrase: Option<SecretString>,
@@ -299,6 +301,7 @@ pub(crate) fn run(cli: Cli) -> anyhow::Result<Outcome> {
             Ok(Outcome::Success)
         }
         Command::Inspect(args) => inspect(&ctx, args),
+        Command::Probe(args) => probe(&ctx, args),
     }
 }
 
@@ -521,4 +524,113 @@ fn inspect(ctx: &Ctx, args: InspectArgs) -> anyhow::Result<Outcome> {
     } else {
         Outcome::Success
     })
+}
+
+#[derive(Debug, Args)]
+pub(crate) struct ProbeArgs {
+    /// The site, e.g. https://intranet.example.org/
+    url: String,
+    /// Present this identity from the wallet.
+    #[arg(long, conflicts_with_all = ["p12", "cert"])]
+    identity: Option<String>,
+    /// Present the identity in this .p12/.pfx file (with --password-file).
+    #[arg(long, requires = "password_file", conflicts_with = "cert")]
+    p12: Option<PathBuf>,
+    /// Present this certificate (PEM, with its chain) …
+    #[arg(long, requires = "key")]
+    cert: Option<PathBuf>,
+    /// … and this PEM private key (encrypted ones need --password-file).
+    #[arg(long, requires = "cert")]
+    key: Option<PathBuf>,
+    /// Password of the .p12 or of the encrypted key.
+    #[arg(long, value_name = "FILE")]
+    password_file: Option<PathBuf>,
+    /// CA certificate(s) to trust for the site's own certificate (a private server CA).
+    #[arg(long, value_name = "FILE")]
+    ca_file: Option<PathBuf>,
+    /// Write the full report as JSON for a help desk (no key material, no passwords).
+    #[arg(long, value_name = "FILE")]
+    report_out: Option<PathBuf>,
+    /// Seconds to wait for each of connect, handshake and answer.
+    #[arg(long, default_value_t = 15)]
+    timeout: u64,
+}
+
+pub(crate) fn probe(ctx: &Ctx, args: ProbeArgs) -> anyhow::Result<Outcome> {
+    use certdesk_core::probe::{
+        self, diagnose::LocalIdentity, ClientIdentity, ProbeRequest, Verdict,
+    };
+    let password = args
+        .password_file
+        .as_deref()
+        .map(SecretString::from_file)
+        .transpose()?;
+    let identity = if let Some(id) = &args.identity {
+        Some(ctx.wallet.client_identity(id, &ctx.access())?)
+    } else if let Some(p12) = &args.p12 {
+        let password = password.as_ref().context("--p12 needs --password-file")?;
+        let contents =
+            certdesk_core::pkcs12::import_pkcs12(&read_file(p12)?, password, &display_name(p12))?;
+        Some(ClientIdentity {
+            key: contents.key,
+            chain: contents.chain,
+        })
+    } else if let (Some(cert), Some(key)) = (&args.cert, &args.key) {
+        let (certs, _, _) =
+            certdesk_core::encoding::read_certificates(&read_file(cert)?, &display_name(cert))?;
+        let key = certdesk_core::key::PrivateKey::from_pem(
+            &read_file(key)?,
+            password.as_ref(),
+            &display_name(key),
+        )?;
+        let leaf = certs
+            .iter()
+            .find(|c| {
+                certdesk_core::cert::public_key_of(c).is_ok_and(|k| k == key.public_key_der())
+            })
+            .cloned()
+            .ok_or_else(|| certdesk_core::Error::CertDoesNotMatchKey {
+                subject: certdesk_core::cert::parse_certificate(&certs[0])
+                    .map(|i| i.subject)
+                    .unwrap_or_default(),
+                id: display_name(key_path(&args)),
+            })?;
+        let chain = certdesk_core::cert::build_chain(&leaf, &certs)?;
+        Some(ClientIdentity { key, chain })
+    } else {
+        None
+    };
+    let local = identity
+        .as_ref()
+        .map(|i| LocalIdentity::from_chain(&i.chain))
+        .transpose()?;
+    let request = ProbeRequest {
+        url: args.url.clone(),
+        identity,
+        server_ca_pem: args.ca_file.as_deref().map(read_file).transpose()?,
+        timeout: std::time::Duration::from_secs(args.timeout.max(1)),
+    };
+    let transcript = probe::run_probe(&request)?;
+    let report = probe::diagnose(transcript, local.as_ref(), time::OffsetDateTime::now_utc());
+    if let Some(out) = &args.report_out {
+        let json = serde_json::to_vec_pretty(&report)?;
+        write_atomic(out, &json, FileMode::Public)?;
+    }
+    if ctx.json {
+        render::json(&report)?;
+    } else {
+        render::probe_report(&report);
+        if let Some(out) = &args.report_out {
+            outln!("Report for your help desk written to {}", out.display());
+        }
+    }
+    Ok(if report.verdict == Verdict::Accepted {
+        Outcome::Success
+    } else {
+        Outcome::CheckFailed
+    })
+}
+
+fn key_path(args: &ProbeArgs) -> &Path {
+    args.key.as_deref().unwrap_or(Path::new("the key file"))
 }

@@ -280,3 +280,78 @@ pub(crate) fn import_outcome(o: &ImportOutcome) {
         outln!("warning: {}", w.message);
     }
 }
+
+/// `probe`: the verdict first, then findings with remedies, then what happened on the wire.
+pub(crate) fn probe_report(r: &certdesk_core::probe::ProbeReport) {
+    use certdesk_core::probe::Severity;
+    outln!("{}", r.sentence);
+    for f in &r.findings {
+        let tag = match f.severity {
+            Severity::Blocker => "problem",
+            Severity::Warning => "warning",
+            Severity::Info => "note",
+        };
+        outln!();
+        outln!("{tag}: {}", f.summary);
+        if let Some(d) = &f.detail {
+            outln!("  details: {d}");
+        }
+        outln!("  what to do: {}", f.remedy);
+        outln!("  (code: {})", f.code);
+    }
+    let t = &r.transcript;
+    outln!();
+    outln!(
+        "Checked {} ({}:{})",
+        t.url,
+        t.addresses.first().map(String::as_str).unwrap_or(&t.host),
+        t.port
+    );
+    if let Some(v) = &t.tls_version {
+        outln!(
+            "  TLS:                 {v}, {}",
+            t.cipher_suite.as_deref().unwrap_or("?")
+        );
+    }
+    outln!(
+        "  certificate asked:   {}",
+        if t.certificate_requested { "yes" } else { "no" }
+    );
+    if !t.acceptable_ca_names.is_empty() {
+        outln!(
+            "  accepted issuers:    {}",
+            t.acceptable_ca_names.join(" | ")
+        );
+    }
+    if let Some(c) = &r.client_certificate {
+        outln!(
+            "  presented:           {} (issued by {})",
+            c.subject,
+            c.issuer
+        );
+    }
+    outln!(
+        "  certificate sent:    {}",
+        if t.certificate_sent { "yes" } else { "no" }
+    );
+    if let Some(a) = &t.alert {
+        outln!("  TLS alert:           {} ({})", a.description, a.when);
+    }
+    if let Some(s) = t.http_status {
+        outln!("  HTTP status:         {s}");
+    }
+    if let Some(e) = &t.error_detail {
+        outln!(
+            "  stopped at {}:      {e}",
+            t.failed_phase.as_deref().unwrap_or("?")
+        );
+    }
+    let timings: Vec<String> = t
+        .timings
+        .iter()
+        .map(|p| format!("{} {} ms", p.phase, p.millis))
+        .collect();
+    if !timings.is_empty() {
+        outln!("  timings:             {}", timings.join(", "));
+    }
+}

@@ -193,6 +193,38 @@ impl PrivateKey {
         })
     }
 
+    /// Reads a PEM private key file: `PRIVATE KEY` (PKCS#8) or `ENCRYPTED PRIVATE KEY` with
+    /// `password`. Older `RSA PRIVATE KEY` / `EC PRIVATE KEY` files are refused with a hint.
+    pub fn from_pem(
+        text: &[u8],
+        password: Option<&crate::secret::SecretString>,
+        source_name: &str,
+    ) -> Result<PrivateKey> {
+        let block = pem::parse(text).map_err(|e| Error::Malformed {
+            what: "the private key".into(),
+            source_name: source_name.into(),
+            detail: e.to_string(),
+        })?;
+        match block.tag() {
+            "PRIVATE KEY" => PrivateKey::from_pkcs8_der(block.contents()),
+            "ENCRYPTED PRIVATE KEY" => {
+                let password = password.ok_or_else(|| Error::PassphraseRequired {
+                    id: source_name.to_string(),
+                })?;
+                PrivateKey::decrypt_pkcs8_der(block.contents(), password.expose().as_bytes(), source_name)
+            }
+            "RSA PRIVATE KEY" | "EC PRIVATE KEY" => Err(Error::invalid(
+                "key file",
+                format!("{source_name} is in the old {} format; convert it with `openssl pkcs8 -topk8 -in {source_name}`", block.tag()),
+            )),
+            other => Err(Error::UnexpectedContent {
+                expected: "a PRIVATE KEY".into(),
+                found: format!("a {other}"),
+                source_name: source_name.into(),
+            }),
+        }
+    }
+
     /// The key type.
     pub fn spec(&self) -> KeySpec {
         self.spec

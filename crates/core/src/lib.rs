@@ -16,6 +16,7 @@ pub mod fsutil;
 pub mod inspect;
 pub mod key;
 pub mod pkcs12;
+pub mod probe;
 pub mod secret;
 pub mod vault;
 pub mod wallet;

@@ -733,6 +733,19 @@ impl Wallet {
         })
     }
 
+    /// The key and chain of an issued identity, for a site check. The key stays inside
+    /// certdesk-core (the probe hands it to rustls in this process).
+    pub fn client_identity(
+        &self,
+        wanted: &str,
+        access: &KeyAccess,
+    ) -> Result<crate::probe::ClientIdentity> {
+        let identity = self.get(wanted)?;
+        let chain = identity.chain_der()?;
+        let key = self.unlock(&identity, access)?;
+        Ok(crate::probe::ClientIdentity { key, chain })
+    }
+
     /// The certificate and chain of an issued identity as PEM, leaf first.
     pub fn chain_pem(&self, wanted: &str) -> Result<String> {
         let identity = self.get(wanted)?;

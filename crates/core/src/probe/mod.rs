@@ -1,0 +1,197 @@
+//! Site check: a real mTLS request to a site, and a plain-language diagnosis of the answer.
+//!
+//! [`connect`] does the I/O (DNS, TCP, TLS, one HTTP request) and records a [`Transcript`];
+//! [`diagnose`] is pure and turns a transcript plus the local identity into a verdict and
+//! findings. A rejection is a successful check with a `rejected` verdict, not an error.
+
+pub mod connect;
+pub mod diagnose;
+
+use std::time::Duration;
+
+use serde::Serialize;
+
+use crate::cert::CertInfo;
+use crate::key::PrivateKey;
+
+pub use connect::run_probe;
+pub use diagnose::diagnose;
+
+/// The identity to present: a key and its chain, leaf first (DER).
+#[derive(Debug)]
+pub struct ClientIdentity {
+    /// The private key (never leaves this process).
+    pub key: PrivateKey,
+    /// Certificate chain, leaf first.
+    pub chain: Vec<Vec<u8>>,
+}
+
+/// What to check.
+#[derive(Debug)]
+pub struct ProbeRequest {
+    /// `https://host[:port]/path`.
+    pub url: String,
+    /// The identity to present, or none to see what the site does without one.
+    pub identity: Option<ClientIdentity>,
+    /// Extra CA certificates (PEM or DER) trusted for the server, beside the OS roots.
+    pub server_ca_pem: Option<Vec<u8>>,
+    /// Limit for each of connect, handshake and response.
+    pub timeout: Duration,
+}
+
+/// How far the check got and how long each phase took.
+#[derive(Debug, Clone, Serialize, PartialEq, Eq)]
+pub struct PhaseTiming {
+    /// `dns`, `tcp`, `tls`, `http`.
+    pub phase: String,
+    /// Milliseconds.
+    pub millis: u64,
+}
+
+/// A TLS alert and when it came.
+#[derive(Debug, Clone, Serialize, PartialEq, Eq)]
+pub struct AlertSeen {
+    /// The alert description as rustls names it (`UnknownCA`, `CertificateRequired`, …).
+    pub description: String,
+    /// `handshake` or `after_handshake` (TLS 1.3 rejections arrive on the first read).
+    pub when: String,
+}
+
+/// Why the server's certificate was not trusted.
+#[derive(Debug, Clone, Serialize, PartialEq, Eq)]
+#[serde(rename_all = "snake_case")]
+pub enum ServerTrustProblem {
+    /// Issued by a CA we do not trust.
+    UnknownIssuer,
+    /// Not valid for the host name asked for.
+    NameMismatch,
+    /// Expired or not yet valid.
+    Expired,
+    /// Anything else webpki refused.
+    Other(String),
+}
+
+/// The facts gathered by [`connect::run_probe`].
+#[derive(Debug, Clone, Serialize, Default)]
+pub struct Transcript {
+    /// The URL checked.
+    pub url: String,
+    /// Host name.
+    pub host: String,
+    /// Port.
+    pub port: u16,
+    /// Addresses the name resolved to.
+    pub addresses: Vec<String>,
+    /// Phase timings.
+    pub timings: Vec<PhaseTiming>,
+    /// Where the check stopped without an answer: `dns`, `tcp`, `tls`, `http`.
+    pub failed_phase: Option<String>,
+    /// The low-level error, in the library's words.
+    pub error_detail: Option<String>,
+    /// Negotiated TLS version (`TLSv1.3`).
+    pub tls_version: Option<String>,
+    /// Negotiated cipher suite.
+    pub cipher_suite: Option<String>,
+    /// The server's certificate chain as presented, leaf first.
+    pub server_chain: Vec<CertInfo>,
+    /// Why the server was not trusted, when it was not.
+    pub server_trust_problem: Option<ServerTrustProblem>,
+    /// Whether the server sent a CertificateRequest.
+    pub certificate_requested: bool,
+    /// The acceptable CA names it listed (empty: any).
+    pub acceptable_ca_names: Vec<String>,
+    /// The signature schemes it offered for our certificate.
+    pub offered_signature_schemes: Vec<String>,
+    /// Whether our key could sign with one of the offered schemes.
+    pub key_scheme_accepted: Option<bool>,
+    /// Whether we sent a (non-empty) certificate.
+    pub certificate_sent: bool,
+    /// The TLS alert the server sent, if any.
+    pub alert: Option<AlertSeen>,
+    /// HTTP status code.
+    pub http_status: Option<u16>,
+    /// The first part of the response body, as text.
+    pub body_excerpt: Option<String>,
+}
+
+/// The answer of a check.
+#[derive(Debug, Clone, Copy, Serialize, PartialEq, Eq)]
+#[serde(rename_all = "snake_case")]
+pub enum Verdict {
+    /// The site took the certificate and did not answer with an authentication refusal.
+    Accepted,
+    /// The site refused the certificate (or its holder).
+    Rejected,
+    /// The site never asked for a certificate.
+    NotRequested,
+    /// The check could not get far enough to know.
+    Failed,
+}
+
+impl Verdict {
+    /// One sentence for people.
+    pub fn sentence(self, host: &str) -> String {
+        match self {
+            Verdict::Accepted => format!("{host} accepted your certificate."),
+            Verdict::Rejected => format!("{host} did not accept your certificate."),
+            Verdict::NotRequested => format!("{host} did not ask for a certificate."),
+            Verdict::Failed => format!("The check of {host} could not be completed."),
+        }
+    }
+}
+
+/// Where a finding's cause lies.
+#[derive(Debug, Clone, Copy, Serialize, PartialEq, Eq)]
+#[serde(rename_all = "snake_case")]
+pub enum Origin {
+    /// On this computer (the certificate, the key).
+    Local,
+    /// At the site.
+    Server,
+    /// Between the two.
+    Network,
+}
+
+/// How much a finding matters.
+#[derive(Debug, Clone, Copy, Serialize, PartialEq, Eq, PartialOrd, Ord)]
+#[serde(rename_all = "snake_case")]
+pub enum Severity {
+    /// Stops the certificate from working.
+    Blocker,
+    /// Works now but may cause trouble.
+    Warning,
+    /// Worth knowing.
+    Info,
+}
+
+/// One observation with its remedy.
+#[derive(Debug, Clone, Serialize, PartialEq, Eq)]
+pub struct Finding {
+    /// Stable code, e.g. `issuer_not_accepted`.
+    pub code: &'static str,
+    /// Local, server or network.
+    pub origin: Origin,
+    /// Blocker, warning or info.
+    pub severity: Severity,
+    /// One line.
+    pub summary: String,
+    /// The actual values.
+    pub detail: Option<String>,
+    /// One imperative sentence a person or a help desk can act on.
+    pub remedy: String,
+}
+
+/// The full result of a check.
+#[derive(Debug, Clone, Serialize)]
+pub struct ProbeReport {
+    /// The answer.
+    pub verdict: Verdict,
+    /// The verdict in one sentence.
+    pub sentence: String,
+    /// Findings, blockers first.
+    pub findings: Vec<Finding>,
+    /// What happened on the wire.
+    pub transcript: Transcript,
+    /// The certificate presented, if any.
+    pub client_certificate: Option<CertInfo>,
+}
