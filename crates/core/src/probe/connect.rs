@@ -256,7 +256,21 @@ pub fn run_probe(request: &ProbeRequest) -> Result<Transcript> {
         .enable_all()
         .build()
         .map_err(|e| Error::crypto("start the network runtime", e))?;
-    runtime.block_on(probe_async(request))
+    let mut t = runtime.block_on(probe_async(request))?;
+    let refused_after_handshake = !t.certificate_requested
+        && (matches!(t.http_status, Some(401 | 403)) || t.failed_phase.as_deref() == Some("http"));
+    if let (true, Some(identity)) = (refused_after_handshake, &request.identity) {
+        let (host, port, path) = parse_url(&request.url)?;
+        t.per_path_rechecks = super::recheck::recheck_per_path(
+            &host,
+            port,
+            &path,
+            identity,
+            request.server_ca_pem.as_deref(),
+            request.timeout,
+        );
+    }
+    Ok(t)
 }
 
 async fn probe_async(request: &ProbeRequest) -> Result<Transcript> {

@@ -300,8 +300,7 @@ fn judge(t: &Transcript, local: Option<&LocalIdentity>, f: &mut Vec<Finding>) ->
     if t.failed_phase.is_some() {
         // The handshake or response failed without an alert.
         if !t.certificate_requested && t.failed_phase.as_deref() == Some("http") {
-            f.push(per_path_finding(t, Severity::Blocker));
-            return Verdict::Failed;
+            return per_path(t, f);
         }
         f.push(finding(
             "unreachable",
@@ -318,8 +317,7 @@ fn judge(t: &Transcript, local: Option<&LocalIdentity>, f: &mut Vec<Finding>) ->
     let body = body_words(t.body_excerpt.as_deref().unwrap_or_default());
     if !t.certificate_requested {
         if matches!(status, 401 | 403) {
-            f.push(per_path_finding(t, Severity::Blocker));
-            return Verdict::Failed;
+            return per_path(t, f);
         }
         f.push(finding(
             "cert_not_requested",
@@ -383,19 +381,53 @@ fn judge(t: &Transcript, local: Option<&LocalIdentity>, f: &mut Vec<Finding>) ->
     Verdict::Accepted
 }
 
-fn per_path_finding(t: &Transcript, severity: Severity) -> Finding {
-    finding(
+/// The site finished the handshake without asking and then refused: it asks per path. The
+/// re-checks (post-handshake auth, renegotiation) decide whether the certificate itself works.
+fn per_path(t: &Transcript, f: &mut Vec<Finding>) -> Verdict {
+    let first = format!(
+        "no certificate request during the handshake ({}), then {}",
+        t.tls_version.as_deref().unwrap_or("TLS"),
+        t.http_status
+            .map(|s| format!("HTTP {s}"))
+            .unwrap_or_else(|| t.error_detail.clone().unwrap_or_default())
+    );
+    let mut lines = vec![first];
+    for r in &t.per_path_rechecks {
+        let result = match (r.http_status, &r.error) {
+            (Some(s), _) if (200..400).contains(&s) => format!("HTTP {s}: accepted"),
+            (Some(s), _) => format!("HTTP {s}: refused"),
+            (None, Some(e)) => format!("failed: {e}"),
+            (None, None) => "no answer".into(),
+        };
+        lines.push(format!("with {}: {result}", r.method.describe()));
+    }
+    let accepted_somehow = t
+        .per_path_rechecks
+        .iter()
+        .any(|r| r.http_status.is_some_and(|s| (200..400).contains(&s)));
+    let checked = !t.per_path_rechecks.is_empty();
+    let severity = if accepted_somehow {
+        Severity::Warning
+    } else {
+        Severity::Blocker
+    };
+    f.push(finding(
         "needs_post_handshake_auth",
         Origin::Server,
         severity,
-        "The site asks for a certificate only on some pages, after the connection is set up.".into(),
-        Some(format!(
-            "no certificate request during the handshake ({}), then {}",
-            t.tls_version.as_deref().unwrap_or("TLS"),
-            t.http_status.map(|s| format!("HTTP {s}")).unwrap_or_else(|| t.error_detail.clone().unwrap_or_default())
-        )),
+        if accepted_somehow {
+            "The site accepts your certificate, but asks for it only on some pages, after the connection is set up: Chrome and Edge will fail there.".into()
+        } else {
+            "The site asks for a certificate only on some pages, after the connection is set up.".into()
+        },
+        Some(lines.join("; ")),
         "Ask the site's administrator to require the certificate for the whole site (Apache: SSLVerifyClient at the virtual-host level): Chrome and Edge cannot answer a per-page request over TLS 1.3.",
-    )
+    ));
+    match (checked, accepted_somehow) {
+        (_, true) => Verdict::Accepted,
+        (true, false) => Verdict::Rejected,
+        (false, false) => Verdict::Failed,
+    }
 }
 
 #[cfg(test)]
@@ -559,6 +591,45 @@ mod tests {
                 "{status} {body}"
             );
         }
+    }
+
+    #[test]
+    fn per_path_sites_are_judged_by_the_rechecks() {
+        use crate::probe::recheck::{Recheck, RecheckMethod};
+        let mut t = base();
+        t.http_status = Some(403);
+        t.per_path_rechecks = vec![
+            Recheck {
+                method: RecheckMethod::Tls13PostHandshake,
+                http_status: Some(200),
+                error: None,
+            },
+            Recheck {
+                method: RecheckMethod::Tls12Renegotiation,
+                http_status: Some(200),
+                error: None,
+            },
+        ];
+        let r = diagnose(t.clone(), None, now());
+        assert_eq!(
+            (r.verdict, codes(&r)),
+            (Verdict::Accepted, vec!["needs_post_handshake_auth"])
+        );
+        assert_eq!(r.findings[0].severity, Severity::Warning);
+        assert!(r.findings[0].detail.as_deref().is_some_and(|d| d.contains(
+            "post-handshake authentication (as curl and Firefox do): HTTP 200: accepted"
+        )));
+        t.per_path_rechecks[0].http_status = Some(403);
+        t.per_path_rechecks[1] = Recheck {
+            method: RecheckMethod::Tls12Renegotiation,
+            http_status: None,
+            error: Some("alert".into()),
+        };
+        let r = diagnose(t, None, now());
+        assert_eq!(
+            (r.verdict, r.findings[0].severity),
+            (Verdict::Rejected, Severity::Blocker)
+        );
     }
 
     #[test]

@@ -6,6 +6,7 @@
 
 pub mod connect;
 pub mod diagnose;
+pub mod recheck;
 
 use std::time::Duration;
 
@@ -112,6 +113,9 @@ pub struct Transcript {
     pub http_status: Option<u16>,
     /// The first part of the response body, as text.
     pub body_excerpt: Option<String>,
+    /// Re-checks through post-handshake authentication and renegotiation, run when the site
+    /// finished the handshake without asking for a certificate and then refused.
+    pub per_path_rechecks: Vec<recheck::Recheck>,
 }
 
 /// The answer of a check.

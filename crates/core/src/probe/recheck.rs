@@ -1,0 +1,212 @@
+//! The per-path re-check: sites that ask for a certificate only under some paths (Apache
+//! `SSLVerifyClient` inside `<Location>`) do it after the handshake, through TLS 1.3
+//! post-handshake authentication or TLS 1.2 renegotiation. rustls supports neither, and the
+//! `openssl` crate has no safe switch for client-side post-handshake auth, so this check runs
+//! OpenSSL's own client (`openssl s_client`), once with `-enable_pha` (what curl and Firefox
+//! do) and once pinned to TLS 1.2 (renegotiation; what Chromium can still answer).
+//!
+//! The key reaches the child only as an `ENCRYPTED PRIVATE KEY` file (0600, in a private
+//! temporary directory removed afterwards) whose random passphrase travels in the child's
+//! environment, never on its command line.
+
+use std::io::{Read, Write};
+use std::process::{Command, Stdio};
+use std::time::{Duration, Instant};
+
+use serde::Serialize;
+
+use super::ClientIdentity;
+use crate::fsutil::{write_atomic, FileMode};
+use crate::key::RANDOM_SECRET_ITERATIONS;
+use crate::secret::random_bytes;
+
+/// How the re-check asked the server to accept a certificate after the handshake.
+#[derive(Debug, Clone, Copy, Serialize, PartialEq, Eq)]
+#[serde(rename_all = "snake_case")]
+pub enum RecheckMethod {
+    /// TLS 1.3 post-handshake authentication (curl, Firefox).
+    Tls13PostHandshake,
+    /// TLS 1.2 with renegotiation (Chromium on a TLS 1.2 connection).
+    Tls12Renegotiation,
+}
+
+impl RecheckMethod {
+    /// Plain words.
+    pub fn describe(self) -> &'static str {
+        match self {
+            RecheckMethod::Tls13PostHandshake => {
+                "TLS 1.3 post-handshake authentication (as curl and Firefox do)"
+            }
+            RecheckMethod::Tls12Renegotiation => "TLS 1.2 renegotiation",
+        }
+    }
+}
+
+/// The result of one re-check.
+#[derive(Debug, Clone, Serialize, PartialEq, Eq)]
+pub struct Recheck {
+    /// How the certificate was offered.
+    pub method: RecheckMethod,
+    /// HTTP status, when an answer came.
+    pub http_status: Option<u16>,
+    /// Why there was no answer.
+    pub error: Option<String>,
+}
+
+/// Runs both re-checks. Returns an empty list when the `openssl` program is not available.
+pub fn recheck_per_path(
+    host: &str,
+    port: u16,
+    path: &str,
+    identity: &ClientIdentity,
+    server_ca_pem: Option<&[u8]>,
+    timeout: Duration,
+) -> Vec<Recheck> {
+    if Command::new("openssl").arg("version").output().is_err() {
+        return Vec::new();
+    }
+    [
+        RecheckMethod::Tls13PostHandshake,
+        RecheckMethod::Tls12Renegotiation,
+    ]
+    .into_iter()
+    .map(
+        |method| match run_one(method, host, port, path, identity, server_ca_pem, timeout) {
+            Ok(status) => Recheck {
+                method,
+                http_status: status,
+                error: status
+                    .is_none()
+                    .then(|| "the server closed the connection without answering".into()),
+            },
+            Err(e) => Recheck {
+                method,
+                http_status: None,
+                error: Some(e),
+            },
+        },
+    )
+    .collect()
+}
+
+fn run_one(
+    method: RecheckMethod,
+    host: &str,
+    port: u16,
+    path: &str,
+    identity: &ClientIdentity,
+    server_ca_pem: Option<&[u8]>,
+    timeout: Duration,
+) -> Result<Option<u16>, String> {
+    let dir = tempfile::Builder::new()
+        .prefix("certdesk-recheck-")
+        .tempdir()
+        .map_err(|e| format!("could not create a private temporary directory: {e}"))?;
+    let passphrase = hex::encode(random_bytes::<24>());
+    let key_pem = identity
+        .key
+        .encrypt_pkcs8_pem(passphrase.as_bytes(), RANDOM_SECRET_ITERATIONS)
+        .map_err(|e| e.to_string())?;
+    let key_path = dir.path().join("key.pem");
+    write_atomic(&key_path, key_pem.as_bytes(), FileMode::Private).map_err(|e| e.to_string())?;
+    let leaf_path = dir.path().join("cert.pem");
+    let chain_path = dir.path().join("chain.pem");
+    let leaf = identity.chain.first().ok_or("no certificate")?;
+    write_atomic(
+        &leaf_path,
+        crate::cert::to_pem(leaf).as_bytes(),
+        FileMode::Public,
+    )
+    .map_err(|e| e.to_string())?;
+    let chain: String = identity.chain[1..]
+        .iter()
+        .map(|c| crate::cert::to_pem(c))
+        .collect();
+    write_atomic(&chain_path, chain.as_bytes(), FileMode::Public).map_err(|e| e.to_string())?;
+
+    let mut cmd = Command::new("openssl");
+    cmd.arg("s_client")
+        .arg("-connect")
+        .arg(if host.contains(':') {
+            format!("[{host}]:{port}")
+        } else {
+            format!("{host}:{port}")
+        })
+        .args(["-quiet", "-verify_return_error", "-cert"])
+        .arg(&leaf_path)
+        .arg("-key")
+        .arg(&key_path)
+        .args(["-pass", "env:CERTDESK_RECHECK_PASS"])
+        .env("CERTDESK_RECHECK_PASS", &passphrase);
+    if !chain.is_empty() {
+        cmd.arg("-cert_chain").arg(&chain_path);
+    }
+    if host.parse::<std::net::IpAddr>().is_err() {
+        cmd.args(["-servername", host]);
+    }
+    if let Some(ca) = server_ca_pem {
+        let ca_path = dir.path().join("server-ca.pem");
+        write_atomic(&ca_path, ca, FileMode::Public).map_err(|e| e.to_string())?;
+        cmd.arg("-CAfile").arg(&ca_path);
+    }
+    match method {
+        RecheckMethod::Tls13PostHandshake => cmd.args(["-tls1_3", "-enable_pha"]),
+        RecheckMethod::Tls12Renegotiation => cmd.arg("-tls1_2"),
+    };
+    let mut child = cmd
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .map_err(|e| format!("could not start openssl: {e}"))?;
+    let host_header = if port == 443 {
+        host.to_string()
+    } else {
+        format!("{host}:{port}")
+    };
+    let request = format!("GET {path} HTTP/1.1\r\nHost: {host_header}\r\nUser-Agent: certdesk-recheck\r\nConnection: close\r\n\r\n");
+    // stdin stays open until the child ends (dropped after the loop): closing it early would
+    // end the session before a renegotiation or post-handshake request could be answered.
+    let mut stdin = child.stdin.take();
+    if let Some(pipe) = stdin.as_mut() {
+        let _ = pipe.write_all(request.as_bytes());
+        let _ = pipe.flush();
+    }
+    let deadline = Instant::now() + timeout;
+    loop {
+        match child.try_wait() {
+            Ok(Some(_)) => break,
+            Ok(None) if Instant::now() >= deadline => {
+                let _ = child.kill();
+                let _ = child.wait();
+                return Err(format!("no answer within {} s", timeout.as_secs()));
+            }
+            Ok(None) => std::thread::sleep(Duration::from_millis(20)),
+            Err(e) => return Err(e.to_string()),
+        }
+    }
+    drop(stdin);
+    let mut out = Vec::new();
+    if let Some(mut stdout) = child.stdout.take() {
+        let _ = stdout.read_to_end(&mut out);
+    }
+    let mut t = super::Transcript::default();
+    super::connect::parse_response(&mut t, &out);
+    if t.http_status.is_none() {
+        let mut err = String::new();
+        if let Some(mut stderr) = child.stderr.take() {
+            let _ = stderr.read_to_string(&mut err);
+        }
+        let last = err
+            .lines()
+            .rev()
+            .find(|l| !l.trim().is_empty())
+            .unwrap_or("")
+            .trim()
+            .to_string();
+        if !last.is_empty() {
+            return Err(last);
+        }
+    }
+    Ok(t.http_status)
+}
