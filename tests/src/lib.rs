@@ -20,6 +20,7 @@ mod java;
 mod nss;
 mod openssl;
 mod process;
+pub mod servers;
 
 pub use ca::{IdentityFiles, IssuedIdentity, OpensslCa, P7Form, SignOpts, SignedCert};
 pub use cmd::{run_tool, run_tool_with_stdin, PasswordFile, ToolOutput};
