@@ -82,17 +82,34 @@ impl CertInfo {
         }
     }
 
-    /// Validity in plain words: `expires in 364 days`, `expired 3 days ago`.
+    /// Validity in plain words: `expires in 364 days`, `expired 3 days ago`,
+    /// `not valid yet: becomes valid in 1 day`.
     pub fn validity_words(&self, now: OffsetDateTime) -> String {
         match self.validity_at(now) {
-            Validity::Valid(0) => "expires today".into(),
-            Validity::Valid(1) => "expires tomorrow".into(),
-            Validity::Valid(d) => format!("expires in {d} days"),
-            Validity::NotYetValid(0) => "becomes valid later today".into(),
-            Validity::NotYetValid(d) => format!("not valid yet: becomes valid in {d} days"),
-            Validity::Expired(0) => "expired today".into(),
-            Validity::Expired(d) => format!("expired {d} days ago"),
+            Validity::Valid(_) => format!("expires {}", relative(self.not_after - now, "in")),
+            Validity::NotYetValid(_) => {
+                format!(
+                    "not valid yet: becomes valid {}",
+                    relative(self.not_before - now, "in")
+                )
+            }
+            Validity::Expired(_) => format!("expired {}", relative(now - self.not_after, "ago")),
         }
+    }
+}
+
+/// `in 3 days`, `in 1 day`, `in less than a day`, `3 days ago`, `less than a day ago`.
+fn relative(span: time::Duration, direction: &str) -> String {
+    let days = span.whole_days();
+    let amount = match days {
+        0 => "less than a day".to_string(),
+        1 => "1 day".to_string(),
+        d => format!("{d} days"),
+    };
+    if direction == "ago" {
+        format!("{amount} ago")
+    } else {
+        format!("{direction} {amount}")
     }
 }
 
@@ -423,6 +440,18 @@ pub(crate) mod tests {
         let info = parse_certificate(&ca.root_der).expect("parse");
         let later = info.not_after + time::Duration::days(3);
         assert_eq!(info.validity_words(later), "expired 3 days ago");
+        assert_eq!(
+            info.validity_words(info.not_after + time::Duration::hours(30)),
+            "expired 1 day ago"
+        );
+        assert_eq!(
+            info.validity_words(info.not_before - time::Duration::hours(20)),
+            "not valid yet: becomes valid in less than a day"
+        );
+        assert_eq!(
+            info.validity_words(info.not_after - time::Duration::days(2)),
+            "expires in 2 days"
+        );
         let before = info.not_before - time::Duration::days(2) - time::Duration::hours(1);
         assert_eq!(info.validity_at(before), Validity::NotYetValid(2));
         assert!(client_auth_problems(&info, later)

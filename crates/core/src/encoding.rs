@@ -72,6 +72,15 @@ const KEY_LABELS: [&str; 4] = [
 
 /// Works out what `bytes` hold. `source_name` (a file name or URL) appears in errors.
 pub fn read_content(bytes: &[u8], source_name: &str) -> Result<Content> {
+    // Binary DER may end in bytes that look like whitespace (0x0A, 0x20, …): never trim its end.
+    let leading = bytes.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(bytes);
+    let start = leading
+        .iter()
+        .position(|b| !b.is_ascii_whitespace())
+        .unwrap_or(leading.len());
+    if leading.get(start) == Some(&0x30) {
+        return read_der(&leading[start..], source_name, Container::Der);
+    }
     let trimmed = trim_ascii(bytes);
     if trimmed.is_empty() {
         return Err(Error::EmptyInput {
@@ -319,10 +328,24 @@ fn read_der(der: &[u8], source_name: &str, container: Container) -> Result<Conte
     if pkcs8::EncryptedPrivateKeyInfo::from_der(der).is_ok() {
         return Ok(Content::PrivateKey { encrypted: true });
     }
+    if looks_like_legacy_private_key(der) {
+        return Ok(Content::PrivateKey { encrypted: false });
+    }
     Err(Error::Unrecognised {
         source_name: source_name.into(),
         detail: "DER data that is not a certificate, PKCS#7, PKCS#12, request or key".into(),
     })
+}
+
+/// SEC1 `ECPrivateKey` (SEQUENCE { INTEGER 1, OCTET STRING, … }) or PKCS#1 `RSAPrivateKey`
+/// (SEQUENCE { INTEGER 0, INTEGER modulus, … }): what `openssl … -outform DER` writes for
+/// keys outside PKCS#8.
+fn looks_like_legacy_private_key(der: &[u8]) -> bool {
+    let Ok(seq) = der::asn1::Any::from_der(der) else {
+        return false;
+    };
+    let body = seq.value();
+    body.starts_with(&[0x02, 0x01, 0x01, 0x04]) || body.starts_with(&[0x02, 0x01, 0x00, 0x02])
 }
 
 /// PFX ::= SEQUENCE { version INTEGER (3), authSafe ContentInfo, … }
@@ -447,6 +470,16 @@ mod tests {
         assert_eq!(certs_of(p7_b64.as_bytes()).1, Container::Pkcs7);
         let p7_pem = crate::key::pem_encode("PKCS7", &p7);
         assert_eq!(certs_of(p7_pem.as_bytes()).0.len(), 2);
+    }
+
+    #[test]
+    fn der_ending_in_a_whitespace_byte_is_read_whole() {
+        // ECDSA signatures are random: generate until a certificate ends in 0x0A/0x20/0x09/0x0D.
+        let der = (0..2000)
+            .map(|_| sample().leaf_der)
+            .find(|d| d.last().is_some_and(|b| b.is_ascii_whitespace()))
+            .expect("a certificate ending in a whitespace byte within 2000 tries");
+        assert_eq!(certs_of(&der), (vec![der.clone()], Container::Der));
     }
 
     #[test]

@@ -227,7 +227,8 @@ impl Error {
             | Error::KeyringSecretMissing { .. }
             | Error::Keyring { .. } => ErrorKind::Keyring,
             Error::Io { .. } => ErrorKind::Io,
-            Error::CorruptWallet { .. } | Error::Crypto { .. } => ErrorKind::Internal,
+            Error::CorruptWallet { .. } => ErrorKind::BadFile,
+            Error::Crypto { .. } => ErrorKind::Internal,
         }
     }
 

@@ -19,18 +19,22 @@ use crate::{Error, Result};
 /// The key types certdesk creates. All of them work in browsers and OS stores
 /// (Ed25519 does not: NSS 3.87 refuses its PKCS#8 v2 keys).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, Default)]
-#[serde(rename_all = "kebab-case")]
 pub enum KeySpec {
     /// ECDSA on NIST P-256: the default; small, fast, accepted everywhere current.
     #[default]
+    #[serde(rename = "ec-p256")]
     EcP256,
     /// ECDSA on NIST P-384.
+    #[serde(rename = "ec-p384")]
     EcP384,
     /// RSA with a 2048-bit modulus: for old servers that accept only RSA.
+    #[serde(rename = "rsa-2048", alias = "rsa2048")]
     Rsa2048,
     /// RSA with a 3072-bit modulus.
+    #[serde(rename = "rsa-3072", alias = "rsa3072")]
     Rsa3072,
     /// RSA with a 4096-bit modulus.
+    #[serde(rename = "rsa-4096", alias = "rsa4096")]
     Rsa4096,
 }
 
@@ -322,6 +326,19 @@ mod tests {
         let shown = format!("{key:?}");
         assert!(shown.contains("[redacted]"));
         assert!(!shown.contains(&format!("{:?}", &key.pkcs8_der()[..8])));
+    }
+
+    #[test]
+    fn json_spelling_is_the_cli_spelling() {
+        for spec in KeySpec::ALL {
+            let json = serde_json::to_string(&spec).expect("json");
+            assert_eq!(json, format!("\"{}\"", spec.as_str()));
+            assert_eq!(serde_json::from_str::<KeySpec>(&json).expect("back"), spec);
+        }
+        assert_eq!(
+            serde_json::from_str::<KeySpec>("\"rsa3072\"").expect("old spelling"),
+            KeySpec::Rsa3072
+        );
     }
 
     #[test]

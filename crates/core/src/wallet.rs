@@ -614,16 +614,16 @@ impl Wallet {
                     message: p.message,
                 })
                 .collect();
-        if let Some(top) = chain.last().and_then(|d| cert::parse_certificate(d).ok()) {
-            if !top.self_issued {
-                warnings.push(ImportWarning {
-                    code: "incomplete_chain".into(),
-                    message: format!(
-                        "the file does not include the issuer {}; servers that lack it will refuse the certificate, so ask the issuer for the full chain",
-                        top.issuer
-                    ),
-                });
-            }
+        // A leaf with its intermediate(s) is the normal delivery (servers hold the roots); only
+        // a lone certificate from a CA that is not itself leaves servers guessing.
+        if chain.len() == 1 && !info.self_issued {
+            warnings.push(ImportWarning {
+                code: "incomplete_chain".into(),
+                message: format!(
+                    "the file holds only your certificate, not the certificate of its issuer {}; if a site refuses it, ask the issuer for the full chain and import that too",
+                    info.issuer
+                ),
+            });
         }
         if had_key {
             warnings.push(ImportWarning {

@@ -316,6 +316,8 @@ async fn probe_async(request: &ProbeRequest) -> Result<Transcript> {
     .await;
     let addrs: Vec<std::net::SocketAddr> = match lookup {
         Ok(Ok(a)) => a.collect(),
+        // Behind a proxy, the proxy resolves the name; a local failure is expected then.
+        Ok(Err(_)) if proxy_for(&host, &ProxyEnv::from_process()).is_some() => Vec::new(),
         Ok(Err(e)) => return Ok(failed(t, "dns", e.to_string())),
         Err(_) => {
             return Ok(failed(
@@ -328,20 +330,27 @@ async fn probe_async(request: &ProbeRequest) -> Result<Transcript> {
     t.addresses = addrs.iter().map(|a| a.ip().to_string()).collect();
     push_timing(&mut t, "dns", started);
 
-    // TCP
+    // TCP, directly or through the proxy named in the environment.
     let started = Instant::now();
-    let Some(addr) = addrs.first().copied() else {
-        return Ok(failed(t, "dns", "the name has no addresses".into()));
+    let proxy = proxy_for(&host, &ProxyEnv::from_process());
+    let connected = match &proxy {
+        Some(p) => {
+            t.proxy = Some(format!("{}:{}", p.0, p.1));
+            tokio::time::timeout(request.timeout, connect_via_proxy(p, &host, port)).await
+        }
+        None => {
+            let Some(addr) = addrs.first().copied() else {
+                return Ok(failed(t, "dns", "the name has no addresses".into()));
+            };
+            tokio::time::timeout(request.timeout, TcpStream::connect(addr)).await
+        }
     };
-    let tcp = match tokio::time::timeout(request.timeout, TcpStream::connect(addr)).await {
+    let tcp = match connected {
         Ok(Ok(s)) => s,
         Ok(Err(e)) => return Ok(failed(t, "tcp", e.to_string())),
         Err(_) => {
-            return Ok(failed(
-                t,
-                "tcp",
-                format!("no connection within {} s", request.timeout.as_secs()),
-            ))
+            let detail = format!("no connection within {} s", request.timeout.as_secs());
+            return Ok(failed(t, "tcp", detail));
         }
     };
     push_timing(&mut t, "tcp", started);
@@ -456,6 +465,88 @@ async fn probe_async(request: &ProbeRequest) -> Result<Transcript> {
     Ok(t)
 }
 
+/// The proxy settings of the environment (`https_proxy`/`HTTPS_PROXY`, `no_proxy`/`NO_PROXY`),
+/// as curl reads them.
+#[derive(Debug, Clone, Default)]
+pub struct ProxyEnv {
+    /// The proxy URL.
+    pub https_proxy: Option<String>,
+    /// Comma-separated hosts or domain suffixes that bypass the proxy; `*` bypasses all.
+    pub no_proxy: Option<String>,
+}
+
+impl ProxyEnv {
+    /// Reads the process environment.
+    pub fn from_process() -> ProxyEnv {
+        let get = |a: &str, b: &str| {
+            std::env::var(a)
+                .or_else(|_| std::env::var(b))
+                .ok()
+                .filter(|v| !v.is_empty())
+        };
+        ProxyEnv {
+            https_proxy: get("https_proxy", "HTTPS_PROXY"),
+            no_proxy: get("no_proxy", "NO_PROXY"),
+        }
+    }
+}
+
+/// The proxy (host, port) to use for `host`, if any.
+pub fn proxy_for(host: &str, env: &ProxyEnv) -> Option<(String, u16)> {
+    let url = env.https_proxy.as_deref()?;
+    if let Some(list) = &env.no_proxy {
+        let host = host.to_ascii_lowercase();
+        for entry in list.split(',').map(|e| e.trim().to_ascii_lowercase()) {
+            let entry = entry.trim_start_matches('.');
+            if entry == "*"
+                || (!entry.is_empty() && (host == entry || host.ends_with(&format!(".{entry}"))))
+            {
+                return None;
+            }
+        }
+    }
+    let rest = url.split_once("://").map_or(url, |(_, r)| r);
+    let authority = rest.split('/').next().unwrap_or(rest);
+    let authority = authority.rsplit_once('@').map_or(authority, |(_, a)| a);
+    match authority.rsplit_once(':') {
+        Some((h, p)) => Some((h.trim_matches(['[', ']']).to_string(), p.parse().ok()?)),
+        None => Some((authority.to_string(), 8080)),
+    }
+}
+
+/// Opens a tunnel through an HTTP proxy with CONNECT (RFC 9110 §9.3.6).
+async fn connect_via_proxy(proxy: &(String, u16), host: &str, port: u16) -> io::Result<TcpStream> {
+    let mut stream = TcpStream::connect((proxy.0.as_str(), proxy.1)).await?;
+    let target = if host.contains(':') {
+        format!("[{host}]:{port}")
+    } else {
+        format!("{host}:{port}")
+    };
+    let request =
+        format!("CONNECT {target} HTTP/1.1\r\nHost: {target}\r\nUser-Agent: certdesk\r\n\r\n");
+    stream.write_all(request.as_bytes()).await?;
+    let mut head = Vec::new();
+    let mut byte = [0u8; 1];
+    // Read the proxy's answer byte by byte up to the blank line, so no TLS byte is consumed.
+    while !head.ends_with(b"\r\n\r\n") {
+        if stream.read(&mut byte).await? == 0 || head.len() > 16 * 1024 {
+            return Err(io::Error::other(
+                "the proxy closed the connection during CONNECT",
+            ));
+        }
+        head.push(byte[0]);
+    }
+    let status_line = String::from_utf8_lossy(&head);
+    let status_line = status_line.lines().next().unwrap_or_default();
+    if status_line.split_whitespace().nth(1) != Some("200") {
+        return Err(io::Error::other(format!(
+            "the proxy {}:{} refused the tunnel: {status_line}",
+            proxy.0, proxy.1
+        )));
+    }
+    Ok(stream)
+}
+
 fn version_name(v: rustls::ProtocolVersion) -> &'static str {
     match v {
         rustls::ProtocolVersion::TLSv1_3 => "TLSv1.3",
@@ -538,6 +629,86 @@ mod tests {
             .expect_err("port")
             .to_string()
             .contains("99999"));
+    }
+
+    #[test]
+    fn proxy_settings_follow_curl_conventions() {
+        let env = ProxyEnv {
+            https_proxy: Some("http://user:pw@proxy.corp:3128/".into()),
+            no_proxy: Some("localhost, .internal.example,10.0.0.1".into()),
+        };
+        assert_eq!(
+            proxy_for("site.example", &env),
+            Some(("proxy.corp".into(), 3128))
+        );
+        assert_eq!(proxy_for("app.internal.example", &env), None);
+        assert_eq!(proxy_for("internal.example", &env), None);
+        assert_eq!(proxy_for("LOCALHOST", &env), None);
+        assert_eq!(proxy_for("x", &ProxyEnv::default()), None);
+        let all = ProxyEnv {
+            https_proxy: Some("proxy:8000".into()),
+            no_proxy: Some("*".into()),
+        };
+        assert_eq!(proxy_for("x", &all), None);
+    }
+
+    #[test]
+    fn a_check_goes_through_a_connect_proxy() {
+        use std::io::{BufRead, BufReader, Write as _};
+        // A minimal CONNECT proxy and a plain TCP "site" that answers garbage: the point is that
+        // the TCP phase is reached through the tunnel and recorded.
+        let site = std::net::TcpListener::bind("127.0.0.1:0").expect("bind");
+        let site_port = site.local_addr().expect("addr").port();
+        let proxy = std::net::TcpListener::bind("127.0.0.1:0").expect("bind");
+        let proxy_port = proxy.local_addr().expect("addr").port();
+        let seen = std::sync::Arc::new(Mutex::new(String::new()));
+        let seen2 = seen.clone();
+        let handle = std::thread::spawn(move || {
+            let (client, _) = proxy.accept().expect("accept");
+            let mut reader = BufReader::new(client.try_clone().expect("clone"));
+            let mut line = String::new();
+            reader.read_line(&mut line).expect("read");
+            *seen2.lock().expect("lock") = line.trim().to_string();
+            loop {
+                let mut l = String::new();
+                reader.read_line(&mut l).expect("read");
+                if l == "\r\n" || l.is_empty() {
+                    break;
+                }
+            }
+            let mut client = client;
+            client
+                .write_all(b"HTTP/1.1 200 Connection established\r\n\r\n")
+                .expect("write");
+            let (mut upstream, _) = (
+                std::net::TcpStream::connect(("127.0.0.1", site_port)).expect("connect"),
+                (),
+            );
+            upstream.write_all(b"").expect("noop");
+            drop(upstream);
+            drop(client);
+        });
+        let accept_site = std::thread::spawn(move || {
+            let _ = site.accept();
+        });
+        let runtime = tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .expect("rt");
+        let stream = runtime
+            .block_on(connect_via_proxy(
+                &("127.0.0.1".into(), proxy_port),
+                "site.example",
+                443,
+            ))
+            .expect("tunnel");
+        drop(stream);
+        handle.join().expect("proxy thread");
+        accept_site.join().expect("site thread");
+        assert_eq!(
+            *seen.lock().expect("lock"),
+            "CONNECT site.example:443 HTTP/1.1"
+        );
     }
 
     #[test]

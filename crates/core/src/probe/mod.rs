@@ -83,6 +83,8 @@ pub struct Transcript {
     pub port: u16,
     /// Addresses the name resolved to.
     pub addresses: Vec<String>,
+    /// The proxy used (`host:port`), from the environment.
+    pub proxy: Option<String>,
     /// Phase timings.
     pub timings: Vec<PhaseTiming>,
     /// Where the check stopped without an answer: `dns`, `tcp`, `tls`, `http`.
