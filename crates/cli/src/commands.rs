@@ -214,7 +214,13 @@ impl Ctx {
 }
 
 fn read_file(path: &Path) -> anyhow::Result<Vec<u8>> {
-    std::fs::read(path).with_context(|| format!("could not read {}", path.display()))
+    std::fs::read(path).map_err(|source| {
+        anyhow::Error::new(certdesk_core::Error::Io {
+            op: "read",
+            path: path.to_path_buf(),
+            source,
+        })
+    })
 }
 
 fn display_name(path: &Path) -> String {

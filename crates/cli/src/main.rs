@@ -19,6 +19,7 @@ mod render;
 
 use std::process::ExitCode;
 
+use clap::error::ErrorKind;
 use clap::Parser;
 
 use commands::Cli;
@@ -32,7 +33,10 @@ pub(crate) enum Outcome {
 }
 
 fn main() -> ExitCode {
-    let cli = Cli::parse();
+    let cli = match Cli::try_parse() {
+        Ok(cli) => cli,
+        Err(e) => return usage_error(e),
+    };
     let json = cli.json;
     match commands::run(cli) {
         Ok(Outcome::Success) => ExitCode::SUCCESS,
@@ -41,5 +45,37 @@ fn main() -> ExitCode {
             render::error(&err, json);
             ExitCode::from(2)
         }
+    }
+}
+
+/// clap's own output for help and version; usage mistakes as `error:` text, or as the JSON error
+/// shape when `--json` was asked for, with exit code 2.
+fn usage_error(e: clap::Error) -> ExitCode {
+    if matches!(
+        e.kind(),
+        ErrorKind::DisplayHelp
+            | ErrorKind::DisplayVersion
+            | ErrorKind::DisplayHelpOnMissingArgumentOrSubcommand
+    ) {
+        e.exit();
+    }
+    if std::env::args().any(|a| a == "--json") {
+        let message = e
+            .kind()
+            .as_str()
+            .map(str::to_string)
+            .unwrap_or_else(|| "invalid arguments".into());
+        let detail = e.to_string();
+        let first = detail
+            .lines()
+            .next()
+            .unwrap_or_default()
+            .trim_start_matches("error: ")
+            .to_string();
+        render::usage_error_json(if first.is_empty() { &message } else { &first });
+        ExitCode::from(2)
+    } else {
+        let _ = e.print();
+        ExitCode::from(2)
     }
 }

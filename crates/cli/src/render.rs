@@ -36,6 +36,17 @@ pub(crate) fn error(err: &anyhow::Error, as_json: bool) {
     }
 }
 
+/// A command-line usage mistake in the JSON error shape.
+pub(crate) fn usage_error_json(message: &str) {
+    let body = serde_json::json!({
+        "error": { "kind": "usage", "message": message, "hint": "run `certdesk --help` or `certdesk COMMAND --help`" }
+    });
+    outln!(
+        "{}",
+        serde_json::to_string_pretty(&body).unwrap_or_default()
+    );
+}
+
 fn snake(camel: &str) -> String {
     let mut out = String::new();
     for (i, c) in camel.chars().enumerate() {

@@ -599,7 +599,7 @@ fn warns_for_incomplete_chain() {
     );
     assert_eq!(
         warnings,
-        ["the file does not include the issuer O=certdesk-testkit, CN=Bad Issuing CA; servers that lack it will refuse the certificate, so ask the issuer for the full chain"]
+        ["the file holds only your certificate, not the certificate of its issuer O=certdesk-testkit, CN=Bad Issuing CA; if a site refuses it, ask the issuer for the full chain and import that too"]
     );
     let shown = w.sb.run(&["--json", "identity", "show", &w.id]).ok().json();
     assert_eq!(
