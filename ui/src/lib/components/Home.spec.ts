@@ -1,0 +1,111 @@
+import { render, screen, within } from '@testing-library/svelte';
+import userEvent from '@testing-library/user-event';
+import { describe, expect, it } from 'vitest';
+import { alice, bob, fakeCommands, rejectWith, wrongPassword } from '../../test/ipc';
+import { messagesFor } from '../i18n';
+import { HomeState } from '../state/home.svelte';
+import Home from './Home.svelte';
+
+const en = messagesFor('en-US');
+
+async function renderLoaded(t = en) {
+  const home = new HomeState();
+  render(Home, { home, t });
+  await home.load();
+  return home;
+}
+
+describe('Home', () => {
+  it('lists each identity with issuer, status and expiry in words', async () => {
+    fakeCommands({ list_identities: () => [alice, bob] });
+    await renderLoaded();
+
+    expect(screen.getByRole('heading', { level: 1, name: 'My certificates' })).toBeTruthy();
+    const list = await screen.findByRole('list', { name: 'My certificates' });
+    const items = within(list).getAllByRole('listitem');
+    expect(items).toHaveLength(2);
+
+    const [first, second] = items as [HTMLElement, HTMLElement];
+    const issued = within(first);
+    expect(issued.getByRole('heading', { level: 2, name: 'Alice at Example' })).toBeTruthy();
+    expect(issued.getByText('CN=Example Issuing CA')).toBeTruthy();
+    expect(issued.getByText('Issued')).toBeTruthy();
+    expect(issued.getByText('Renew now: expires in 10 days')).toBeTruthy();
+
+    const pending = within(second);
+    expect(pending.getByRole('heading', { level: 2, name: 'Bob VPN' })).toBeTruthy();
+    expect(pending.getByText('Waiting for the certificate')).toBeTruthy();
+    expect(pending.getByText('Requested')).toBeTruthy();
+    expect(pending.queryByText(/expires/)).toBeNull();
+  });
+
+  it('names each list item after its identity', async () => {
+    fakeCommands({ list_identities: () => [alice, bob] });
+    await renderLoaded();
+
+    expect(await screen.findByRole('listitem', { name: 'Bob VPN' })).toBeTruthy();
+  });
+
+  it('says so when there are no certificates, and points at the CLI', async () => {
+    fakeCommands({ list_identities: () => [] });
+    await renderLoaded();
+
+    expect(await screen.findByText('You have no certificates yet.')).toBeTruthy();
+    expect(screen.getByText('certdesk request new')).toBeTruthy();
+    expect(screen.queryByRole('list')).toBeNull();
+    expect(screen.queryByRole('alert')).toBeNull();
+    expect(screen.queryByRole('button')).toBeNull();
+  });
+
+  it('shows a failed load as an alert with message and hint, and retries', async () => {
+    let fail = true;
+    fakeCommands({
+      list_identities: () => (fail ? rejectWith(wrongPassword) : [alice]),
+    });
+    await renderLoaded();
+
+    const alert = await screen.findByRole('alert');
+    expect(within(alert).getByText('Wrong password')).toBeTruthy();
+    expect(within(alert).getByText(wrongPassword.message)).toBeTruthy();
+    expect(within(alert).getByText('unlock your keyring and try again')).toBeTruthy();
+    expect(screen.queryByText('You have no certificates yet.')).toBeNull();
+
+    fail = false;
+    const user = userEvent.setup();
+    await user.tab();
+    const retry = within(alert).getByRole('button', { name: 'Try again' });
+    expect(document.activeElement).toBe(retry);
+    await user.keyboard('{Enter}');
+
+    expect(await screen.findByRole('listitem', { name: 'Alice at Example' })).toBeTruthy();
+    expect(screen.queryByRole('alert')).toBeNull();
+  });
+
+  it('tells that it is loading in a status region', async () => {
+    let answer: (rows: unknown) => void = () => undefined;
+    fakeCommands({
+      list_identities: () =>
+        new Promise((resolve) => {
+          answer = resolve;
+        }),
+    });
+    const home = new HomeState();
+    render(Home, { home, t: en });
+
+    const loading = home.load();
+    expect((await screen.findByRole('status')).textContent).toBe('Loading your certificates…');
+    answer([]);
+    await loading;
+    await screen.findByText('You have no certificates yet.');
+    expect(screen.getByRole('status').textContent).toBe('');
+  });
+
+  it('speaks German when asked to', async () => {
+    fakeCommands({ list_identities: () => [alice, bob] });
+    await renderLoaded(messagesFor('de-AT'));
+
+    expect(screen.getByRole('heading', { level: 1, name: 'Meine Zertifikate' })).toBeTruthy();
+    expect(await screen.findByText('Jetzt erneuern: läuft in 10 Tagen ab')).toBeTruthy();
+    expect(screen.getByText('Wartet auf das Zertifikat')).toBeTruthy();
+  });
+});
