@@ -23,10 +23,12 @@ pub struct IdentityRow {
     pub label: String,
     pub status: RowStatus,
     pub subject: String,
-    /// Null while the request is pending.
+    /// The issuer's name as people say it (its CN); null while the request is pending.
     pub issuer: Option<String>,
-    /// Core's key spec name: `ec-p256`, `rsa3072`, …
+    /// Core's key spec name: `ec-p256`, `rsa-3072`, …
     pub key_type: String,
+    /// The key type in words: `ECDSA P-256`, `RSA 3072-bit`.
+    pub key_description: String,
     /// Whole days until the certificate expires (negative once expired); null while pending.
     #[ts(type = "number | null")]
     pub expires_in_days: Option<i64>,
@@ -43,8 +45,9 @@ impl IdentityRow {
                 IdentityStatus::Issued => RowStatus::Issued,
             },
             subject: summary.subject.clone(),
-            issuer: summary.issuer.clone(),
+            issuer: summary.issuer_name.clone(),
             key_type: key_type_name(summary.key_type),
+            key_description: summary.key_type.describe().to_string(),
             expires_in_days: summary
                 .not_after
                 .map(|not_after| (not_after - now).whole_days()),
@@ -73,6 +76,7 @@ mod tests {
             status,
             subject: "CN=Alice".into(),
             issuer: not_after.map(|_| "CN=Example Issuing CA".into()),
+            issuer_name: not_after.map(|_| "Example Issuing CA".into()),
             key_type: KeySpec::EcP256,
             created: datetime!(2026-01-01 00:00 UTC),
             not_after,
@@ -91,7 +95,8 @@ mod tests {
         );
         assert_eq!(row.expires_in_days, Some(29));
         assert_eq!(row.status, RowStatus::Issued);
-        assert_eq!(row.issuer.as_deref(), Some("CN=Example Issuing CA"));
+        assert_eq!(row.issuer.as_deref(), Some("Example Issuing CA"));
+        assert_eq!(row.key_description, "ECDSA P-256");
     }
 
     #[test]
@@ -122,6 +127,7 @@ mod tests {
                 "subject": "CN=Alice",
                 "issuer": null,
                 "key_type": "ec-p256",
+                "key_description": "ECDSA P-256",
                 "expires_in_days": null
             })
         );

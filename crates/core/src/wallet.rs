@@ -157,6 +157,8 @@ pub struct IdentitySummary {
     pub subject: String,
     /// Issuer DN, once issued.
     pub issuer: Option<String>,
+    /// The issuer as people name it (its CN, else the DN), once issued.
+    pub issuer_name: Option<String>,
     /// Key type.
     pub key_type: KeySpec,
     /// Creation time.
@@ -228,6 +230,9 @@ impl Identity {
             status: self.status,
             subject,
             issuer: info.as_ref().map(|i| i.issuer.clone()),
+            issuer_name: info
+                .as_ref()
+                .map(|i| i.issuer_cn.clone().unwrap_or_else(|| i.issuer.clone())),
             key_type: self.key_type,
             created: self.created,
             not_after: info.map(|i| i.not_after),

@@ -6,8 +6,9 @@ export const alice: IdentityRow = {
   label: 'Alice at Example',
   status: 'issued',
   subject: 'CN=Alice',
-  issuer: 'CN=Example Issuing CA',
+  issuer: 'Example Issuing CA',
   key_type: 'ec-p256',
+  key_description: 'ECDSA P-256',
   expires_in_days: 10,
 };
 
@@ -17,7 +18,8 @@ export const bob: IdentityRow = {
   status: 'pending',
   subject: 'CN=Bob',
   issuer: null,
-  key_type: 'rsa3072',
+  key_type: 'rsa-3072',
+  key_description: 'RSA 3072-bit',
   expires_in_days: null,
 };
 

@@ -28,7 +28,8 @@ describe('Home', () => {
     const [first, second] = items as [HTMLElement, HTMLElement];
     const issued = within(first);
     expect(issued.getByRole('heading', { level: 2, name: 'Alice at Example' })).toBeTruthy();
-    expect(issued.getByText('CN=Example Issuing CA')).toBeTruthy();
+    expect(issued.getByText('Example Issuing CA')).toBeTruthy();
+    expect(issued.getByText('ECDSA P-256')).toBeTruthy();
     expect(issued.getByText('Issued')).toBeTruthy();
     expect(issued.getByText('Renew now: expires in 10 days')).toBeTruthy();
 

@@ -6,13 +6,17 @@ import type { RowStatus } from "./RowStatus";
  */
 export type IdentityRow = { id: string, label: string, status: RowStatus, subject: string, 
 /**
- * Null while the request is pending.
+ * The issuer's name as people say it (its CN); null while the request is pending.
  */
 issuer: string | null, 
 /**
- * Core's key spec name: `ec-p256`, `rsa3072`, …
+ * Core's key spec name: `ec-p256`, `rsa-3072`, …
  */
 key_type: string, 
+/**
+ * The key type in words: `ECDSA P-256`, `RSA 3072-bit`.
+ */
+key_description: string, 
 /**
  * Whole days until the certificate expires (negative once expired); null while pending.
  */
