@@ -16,7 +16,7 @@ cd "$(dirname "$0")/.."
 
 # `--workspace` resolves features as `cargo nextest run --workspace` does, so the dependencies
 # the test suite compiled are reused; only the benchmark binary itself is built here.
-build_args=(build --workspace --bin certdesk-bench --message-format=json-render-diagnostics)
+build_args=(build --workspace --bin certdesk-bench --bin certdesk-probe-bench --bin certdesk --message-format=json-render-diagnostics)
 for arg in "$@"; do
   case "$arg" in
     --release) build_args+=(--release) ;;
@@ -38,6 +38,13 @@ if [[ -z "$bin" || ! -x "$bin" ]]; then
 fi
 echo "bench.sh: built in $((SECONDS - build_start)) s: $bin" >&2
 
+probe_bin=$(printf '%s\n' "$build_json" |
+  sed -n 's/.*"executable":"\([^"]*\/certdesk-probe-bench\)".*/\1/p' | tail -n 1)
+certdesk_bin=$(printf '%s\n' "$build_json" |
+  sed -n 's/.*"executable":"\([^"]*\/certdesk\)".*/\1/p' | tail -n 1)
+
 run_start=$SECONDS
 "$bin"
+echo
+CERTDESK_BIN="$certdesk_bin" "$probe_bin"
 echo "bench.sh: benchmark ran for $((SECONDS - run_start)) s (figures only; nothing passes or fails)"

@@ -551,7 +551,7 @@ pub(crate) struct ProbeArgs {
     /// Password of the .p12 or of the encrypted key.
     #[arg(long, value_name = "FILE")]
     password_file: Option<PathBuf>,
-    /// CA certificate(s) to trust for the site's own certificate (a private server CA).
+    /// CA certificate(s) to trust for the site's own certificate instead of the system's (a private server CA).
     #[arg(long, value_name = "FILE")]
     ca_file: Option<PathBuf>,
     /// Write the full report as JSON for a help desk (no key material, no passwords).

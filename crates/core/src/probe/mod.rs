@@ -34,7 +34,8 @@ pub struct ProbeRequest {
     pub url: String,
     /// The identity to present, or none to see what the site does without one.
     pub identity: Option<ClientIdentity>,
-    /// Extra CA certificates (PEM or DER) trusted for the server, beside the OS roots.
+    /// CA certificates (PEM or DER) trusted for the server instead of the OS roots (a private
+    /// server CA, as `curl --cacert`).
     pub server_ca_pem: Option<Vec<u8>>,
     /// Limit for each of connect, handshake and response.
     pub timeout: Duration,
