@@ -229,6 +229,23 @@ fn prepare(prefix: &str, server: &ServerIdentity) -> Prepared {
     prepared
 }
 
+/// Writes the client CA a server trusts, and its CRL when there is one, into the server's
+/// directory; returns their paths.
+fn write_client_trust(
+    dir: &Path,
+    ca_pem: &[u8],
+    crl_pem: Option<&[u8]>,
+) -> (PathBuf, Option<PathBuf>) {
+    let ca = dir.join("client-ca.pem");
+    write_file(&ca, ca_pem);
+    let crl = crl_pem.map(|pem| {
+        let path = dir.join("client-crl.pem");
+        write_file(&path, pem);
+        path
+    });
+    (ca, crl)
+}
+
 fn write_private(path: &Path, bytes: &[u8]) {
     use std::os::unix::fs::PermissionsExt as _;
     write_file(path, bytes);

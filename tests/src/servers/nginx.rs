@@ -5,10 +5,9 @@ use std::path::Path;
 use std::process::Command;
 
 use super::{
-    quoted, running_as_root, start_with_retries, write_private, Launch, Prepared, RunningServer,
-    ServerIdentity, ServerKind, TlsVersions,
+    quoted, running_as_root, start_with_retries, write_client_trust, write_private, Launch,
+    Prepared, RunningServer, ServerIdentity, ServerKind, TlsVersions,
 };
-use crate::cmd::write_file;
 
 /// The value of nginx's `ssl_verify_client`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
@@ -114,13 +113,8 @@ impl NginxSpec {
 
     fn launch(&self, prepared: &Prepared, port: u16) -> Launch {
         let dir = prepared.dir.path();
-        let client_ca = dir.join("client-ca.pem");
-        write_file(&client_ca, &self.client_ca_pem);
-        let crl = self.crl_pem.as_ref().map(|pem| {
-            let path = dir.join("client-crl.pem");
-            write_file(&path, pem);
-            path
-        });
+        let (client_ca, crl) =
+            write_client_trust(dir, &self.client_ca_pem, self.crl_pem.as_deref());
         for sub in ["body", "proxy", "fastcgi", "uwsgi", "scgi"] {
             let path = dir.join("tmp").join(sub);
             std::fs::create_dir_all(&path)

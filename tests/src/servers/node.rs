@@ -5,8 +5,8 @@ use std::fmt::Write as _;
 use std::process::Command;
 
 use super::{
-    start_with_retries, write_private, Launch, Prepared, RunningServer, ServerIdentity, ServerKind,
-    TlsVersions,
+    start_with_retries, write_client_trust, write_private, Launch, Prepared, RunningServer,
+    ServerIdentity, ServerKind, TlsVersions,
 };
 use crate::cmd::write_file;
 
@@ -86,17 +86,15 @@ impl NodeSpec {
         let dir = prepared.dir.path();
         let script = dir.join("server.js");
         write_file(&script, NODE_SERVER_JS.as_bytes());
-        let client_ca = dir.join("client-ca.pem");
-        write_file(&client_ca, &self.client_ca_pem);
+        let (client_ca, crl) =
+            write_client_trust(dir, &self.client_ca_pem, self.crl_pem.as_deref());
         let mut env: Vec<(&str, String)> = vec![
             ("PORT", port.to_string()),
             ("SERVER_CERT", prepared.server_cert.display().to_string()),
             ("SERVER_KEY", prepared.server_key.display().to_string()),
             ("CLIENT_CA", client_ca.display().to_string()),
         ];
-        if let Some(pem) = &self.crl_pem {
-            let path = dir.join("client-crl.pem");
-            write_file(&path, pem);
+        if let Some(path) = crl {
             env.push(("CLIENT_CRL", path.display().to_string()));
         }
         if let Some(org) = &self.required_org {

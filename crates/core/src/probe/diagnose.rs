@@ -243,57 +243,57 @@ fn judge(t: &Transcript, local: Option<&LocalIdentity>, f: &mut Vec<Finding>) ->
 
     // TLS alerts: the server refused during or right after the handshake.
     if let Some(alert) = &t.alert {
-        let (code, summary, remedy): (&'static str, String, &str) = match alert.description.as_str() {
-            "UnknownCA" => (
-                "rejected_unknown_ca",
-                "The site does not trust the CA that issued your certificate.".into(),
-                "Ask the site's help desk which CA it accepts, and get a certificate from it.",
-            ),
-            "CertificateRequired" => (
-                "rejected_no_certificate",
-                "The site requires a certificate and none was sent.".into(),
-                "Choose a certificate for this site (certdesk probe --identity ID); if you did, see the other findings for why it was not sent.",
-            ),
-            "HandshakeFailure" if !t.certificate_sent && t.certificate_requested => (
-                "rejected_no_certificate",
-                "The site requires a certificate and none was sent.".into(),
-                "Choose a certificate for this site (certdesk probe --identity ID); if you did, see the other findings for why it was not sent.",
-            ),
-            "CertificateExpired" => (
-                "cert_expired",
-                "The site says your certificate has expired.".into(),
-                "Renew the certificate or request a new one from your issuer.",
-            ),
-            "CertificateRevoked" => (
-                "cert_revoked",
-                "The site says your certificate has been revoked.".into(),
-                "Request a new certificate; a revoked one can never be used again.",
-            ),
-            "AccessDenied" => (
-                "access_denied",
-                "The site accepted the certificate technically but denies its holder access.".into(),
-                "Ask the site's help desk to grant your certificate access.",
-            ),
-            "ProtocolVersion" => (
-                "tls_version_mismatch",
-                "The site and certdesk share no TLS version.".into(),
-                "Ask the site's administrator to enable TLS 1.2 or 1.3.",
-            ),
-            _ => (
-                "rejected_bad_certificate",
-                "The site refused your certificate.".into(),
-                "Show this report to the site's help desk: the site refused the certificate without saying why.",
-            ),
-        };
-        if !f.iter().any(|x| x.code == code) {
-            f.push(finding(
+        let detail = Some(format!("TLS alert {} ({})", alert.description, alert.when));
+        let no_certificate = alert.description == "CertificateRequired"
+            || (alert.description == "HandshakeFailure"
+                && !t.certificate_sent
+                && t.certificate_requested);
+        let found = if no_certificate {
+            no_certificate_finding(Origin::Server, detail)
+        } else {
+            let (code, summary, remedy): (&'static str, &str, &str) = match alert.description.as_str() {
+                "UnknownCA" => (
+                    "rejected_unknown_ca",
+                    "The site does not trust the CA that issued your certificate.",
+                    "Ask the site's help desk which CA it accepts, and get a certificate from it.",
+                ),
+                "CertificateExpired" => (
+                    "cert_expired",
+                    "The site says your certificate has expired.",
+                    "Renew the certificate or request a new one from your issuer.",
+                ),
+                "CertificateRevoked" => (
+                    "cert_revoked",
+                    "The site says your certificate has been revoked.",
+                    "Request a new certificate; a revoked one can never be used again.",
+                ),
+                "AccessDenied" => (
+                    "access_denied",
+                    "The site accepted the certificate technically but denies its holder access.",
+                    "Ask the site's help desk to grant your certificate access.",
+                ),
+                "ProtocolVersion" => (
+                    "tls_version_mismatch",
+                    "The site and certdesk share no TLS version.",
+                    "Ask the site's administrator to enable TLS 1.2 or 1.3.",
+                ),
+                _ => (
+                    "rejected_bad_certificate",
+                    "The site refused your certificate.",
+                    "Show this report to the site's help desk: the site refused the certificate without saying why.",
+                ),
+            };
+            finding(
                 code,
                 Origin::Server,
                 Severity::Blocker,
-                summary,
-                Some(format!("TLS alert {} ({})", alert.description, alert.when)),
+                summary.into(),
+                detail,
                 remedy,
-            ));
+            )
+        };
+        if !f.iter().any(|x| x.code == found.code) {
+            f.push(found);
         }
         return Verdict::Rejected;
     }
@@ -332,13 +332,9 @@ fn judge(t: &Transcript, local: Option<&LocalIdentity>, f: &mut Vec<Finding>) ->
     // nginx finishes the handshake and answers 400 with its own wording.
     if status == 400 && body.contains("No required SSL certificate was sent") {
         if !f.iter().any(|x| x.severity == Severity::Blocker) {
-            f.push(finding(
-                "rejected_no_certificate",
+            f.push(no_certificate_finding(
                 Origin::Server,
-                Severity::Blocker,
-                "The site requires a certificate and none was sent.".into(),
                 Some(format!("HTTP 400: {body}")),
-                "Choose a certificate for this site (certdesk probe --identity ID).",
             ));
         }
         return Verdict::Rejected;
@@ -357,13 +353,9 @@ fn judge(t: &Transcript, local: Option<&LocalIdentity>, f: &mut Vec<Finding>) ->
         return Verdict::Rejected;
     }
     if !t.certificate_sent {
-        f.push(finding(
-            "rejected_no_certificate",
+        f.push(no_certificate_finding(
             Origin::Local,
-            Severity::Blocker,
-            "The site asked for a certificate but none was sent.".into(),
-            Some(format!("HTTP {status}")),
-            "Choose a certificate for this site (certdesk probe --identity ID).",
+            Some(format!("HTTP {status}: {body}")),
         ));
         return Verdict::Rejected;
     }
@@ -379,6 +371,19 @@ fn judge(t: &Transcript, local: Option<&LocalIdentity>, f: &mut Vec<Finding>) ->
         return Verdict::Rejected;
     }
     Verdict::Accepted
+}
+
+/// The site wanted a certificate and got none: from a TLS alert, nginx's 400 page, or an
+/// application's 401.
+fn no_certificate_finding(origin: Origin, detail: Option<String>) -> Finding {
+    finding(
+        "rejected_no_certificate",
+        origin,
+        Severity::Blocker,
+        "The site requires a certificate and none was sent.".into(),
+        detail,
+        "Choose a certificate for this site (certdesk probe --identity ID); if you did, see the other findings for why it was not sent.",
+    )
 }
 
 /// The site finished the handshake without asking and then refused: it asks per path. The
