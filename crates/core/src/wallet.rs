@@ -824,3 +824,231 @@ fn validate_label(label: &str) -> Result<()> {
     }
     Ok(())
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::vault::MemoryVault;
+
+    fn request(cn: &str) -> NewRequest {
+        NewRequest {
+            label: None,
+            csr: CsrSpec {
+                subject: SubjectSpec::with_common_name(cn),
+                challenge_password: None,
+            },
+            key_type: KeySpec::EcP256,
+            via: "test".into(),
+        }
+    }
+
+    /// Signs the pending identity's request with a throwaway rcgen CA; returns (leaf, ca) DER.
+    fn sign(identity: &Identity) -> (Vec<u8>, Vec<u8>) {
+        let ca_key = rcgen::KeyPair::generate().expect("ca key");
+        let mut ca_params = rcgen::CertificateParams::new(Vec::<String>::new()).expect("params");
+        ca_params
+            .distinguished_name
+            .push(rcgen::DnType::CommonName, "Wallet Test CA");
+        ca_params.is_ca = rcgen::IsCa::Ca(rcgen::BasicConstraints::Unconstrained);
+        let ca = ca_params.self_signed(&ca_key).expect("ca");
+        let issuer = rcgen::Issuer::new(ca_params, &ca_key);
+        let csr_pem = identity.csr_pem.clone().expect("csr");
+        let csr = rcgen::CertificateSigningRequestParams::from_pem(&csr_pem).expect("parse csr");
+        let leaf = csr.signed_by(&issuer).expect("sign");
+        (leaf.der().to_vec(), ca.der().to_vec())
+    }
+
+    fn setup() -> (tempfile::TempDir, Wallet, Arc<MemoryVault>) {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let wallet = Wallet::open(dir.path()).expect("open");
+        (dir, wallet, Arc::new(MemoryVault::default()))
+    }
+
+    #[test]
+    fn a_request_goes_from_pending_to_issued_and_exports() {
+        let (_dir, wallet, vault) = setup();
+        let protection = KeyProtection::Keyring(vault.clone());
+        let identity = wallet
+            .create_request(&request("Pat"), &protection)
+            .expect("create");
+        assert_eq!(
+            wallet.list().expect("list")[0].status,
+            IdentityStatus::Pending
+        );
+        assert!(
+            matches!(identity.protection, Protection::Keyring { ref vault } if vault == "memory")
+        );
+        let (leaf, ca) = sign(&identity);
+        let bundle = format!("{}{}", cert::to_pem(&ca), cert::to_pem(&leaf));
+        let outcome = wallet
+            .import_certificate(bundle.as_bytes(), "reply.pem", None)
+            .expect("import");
+        assert_eq!(outcome.identity.id, identity.id);
+        assert_eq!(outcome.chain_length, 2);
+        assert!(outcome.warnings.is_empty(), "{:?}", outcome.warnings);
+        let access = KeyAccess {
+            vault: Some(vault.clone()),
+            passphrase: None,
+        };
+        let p12 = wallet
+            .export_pkcs12(
+                &identity.id,
+                &access,
+                &SecretString::new("pw"),
+                P12Profile::Compatible,
+            )
+            .expect("export");
+        let back = pkcs12::import_pkcs12(&p12, &SecretString::new("pw"), "t").expect("read back");
+        assert_eq!(back.chain, vec![leaf, ca]);
+        assert_eq!(back.friendly_name.as_deref(), Some("Pat"));
+        let again = wallet
+            .import_certificate(bundle.as_bytes(), "reply.pem", None)
+            .expect("again");
+        assert!(again.already_imported && !again.replaced_previous);
+    }
+
+    #[test]
+    fn the_key_needs_its_keyring_secret_or_passphrase() {
+        let (_dir, wallet, vault) = setup();
+        let id = wallet
+            .create_request(&request("Kim"), &KeyProtection::Keyring(vault.clone()))
+            .expect("create")
+            .id;
+        let none = KeyAccess::default();
+        assert!(matches!(
+            wallet.verify_key(&id, &none),
+            Err(Error::NoKeyring { .. })
+        ));
+        vault.delete(&id).expect("delete secret");
+        let access = KeyAccess {
+            vault: Some(vault.clone()),
+            passphrase: None,
+        };
+        assert!(matches!(
+            wallet.verify_key(&id, &access),
+            Err(Error::KeyringSecretMissing { .. })
+        ));
+
+        let pass = SecretString::new("correct horse battery");
+        let id = wallet
+            .create_request(&request("Lee"), &KeyProtection::Passphrase(pass.clone()))
+            .expect("create")
+            .id;
+        assert!(matches!(
+            wallet.verify_key(&id, &none),
+            Err(Error::PassphraseRequired { .. })
+        ));
+        let wrong = KeyAccess {
+            vault: None,
+            passphrase: Some(SecretString::new("wrong passphrase")),
+        };
+        assert!(matches!(
+            wallet.verify_key(&id, &wrong),
+            Err(Error::WrongPassword { .. })
+        ));
+        let right = KeyAccess {
+            vault: None,
+            passphrase: Some(pass),
+        };
+        assert_eq!(
+            wallet.verify_key(&id, &right).expect("unlock"),
+            KeySpec::EcP256
+        );
+        let short = KeyProtection::Passphrase(SecretString::new("short"));
+        assert!(matches!(
+            wallet.create_request(&request("Max"), &short),
+            Err(Error::InvalidField { .. })
+        ));
+    }
+
+    #[test]
+    fn a_failed_keyring_leaves_nothing_behind() {
+        #[derive(Debug)]
+        struct Broken;
+        impl SecretVault for Broken {
+            fn store(&self, _: &str, _: &[u8]) -> Result<()> {
+                Err(Error::NoKeyring {
+                    detail: "locked".into(),
+                })
+            }
+            fn load(&self, _: &str) -> Result<zeroize::Zeroizing<Vec<u8>>> {
+                Err(Error::NoKeyring {
+                    detail: "locked".into(),
+                })
+            }
+            fn delete(&self, _: &str) -> Result<()> {
+                Ok(())
+            }
+            fn name(&self) -> String {
+                "broken".into()
+            }
+        }
+        let (dir, wallet, _) = setup();
+        let err = wallet
+            .create_request(&request("Ola"), &KeyProtection::Keyring(Arc::new(Broken)))
+            .expect_err("no keyring");
+        assert!(matches!(err, Error::NoKeyring { .. }));
+        assert!(wallet.list().expect("list").is_empty());
+        assert!(
+            !dir.path().join("identities").exists()
+                || fs::read_dir(dir.path().join("identities"))
+                    .expect("ls")
+                    .next()
+                    .is_none()
+        );
+    }
+
+    #[test]
+    fn ids_resolve_by_prefix_or_label_and_deletion_removes_the_secret() {
+        let (_dir, wallet, vault) = setup();
+        let protection = KeyProtection::Keyring(vault.clone());
+        let a = wallet
+            .create_request(&request("Ana"), &protection)
+            .expect("a");
+        let b = wallet
+            .create_request(&request("Ben"), &protection)
+            .expect("b");
+        assert_eq!(wallet.get(&a.id[..6]).expect("prefix").id, a.id);
+        assert_eq!(wallet.get("Ben").expect("label").id, b.id);
+        assert!(matches!(
+            wallet.get("nobody"),
+            Err(Error::IdentityNotFound { .. })
+        ));
+        wallet.delete(&a.id, Some(vault.as_ref())).expect("delete");
+        assert!(matches!(
+            vault.load(&a.id),
+            Err(Error::KeyringSecretMissing { .. })
+        ));
+        assert_eq!(wallet.list().expect("list").len(), 1);
+    }
+
+    #[test]
+    fn a_certificate_for_another_key_is_refused_and_the_request_stays() {
+        let (_dir, wallet, vault) = setup();
+        let protection = KeyProtection::Keyring(vault.clone());
+        let mine = wallet
+            .create_request(&request("Mia"), &protection)
+            .expect("mine");
+        let other_wallet_dir = tempfile::tempdir().expect("tempdir");
+        let other = Wallet::open(other_wallet_dir.path())
+            .expect("open")
+            .create_request(
+                &request("Eve"),
+                &KeyProtection::Keyring(Arc::new(MemoryVault::default())),
+            )
+            .expect("other");
+        let (leaf, _) = sign(&other);
+        let err = wallet
+            .import_certificate(&leaf, "eve.cer", None)
+            .expect_err("not ours");
+        assert!(matches!(err, Error::NoMatchingRequest { .. }), "{err}");
+        let err = wallet
+            .import_certificate(&leaf, "eve.cer", Some(&mine.id))
+            .expect_err("not ours");
+        assert!(matches!(err, Error::CertDoesNotMatchKey { .. }), "{err}");
+        assert_eq!(
+            wallet.get(&mine.id).expect("still there").status,
+            IdentityStatus::Pending
+        );
+    }
+}
