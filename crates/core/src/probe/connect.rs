@@ -344,10 +344,10 @@ async fn probe_async(request: &ProbeRequest) -> Result<Transcript> {
             tokio::time::timeout(request.timeout, connect_via_proxy(p, &host, port)).await
         }
         None => {
-            let Some(addr) = addrs.first().copied() else {
+            if addrs.is_empty() {
                 return Ok(failed(t, "dns", "the name has no addresses".into()));
-            };
-            tokio::time::timeout(request.timeout, TcpStream::connect(addr)).await
+            }
+            tokio::time::timeout(request.timeout, connect_any(&addrs)).await
         }
     };
     let tcp = match connected {
@@ -522,6 +522,19 @@ pub fn proxy_for(host: &str, env: &ProxyEnv) -> Option<(String, u16)> {
         Some((h, p)) => Some((h.trim_matches(['[', ']']).to_string(), p.parse().ok()?)),
         None => Some((authority.to_string(), 8080)),
     }
+}
+
+/// Connects to the first address that answers, in resolver order (IPv6 `::1` before
+/// 127.0.0.1 for `localhost` on some systems), as browsers and curl do.
+async fn connect_any(addrs: &[std::net::SocketAddr]) -> io::Result<TcpStream> {
+    let mut last = io::Error::new(io::ErrorKind::NotFound, "no address to connect to");
+    for addr in addrs {
+        match TcpStream::connect(addr).await {
+            Ok(s) => return Ok(s),
+            Err(e) => last = io::Error::new(e.kind(), format!("{addr}: {e}")),
+        }
+    }
+    Err(last)
 }
 
 /// Opens a tunnel through an HTTP proxy with CONNECT (RFC 9110 §9.3.6).

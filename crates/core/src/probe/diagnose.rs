@@ -244,54 +244,7 @@ fn judge(t: &Transcript, local: Option<&LocalIdentity>, f: &mut Vec<Finding>) ->
     // TLS alerts: the server refused during or right after the handshake.
     if let Some(alert) = &t.alert {
         let detail = Some(format!("TLS alert {} ({})", alert.description, alert.when));
-        let no_certificate = alert.description == "CertificateRequired"
-            || (alert.description == "HandshakeFailure"
-                && !t.certificate_sent
-                && t.certificate_requested);
-        let found = if no_certificate {
-            no_certificate_finding(Origin::Server, detail)
-        } else {
-            let (code, summary, remedy): (&'static str, &str, &str) = match alert.description.as_str() {
-                "UnknownCA" => (
-                    "rejected_unknown_ca",
-                    "The site does not trust the CA that issued your certificate.",
-                    "Ask the site's help desk which CA it accepts, and get a certificate from it.",
-                ),
-                "CertificateExpired" => (
-                    "cert_expired",
-                    "The site says your certificate has expired.",
-                    "Renew the certificate or request a new one from your issuer.",
-                ),
-                "CertificateRevoked" => (
-                    "cert_revoked",
-                    "The site says your certificate has been revoked.",
-                    "Request a new certificate; a revoked one can never be used again.",
-                ),
-                "AccessDenied" => (
-                    "access_denied",
-                    "The site accepted the certificate technically but denies its holder access.",
-                    "Ask the site's help desk to grant your certificate access.",
-                ),
-                "ProtocolVersion" => (
-                    "tls_version_mismatch",
-                    "The site and certdesk share no TLS version.",
-                    "Ask the site's administrator to enable TLS 1.2 or 1.3.",
-                ),
-                _ => (
-                    "rejected_bad_certificate",
-                    "The site refused your certificate.",
-                    "Show this report to the site's help desk: the site refused the certificate without saying why.",
-                ),
-            };
-            finding(
-                code,
-                Origin::Server,
-                Severity::Blocker,
-                summary.into(),
-                detail,
-                remedy,
-            )
-        };
+        let found = alert_finding(&alert.description, detail, t);
         if !f.iter().any(|x| x.code == found.code) {
             f.push(found);
         }
@@ -359,7 +312,24 @@ fn judge(t: &Transcript, local: Option<&LocalIdentity>, f: &mut Vec<Finding>) ->
         ));
         return Verdict::Rejected;
     }
-    if matches!(status, 401 | 403) {
+    if matches!(status, 401 | 403) && f.iter().any(|x| x.severity == Severity::Blocker) {
+        // Already explained (e.g. issuer_not_accepted): a generic refusal would contradict it.
+        return Verdict::Rejected;
+    }
+    if status == 401 {
+        // 401 means "authentication failed": the certificate itself was not accepted.
+        f.push(finding(
+            "rejected_bad_certificate",
+            Origin::Server,
+            Severity::Blocker,
+            "The site refused your certificate (HTTP 401).".into(),
+            (!body.is_empty()).then(|| body.clone()),
+            "Show this report to the site's help desk: the site did not accept this certificate for logging in.",
+        ));
+        return Verdict::Rejected;
+    }
+    if status == 403 {
+        // 403 means "authenticated, but not allowed": an application rule about the holder.
         f.push(finding(
             "access_denied",
             Origin::Server,
@@ -371,6 +341,78 @@ fn judge(t: &Transcript, local: Option<&LocalIdentity>, f: &mut Vec<Finding>) ->
         return Verdict::Rejected;
     }
     Verdict::Accepted
+}
+
+/// The finding for a TLS alert the server sent (rustls's name for it: `UnknownCA`, …).
+fn alert_finding(description: &str, detail: Option<String>, t: &Transcript) -> Finding {
+    let no_certificate = description == "CertificateRequired"
+        || (description == "HandshakeFailure" && !t.certificate_sent && t.certificate_requested);
+    if no_certificate {
+        no_certificate_finding(Origin::Server, detail)
+    } else {
+        let (code, summary, remedy): (&'static str, &str, &str) = match description {
+            "UnknownCA" => (
+                "rejected_unknown_ca",
+                "The site does not trust the CA that issued your certificate.",
+                "Ask the site's help desk which CA it accepts, and get a certificate from it.",
+            ),
+            "CertificateExpired" => (
+                "cert_expired",
+                "The site says your certificate has expired.",
+                "Renew the certificate or request a new one from your issuer.",
+            ),
+            "CertificateRevoked" => (
+                "cert_revoked",
+                "The site says your certificate has been revoked.",
+                "Request a new certificate; a revoked one can never be used again.",
+            ),
+            "AccessDenied" => (
+                "access_denied",
+                "The site accepted the certificate technically but denies its holder access.",
+                "Ask the site's help desk to grant your certificate access.",
+            ),
+            "ProtocolVersion" => (
+                "tls_version_mismatch",
+                "The site and certdesk share no TLS version.",
+                "Ask the site's administrator to enable TLS 1.2 or 1.3.",
+            ),
+            _ => (
+                "rejected_bad_certificate",
+                "The site refused your certificate.",
+                "Show this report to the site's help desk: the site refused the certificate without saying why.",
+            ),
+        };
+        finding(
+            code,
+            Origin::Server,
+            Severity::Blocker,
+            summary.into(),
+            detail,
+            remedy,
+        )
+    }
+}
+
+/// OpenSSL's wording of a received alert (`tlsv1 alert unknown ca`, `sslv3 alert certificate
+/// revoked`) in rustls's names, for the re-check's error text.
+fn alert_from_openssl(error: &str) -> Option<&'static str> {
+    let e = error.to_ascii_lowercase();
+    let table = [
+        ("alert unknown ca", "UnknownCA"),
+        ("alert certificate required", "CertificateRequired"),
+        ("alert certificate revoked", "CertificateRevoked"),
+        ("alert certificate expired", "CertificateExpired"),
+        ("alert bad certificate", "BadCertificate"),
+        ("alert unsupported certificate", "UnsupportedCertificate"),
+        ("alert access denied", "AccessDenied"),
+        ("alert handshake failure", "HandshakeFailure"),
+        ("alert internal error", "InternalError"),
+        ("alert decrypt error", "DecryptError"),
+    ];
+    table
+        .iter()
+        .find(|(needle, _)| e.contains(needle))
+        .map(|(_, name)| *name)
 }
 
 /// The site wanted a certificate and got none: from a TLS alert, nginx's 400 page, or an
@@ -410,6 +452,37 @@ fn per_path(t: &Transcript, f: &mut Vec<Finding>) -> Verdict {
         .per_path_rechecks
         .iter()
         .any(|r| r.http_status.is_some_and(|s| (200..400).contains(&s)));
+    if !accepted_somehow {
+        // Say why the certificate-bearing re-checks were refused, as for a direct refusal.
+        for r in &t.per_path_rechecks {
+            let detail = Some(format!("with {}", r.method.describe()));
+            let found = match (r.http_status, r.error.as_deref().and_then(alert_from_openssl)) {
+                (Some(403), _) => Some(finding(
+                    "access_denied",
+                    Origin::Server,
+                    Severity::Blocker,
+                    "The site accepted your certificate but refused access (HTTP 403).".into(),
+                    detail,
+                    "Ask the site's help desk whether your certificate's organisation or unit is allowed; the site checks more than the certificate itself.",
+                )),
+                (Some(401), _) => Some(finding(
+                    "rejected_bad_certificate",
+                    Origin::Server,
+                    Severity::Blocker,
+                    "The site refused your certificate (HTTP 401).".into(),
+                    detail,
+                    "Show this report to the site's help desk: the site did not accept this certificate for logging in.",
+                )),
+                (None, Some(alert)) => Some(alert_finding(alert, detail, t)),
+                _ => None,
+            };
+            if let Some(found) = found {
+                if !f.iter().any(|x| x.code == found.code) {
+                    f.push(found);
+                }
+            }
+        }
+    }
     let checked = !t.per_path_rechecks.is_empty();
     let severity = if accepted_somehow {
         Severity::Warning
@@ -635,6 +708,33 @@ mod tests {
             (r.verdict, r.findings[0].severity),
             (Verdict::Rejected, Severity::Blocker)
         );
+    }
+
+    #[test]
+    fn openssl_alert_wording_maps_to_alert_names() {
+        assert_eq!(alert_from_openssl("40F7:error:0A000418:SSL routines::tlsv1 alert unknown ca:../ssl/record/rec_layer_s3.c:1586:SSL alert number 48"), Some("UnknownCA"));
+        assert_eq!(
+            alert_from_openssl("sslv3 alert certificate revoked"),
+            Some("CertificateRevoked")
+        );
+        assert_eq!(alert_from_openssl("connection reset by peer"), None);
+    }
+
+    #[test]
+    fn a_401_after_a_sent_certificate_is_a_certificate_refusal() {
+        let mut t = requested(base());
+        t.http_status = Some(401);
+        t.body_excerpt =
+            Some("{\"error\":\"certificate not accepted\",\"reason\":\"CERT_REVOKED\"}".into());
+        let r = diagnose(t, None, now());
+        assert_eq!(
+            (r.verdict, codes(&r)),
+            (Verdict::Rejected, vec!["rejected_bad_certificate"])
+        );
+        assert!(r.findings[0]
+            .detail
+            .as_deref()
+            .is_some_and(|d| d.contains("CERT_REVOKED")));
     }
 
     #[test]

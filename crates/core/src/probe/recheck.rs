@@ -172,31 +172,51 @@ fn run_one(
         let _ = pipe.write_all(request.as_bytes());
         let _ = pipe.flush();
     }
+    // Drain both pipes while the child runs: a page larger than the pipe buffer would
+    // otherwise block it.
+    let drain = |pipe: Option<Box<dyn Read + Send>>| {
+        std::thread::spawn(move || {
+            let mut out = Vec::new();
+            if let Some(p) = pipe {
+                let _ = p.take(1 << 20).read_to_end(&mut out);
+            }
+            out
+        })
+    };
+    let stdout_reader = drain(
+        child
+            .stdout
+            .take()
+            .map(|p| Box::new(p) as Box<dyn Read + Send>),
+    );
+    let stderr_reader = drain(
+        child
+            .stderr
+            .take()
+            .map(|p| Box::new(p) as Box<dyn Read + Send>),
+    );
     let deadline = Instant::now() + timeout;
-    loop {
+    let timed_out = loop {
         match child.try_wait() {
-            Ok(Some(_)) => break,
+            Ok(Some(_)) => break false,
             Ok(None) if Instant::now() >= deadline => {
                 let _ = child.kill();
                 let _ = child.wait();
-                return Err(format!("no answer within {} s", timeout.as_secs()));
+                break true;
             }
             Ok(None) => std::thread::sleep(Duration::from_millis(20)),
             Err(e) => return Err(e.to_string()),
         }
-    }
+    };
     drop(stdin);
-    let mut out = Vec::new();
-    if let Some(mut stdout) = child.stdout.take() {
-        let _ = stdout.read_to_end(&mut out);
+    let out = stdout_reader.join().unwrap_or_default();
+    let err = String::from_utf8_lossy(&stderr_reader.join().unwrap_or_default()).into_owned();
+    if timed_out && out.is_empty() {
+        return Err(format!("no answer within {} s", timeout.as_secs()));
     }
     let mut t = super::Transcript::default();
     super::connect::parse_response(&mut t, &out);
     if t.http_status.is_none() {
-        let mut err = String::new();
-        if let Some(mut stderr) = child.stderr.take() {
-            let _ = stderr.read_to_string(&mut err);
-        }
         let last = err
             .lines()
             .rev()

@@ -1,0 +1,413 @@
+//! `certdesk probe` as a user runs it: the built binary against a real nginx, with
+//! `--cert/--key [--password-file] --ca-file --json --report-out`. Exit 0 only for
+//! `accepted`, 1 for any other verdict, 2 for errors; the help-desk report and the output carry
+//! no key material and no password.
+
+mod common;
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+
+use certdesk_testkit::servers::fixture::{client_pki, foreign_pki};
+use certdesk_testkit::servers::{ApacheSpec, ApacheVerify, NginxSpec, RunningServer};
+use certdesk_testkit::{run_tool, IdentityFiles, IssuedIdentity, PasswordFile};
+
+/// A password no report may contain.
+const PASSWORD: &str = "Kr4nich-Pfeffer-93jq";
+
+/// `target/<profile>/certdesk`, built now from the current sources (cargo makes this a
+/// no-op when it is up to date). This crate does not depend on certdesk-cli, so nothing else
+/// guarantees the binary exists or is fresh.
+fn certdesk_binary() -> PathBuf {
+    let exe = std::env::current_exe().expect("the test's own path");
+    // target/<profile>/deps/probe_cli-<hash>
+    let profile_dir = exe
+        .parent()
+        .and_then(Path::parent)
+        .expect("the test runs from target/<profile>/deps");
+    let target_dir = profile_dir.parent().expect("target/<profile>");
+    let profile = match profile_dir
+        .file_name()
+        .and_then(|n| n.to_str())
+        .expect("a profile directory name")
+    {
+        "debug" => "dev",
+        other => other,
+    };
+    let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".into());
+    let manifest = Path::new(env!("CARGO_MANIFEST_DIR")).join("../Cargo.toml");
+    let mut build = Command::new(cargo);
+    // What the test runner sets for this test (CARGO_PKG_*, CARGO_MANIFEST_DIR, NEXTEST_*,
+    // LD_LIBRARY_PATH, …) would change build-script fingerprints (ring, aws-lc) and make
+    // this build and the next test build recompile core each time.
+    for (name, _) in std::env::vars_os() {
+        let name_text = name.to_string_lossy();
+        let injected = (name_text.starts_with("CARGO_")
+            && !matches!(name_text.as_ref(), "CARGO_HOME" | "CARGO_TARGET_DIR"))
+            || name_text.starts_with("NEXTEST")
+            || name_text == "LD_LIBRARY_PATH"
+            || name_text == "RUST_RECURSION_COUNT";
+        if injected {
+            build.env_remove(&name);
+        }
+    }
+    let built = build
+        .args([
+            "build",
+            "--quiet",
+            "-p",
+            "certdesk-cli",
+            "--bin",
+            "certdesk",
+        ])
+        .arg("--manifest-path")
+        .arg(&manifest)
+        .arg("--target-dir")
+        .arg(target_dir)
+        .args(["--profile", profile])
+        .output()
+        .expect("cargo runs");
+    assert!(
+        built.status.success(),
+        "cargo build -p certdesk-cli failed:\n{}",
+        String::from_utf8_lossy(&built.stderr)
+    );
+    let binary = profile_dir.join("certdesk");
+    assert!(binary.is_file(), "{} was not built", binary.display());
+    binary
+}
+
+/// Runs `certdesk probe` with `args`, in a HOME of its own.
+fn certdesk_probe(binary: &Path, home: &Path, args: &[&std::ffi::OsStr]) -> Output {
+    Command::new(binary)
+        .arg("probe")
+        .args(args)
+        .env("HOME", home)
+        .env("CERTDESK_HOME", home.join("certdesk"))
+        .env_remove("CERTDESK_PASSPHRASE")
+        .output()
+        .expect("certdesk runs")
+}
+
+fn text(bytes: &[u8]) -> String {
+    String::from_utf8_lossy(bytes).into_owned()
+}
+
+/// The 32-byte private scalar inside an openssl P-256 PKCS#8 key: after
+/// `INTEGER 1, OCTET STRING (32)` of the inner ECPrivateKey.
+fn ec_private_scalar(pkcs8_der: &[u8]) -> Vec<u8> {
+    let marker = [0x02, 0x01, 0x01, 0x04, 0x20];
+    let at = pkcs8_der
+        .windows(marker.len())
+        .position(|w| w == marker)
+        .expect("an EC private key in the PKCS#8");
+    pkcs8_der[at + marker.len()..at + marker.len() + 32].to_vec()
+}
+
+fn pem_body(pem: &[u8]) -> Vec<String> {
+    text(pem)
+        .lines()
+        .filter(|l| !l.starts_with("-----") && !l.trim().is_empty())
+        .map(|l| l.trim().to_string())
+        .collect()
+}
+
+const B64: &[u8; 64] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+
+fn base64_decode(s: &str) -> Vec<u8> {
+    let mut out = Vec::new();
+    let (mut acc, mut bits) = (0u32, 0u32);
+    for c in s.bytes() {
+        let Some(v) = B64.iter().position(|&b| b == c) else {
+            continue;
+        };
+        acc = (acc << 6) | u32::try_from(v).expect("a 6-bit value");
+        bits += 6;
+        if bits >= 8 {
+            bits -= 8;
+            out.push(u8::try_from((acc >> bits) & 0xff).expect("a byte"));
+        }
+    }
+    out
+}
+
+fn hex(bytes: &[u8], sep: &str) -> String {
+    bytes
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect::<Vec<_>>()
+        .join(sep)
+}
+
+/// `haystack` holds neither the key (PEM, DER, base64 at any alignment, hex with or without
+/// separators) nor the password.
+#[track_caller]
+fn assert_no_secrets(what: &str, haystack: &[u8], key_pem: &[u8]) {
+    let body = text(haystack);
+    assert!(
+        !body.contains("PRIVATE KEY"),
+        "{what} names a private key:\n{body}"
+    );
+    assert!(
+        !body.contains(PASSWORD),
+        "{what} holds the password:\n{body}"
+    );
+    let lines = pem_body(key_pem);
+    let der = base64_decode(&lines.concat());
+    let scalar = ec_private_scalar(&der);
+    assert!(
+        !lines.iter().any(|l| body.contains(l.as_str())),
+        "{what} holds the key's base64:\n{body}"
+    );
+    for window in [&der[..], &scalar[..]] {
+        assert!(
+            !haystack.windows(window.len()).any(|w| w == window),
+            "{what} holds the key's raw bytes"
+        );
+    }
+    let lower = body.to_ascii_lowercase();
+    for sep in ["", ":", " "] {
+        assert!(
+            !lower.contains(&hex(&scalar, sep)),
+            "{what} holds the key in hex:\n{body}"
+        );
+    }
+    // Base64 at any alignment: decode every long base64 run and look for the scalar.
+    let mut run = String::new();
+    for c in body.chars().chain(std::iter::once(' ')) {
+        if c.is_ascii_alphanumeric() || c == '+' || c == '/' || c == '=' {
+            run.push(c);
+            continue;
+        }
+        if run.len() >= 40 {
+            for skip in 0..4 {
+                let decoded = base64_decode(run.get(skip..).unwrap_or_default());
+                assert!(
+                    !decoded
+                        .windows(scalar.len())
+                        .any(|w| w == scalar.as_slice()),
+                    "{what} holds the key in base64:\n{body}"
+                );
+            }
+        }
+        run.clear();
+    }
+}
+
+/// alice's key encrypted with [`PASSWORD`] (`ENCRYPTED PRIVATE KEY`), beside her files.
+fn encrypted_key(server: &RunningServer, files: &IdentityFiles, pw: &PasswordFile) -> PathBuf {
+    let out = server.dir().join("alice-encrypted.key");
+    run_tool(
+        Command::new("openssl")
+            .args(["pkcs8", "-topk8", "-v2", "aes-256-cbc", "-in"])
+            .arg(&files.key)
+            .arg("-passout")
+            .arg(format!("file:{}", pw.path().display()))
+            .arg("-out")
+            .arg(&out),
+    )
+    .expect("openssl pkcs8 -topk8");
+    out
+}
+
+#[track_caller]
+fn assert_exit(output: &Output, code: i32) {
+    assert_eq!(
+        output.status.code(),
+        Some(code),
+        "stdout:\n{}\nstderr:\n{}",
+        text(&output.stdout),
+        text(&output.stderr)
+    );
+}
+
+fn os(s: &str) -> &std::ffi::OsStr {
+    std::ffi::OsStr::new(s)
+}
+
+#[test]
+fn cli_probe_exit_codes_json_and_a_report_without_secrets() {
+    let binary = certdesk_binary();
+    let pki = client_pki();
+    let server = NginxSpec::new(&pki.ca_pem).start();
+    let home = tempfile::tempdir().expect("a HOME");
+    let ca_file = server.server_ca_path();
+    let url = server.url.clone();
+
+    // Accepted, with an encrypted key and its password file: exit 0.
+    let alice: &IssuedIdentity = &pki.alice;
+    let files = alice.write_to(server.dir(), "alice");
+    let (alice_chain, alice_key) = (files.full_chain.clone(), files.key.clone());
+    let pw = PasswordFile::new(PASSWORD);
+    let key = encrypted_key(&server, &files, &pw);
+    let report_path = home.path().join("alice-report.json");
+    let ok = certdesk_probe(
+        &binary,
+        home.path(),
+        &[
+            os(&url),
+            os("--cert"),
+            files.full_chain.as_os_str(),
+            os("--key"),
+            key.as_os_str(),
+            os("--password-file"),
+            pw.path().as_os_str(),
+            os("--ca-file"),
+            ca_file.as_os_str(),
+            os("--json"),
+            os("--report-out"),
+            report_path.as_os_str(),
+        ],
+    );
+    assert_exit(&ok, 0);
+    let stdout = text(&ok.stdout);
+    assert!(
+        stdout.contains(r#""verdict": "accepted""#),
+        "JSON on stdout:\n{stdout}"
+    );
+    let report = std::fs::read(&report_path).expect("the report was written");
+    assert!(
+        text(&report).contains(r#""verdict": "accepted""#),
+        "{}",
+        text(&report)
+    );
+    assert!(text(&report).contains("CN=alice"), "{}", text(&report));
+    for (what, bytes) in [
+        ("the report", &report[..]),
+        ("stdout", &ok.stdout[..]),
+        ("stderr", &ok.stderr[..]),
+    ] {
+        assert_no_secrets(what, bytes, &alice.key_pem);
+    }
+
+    // Rejected (a CA nginx does not list), plain key: exit 1, the findings in the JSON.
+    let stranger = &foreign_pki().stranger;
+    let files = stranger.write_to(server.dir(), "stranger");
+    let report_path = home.path().join("stranger-report.json");
+    let refused = certdesk_probe(
+        &binary,
+        home.path(),
+        &[
+            os(&url),
+            os("--cert"),
+            files.full_chain.as_os_str(),
+            os("--key"),
+            files.key.as_os_str(),
+            os("--ca-file"),
+            ca_file.as_os_str(),
+            os("--json"),
+            os("--report-out"),
+            report_path.as_os_str(),
+        ],
+    );
+    assert_exit(&refused, 1);
+    let stdout = text(&refused.stdout);
+    assert!(
+        stdout.contains(r#""verdict": "rejected""#) && stdout.contains("issuer_not_accepted"),
+        "JSON on stdout:\n{stdout}"
+    );
+    let report = std::fs::read(&report_path).expect("the report was written");
+    assert!(
+        text(&report).contains(r#""code": "issuer_not_accepted""#),
+        "{}",
+        text(&report)
+    );
+    for (what, bytes) in [("the report", &report[..]), ("stdout", &refused.stdout[..])] {
+        assert_no_secrets(what, bytes, &stranger.key_pem);
+    }
+
+    // `failed` (no --ca-file: the site's private CA is not trusted) is not a success: exit 1.
+    let untrusted = certdesk_probe(
+        &binary,
+        home.path(),
+        &[os(&url), os("--json"), os("--timeout"), os("5")],
+    );
+    assert_exit(&untrusted, 1);
+    assert!(
+        text(&untrusted.stdout).contains(r#""verdict": "failed""#),
+        "{}",
+        text(&untrusted.stdout)
+    );
+
+    // Neither is `not_requested`: a page that never asks for a certificate.
+    let open_site = ApacheSpec::new(&pki.ca_pem)
+        .verify(ApacheVerify::PerLocation)
+        .start();
+    let open_ca = open_site.server_ca_path();
+    let not_requested = certdesk_probe(
+        &binary,
+        home.path(),
+        &[
+            os(&open_site.url),
+            os("--cert"),
+            alice_chain.as_os_str(),
+            os("--key"),
+            alice_key.as_os_str(),
+            os("--ca-file"),
+            open_ca.as_os_str(),
+            os("--json"),
+        ],
+    );
+    assert_exit(&not_requested, 1);
+    assert!(
+        text(&not_requested.stdout).contains(r#""verdict": "not_requested""#),
+        "{}",
+        text(&not_requested.stdout)
+    );
+
+    // A usage error is exit 2, not a verdict.
+    let bad_url = certdesk_probe(
+        &binary,
+        home.path(),
+        &[os("http://127.0.0.1/"), os("--json")],
+    );
+    assert_exit(&bad_url, 2);
+}
+
+fn base64_encode(bytes: &[u8]) -> String {
+    let mut out = String::new();
+    for chunk in bytes.chunks(3) {
+        let b = [
+            chunk[0],
+            chunk.get(1).copied().unwrap_or(0),
+            chunk.get(2).copied().unwrap_or(0),
+        ];
+        let n = (u32::from(b[0]) << 16) | (u32::from(b[1]) << 8) | u32::from(b[2]);
+        for i in 0..=chunk.len() {
+            out.push(char::from(
+                B64[usize::try_from((n >> (18 - 6 * i)) & 63).expect("index")],
+            ));
+        }
+    }
+    out
+}
+
+/// The leak check itself finds every form of the key it claims to look for.
+#[test]
+fn the_secret_check_finds_key_and_password_leaks() {
+    let key_pem = &client_pki().alice.key_pem;
+    let der = base64_decode(&pem_body(key_pem).concat());
+    let scalar = ec_private_scalar(&der);
+    let mut shifted = vec![0x30u8];
+    shifted.extend_from_slice(&der);
+    let colon_hex = scalar
+        .iter()
+        .map(|b| format!("{b:02X}"))
+        .collect::<Vec<_>>()
+        .join(":");
+    let leaks: Vec<(&str, Vec<u8>)> = vec![
+        ("PEM", key_pem.clone()),
+        ("raw DER", der.clone()),
+        ("shifted base64", base64_encode(&shifted).into_bytes()),
+        ("colon hex", colon_hex.into_bytes()),
+        ("password", PASSWORD.as_bytes().to_vec()),
+    ];
+    for (form, leak) in leaks {
+        let mut haystack = br#"{"verdict": "accepted", "x": ""#.to_vec();
+        haystack.extend_from_slice(&leak);
+        haystack.extend_from_slice(b"\"}");
+        let caught = std::panic::catch_unwind(|| assert_no_secrets(form, &haystack, key_pem));
+        assert!(caught.is_err(), "a leak as {form} went unnoticed");
+    }
+    assert_no_secrets("a clean report", br#"{"verdict": "accepted"}"#, key_pem);
+}
