@@ -16,7 +16,9 @@ cd "$(dirname "$0")/.."
 
 # `--workspace` resolves features as `cargo nextest run --workspace` does, so the dependencies
 # the test suite compiled are reused; only the benchmark binary itself is built here.
-build_args=(build --workspace --bin certdesk-bench --bin certdesk-probe-bench --bin certdesk --message-format=json-render-diagnostics)
+# --all-targets resolves features as the test run does (dev-dependencies included), so the
+# binaries nextest already built are reused instead of rebuilding the dependency tree.
+build_args=(build --workspace --all-targets --message-format=json-render-diagnostics)
 for arg in "$@"; do
   case "$arg" in
     --release) build_args+=(--release) ;;
