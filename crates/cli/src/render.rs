@@ -18,11 +18,9 @@ pub(crate) fn error(err: &anyhow::Error, as_json: bool) {
     let core = err.downcast_ref::<certdesk_core::Error>();
     let hint = core.and_then(certdesk_core::Error::hint);
     if as_json {
-        let kind = core
-            .map(|e| format!("{:?}", e.kind()))
-            .unwrap_or_else(|| "Usage".into());
+        let kind = core.map_or("usage", |e| e.kind().as_str());
         let body = serde_json::json!({
-            "error": { "kind": snake(&kind), "message": format!("{err:#}"), "hint": hint }
+            "error": { "kind": kind, "message": format!("{err:#}"), "hint": hint }
         });
         outln!(
             "{}",
@@ -45,17 +43,6 @@ pub(crate) fn usage_error_json(message: &str) {
         "{}",
         serde_json::to_string_pretty(&body).unwrap_or_default()
     );
-}
-
-fn snake(camel: &str) -> String {
-    let mut out = String::new();
-    for (i, c) in camel.chars().enumerate() {
-        if c.is_ascii_uppercase() && i > 0 {
-            out.push('_');
-        }
-        out.push(c.to_ascii_lowercase());
-    }
-    out
 }
 
 fn status_words(s: &IdentitySummary, now: OffsetDateTime) -> String {

@@ -203,6 +203,22 @@ pub enum ErrorKind {
     Internal,
 }
 
+impl ErrorKind {
+    /// A stable snake_case name for JSON output (`wrong_password`, `bad_file`, …).
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ErrorKind::InvalidInput => "invalid_input",
+            ErrorKind::WrongPassword => "wrong_password",
+            ErrorKind::NotFound => "not_found",
+            ErrorKind::Keyring => "keyring",
+            ErrorKind::Io => "io",
+            ErrorKind::BadFile => "bad_file",
+            ErrorKind::Mismatch => "mismatch",
+            ErrorKind::Internal => "internal",
+        }
+    }
+}
+
 impl Error {
     /// The class of this error, for front ends that branch on it.
     pub fn kind(&self) -> ErrorKind {

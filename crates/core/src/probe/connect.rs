@@ -312,6 +312,9 @@ async fn probe_async(request: &ProbeRequest) -> Result<Transcript> {
     let mut config = config;
     config.alpn_protocols = vec![b"http/1.1".to_vec()];
 
+    // The proxy named in the environment, if any, resolves and connects for us.
+    let proxy = proxy_for(&host, &ProxyEnv::from_process());
+
     // DNS
     let started = Instant::now();
     let lookup = tokio::time::timeout(
@@ -322,7 +325,7 @@ async fn probe_async(request: &ProbeRequest) -> Result<Transcript> {
     let addrs: Vec<std::net::SocketAddr> = match lookup {
         Ok(Ok(a)) => a.collect(),
         // Behind a proxy, the proxy resolves the name; a local failure is expected then.
-        Ok(Err(_)) if proxy_for(&host, &ProxyEnv::from_process()).is_some() => Vec::new(),
+        Ok(Err(_)) if proxy.is_some() => Vec::new(),
         Ok(Err(e)) => return Ok(failed(t, "dns", e.to_string())),
         Err(_) => {
             return Ok(failed(
@@ -337,7 +340,6 @@ async fn probe_async(request: &ProbeRequest) -> Result<Transcript> {
 
     // TCP, directly or through the proxy named in the environment.
     let started = Instant::now();
-    let proxy = proxy_for(&host, &ProxyEnv::from_process());
     let connected = match &proxy {
         Some(p) => {
             t.proxy = Some(format!("{}:{}", p.0, p.1));
