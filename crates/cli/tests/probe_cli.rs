@@ -3,8 +3,6 @@
 //! `accepted`, 1 for any other verdict, 2 for errors; the help-desk report and the output carry
 //! no key material and no password.
 
-mod common;
-
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 
@@ -15,66 +13,9 @@ use certdesk_testkit::{run_tool, IdentityFiles, IssuedIdentity, PasswordFile};
 /// A password no report may contain.
 const PASSWORD: &str = "Kr4nich-Pfeffer-93jq";
 
-/// `target/<profile>/certdesk`, built now from the current sources (cargo makes this a
-/// no-op when it is up to date). This crate does not depend on certdesk-cli, so nothing else
-/// guarantees the binary exists or is fresh.
+/// The certdesk binary cargo built for this test run.
 fn certdesk_binary() -> PathBuf {
-    let exe = std::env::current_exe().expect("the test's own path");
-    // target/<profile>/deps/probe_cli-<hash>
-    let profile_dir = exe
-        .parent()
-        .and_then(Path::parent)
-        .expect("the test runs from target/<profile>/deps");
-    let target_dir = profile_dir.parent().expect("target/<profile>");
-    let profile = match profile_dir
-        .file_name()
-        .and_then(|n| n.to_str())
-        .expect("a profile directory name")
-    {
-        "debug" => "dev",
-        other => other,
-    };
-    let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".into());
-    let manifest = Path::new(env!("CARGO_MANIFEST_DIR")).join("../Cargo.toml");
-    let mut build = Command::new(cargo);
-    // What the test runner sets for this test (CARGO_PKG_*, CARGO_MANIFEST_DIR, NEXTEST_*,
-    // LD_LIBRARY_PATH, …) would change build-script fingerprints (ring, aws-lc) and make
-    // this build and the next test build recompile core each time.
-    for (name, _) in std::env::vars_os() {
-        let name_text = name.to_string_lossy();
-        let injected = (name_text.starts_with("CARGO_")
-            && !matches!(name_text.as_ref(), "CARGO_HOME" | "CARGO_TARGET_DIR"))
-            || name_text.starts_with("NEXTEST")
-            || name_text == "LD_LIBRARY_PATH"
-            || name_text == "RUST_RECURSION_COUNT";
-        if injected {
-            build.env_remove(&name);
-        }
-    }
-    let built = build
-        .args([
-            "build",
-            "--quiet",
-            "-p",
-            "certdesk-cli",
-            "--bin",
-            "certdesk",
-        ])
-        .arg("--manifest-path")
-        .arg(&manifest)
-        .arg("--target-dir")
-        .arg(target_dir)
-        .args(["--profile", profile])
-        .output()
-        .expect("cargo runs");
-    assert!(
-        built.status.success(),
-        "cargo build -p certdesk-cli failed:\n{}",
-        String::from_utf8_lossy(&built.stderr)
-    );
-    let binary = profile_dir.join("certdesk");
-    assert!(binary.is_file(), "{} was not built", binary.display());
-    binary
+    PathBuf::from(env!("CARGO_BIN_EXE_certdesk"))
 }
 
 /// Runs `certdesk probe` with `args`, in a HOME of its own.
