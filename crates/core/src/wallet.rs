@@ -331,7 +331,10 @@ impl Wallet {
         self.home.join("identities")
     }
 
-    fn identity_dir(&self, id: &str) -> PathBuf {
+    /// The directory holding one identity's files (`identity.json`, `key.pem`). Other modules
+    /// (history, enrollment state) keep their own files beside them; deleting the identity
+    /// removes the whole directory.
+    pub fn identity_dir(&self, id: &str) -> PathBuf {
         self.identities_dir().join(id)
     }
 
