@@ -18,6 +18,7 @@ pub mod key;
 pub mod pkcs12;
 pub mod probe;
 pub mod secret;
+mod tls;
 pub mod vault;
 pub mod wallet;
 

@@ -13,15 +13,15 @@ use std::time::Instant;
 
 use rustls::client::danger::{HandshakeSignatureValid, ServerCertVerified, ServerCertVerifier};
 use rustls::client::{ResolvesClientCert, WebPkiServerVerifier};
-use rustls::crypto::CryptoProvider;
-use rustls::pki_types::{CertificateDer, PrivateKeyDer, PrivatePkcs8KeyDer, ServerName, UnixTime};
+use rustls::pki_types::{CertificateDer, ServerName, UnixTime};
 use rustls::sign::CertifiedKey;
-use rustls::{DigitallySignedStruct, RootCertStore, SignatureScheme};
+use rustls::{DigitallySignedStruct, SignatureScheme};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpStream;
 use x509_parser::prelude::FromDer;
 
 use super::{AlertSeen, PhaseTiming, ProbeRequest, ServerTrustProblem, Transcript};
+use crate::tls::{certified_key, provider, root_store};
 use crate::{Error, Result};
 
 /// Largest response part read; the check needs the status line and a short excerpt.
@@ -200,52 +200,6 @@ pub fn parse_url(url: &str) -> Result<(String, u16, String)> {
         None => 443,
     };
     Ok((host, port, path))
-}
-
-fn provider() -> Arc<CryptoProvider> {
-    Arc::new(rustls::crypto::aws_lc_rs::default_provider())
-}
-
-/// The trust anchors for the site's own certificate: the given CA file when there is one (as
-/// `curl --cacert` does: a private server CA is the reason to give it, and reading the OS
-/// bundle costs ~100 ms), else the OS roots.
-fn root_store(extra_pem: Option<&[u8]>) -> Result<RootCertStore> {
-    let mut roots = RootCertStore::empty();
-    if extra_pem.is_none() {
-        // A missing or unreadable system bundle only narrows what we trust.
-        for cert in rustls_native_certs::load_native_certs().certs {
-            let _ = roots.add(cert);
-        }
-    }
-    if let Some(bytes) = extra_pem {
-        let (certs, _, _) = crate::encoding::read_certificates(bytes, "the server CA file")?;
-        for der in certs {
-            roots.add(CertificateDer::from(der)).map_err(|e| {
-                Error::invalid(
-                    "CA file",
-                    format!("a certificate in it is not usable as a trust anchor: {e}"),
-                )
-            })?;
-        }
-    }
-    Ok(roots)
-}
-
-fn certified_key(
-    identity: &super::ClientIdentity,
-    provider: &CryptoProvider,
-) -> Result<Arc<CertifiedKey>> {
-    let key_der = PrivateKeyDer::Pkcs8(PrivatePkcs8KeyDer::from(identity.key.pkcs8_der().to_vec()));
-    let signing = provider
-        .key_provider
-        .load_private_key(key_der)
-        .map_err(|e| Error::crypto("load the key for TLS", e))?;
-    let chain = identity
-        .chain
-        .iter()
-        .map(|c| CertificateDer::from(c.clone()))
-        .collect();
-    Ok(Arc::new(CertifiedKey::new(chain, signing)))
 }
 
 /// Finds the rustls error inside an I/O error from tokio-rustls (its `source()` skips it).
