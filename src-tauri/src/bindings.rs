@@ -7,8 +7,12 @@ use std::path::{Path, PathBuf};
 
 use ts_rs::{Config, TS};
 
+use crate::commands::identities::ReplySource;
 use crate::error::{IpcError, IpcErrorKind};
-use crate::view::{IdentityRow, RowStatus};
+use crate::view::{
+    ExportedP12, FindingSeverity, FindingView, IdentityDetails, IdentityRow, ImportedReply,
+    NewIdentitySpec, Phase, ProgressEvent, RequestText, RowStatus, SiteCheck, SiteVerdict,
+};
 
 fn generated_dir() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("../ui/src/lib/api/generated")
@@ -36,6 +40,18 @@ fn typescript_bindings_are_up_to_date() {
         sync::<RowStatus>(&cfg),
         sync::<IpcError>(&cfg),
         sync::<IpcErrorKind>(&cfg),
+        sync::<Phase>(&cfg),
+        sync::<ProgressEvent>(&cfg),
+        sync::<NewIdentitySpec>(&cfg),
+        sync::<IdentityDetails>(&cfg),
+        sync::<RequestText>(&cfg),
+        sync::<ImportedReply>(&cfg),
+        sync::<ExportedP12>(&cfg),
+        sync::<SiteVerdict>(&cfg),
+        sync::<FindingSeverity>(&cfg),
+        sync::<FindingView>(&cfg),
+        sync::<SiteCheck>(&cfg),
+        sync::<ReplySource>(&cfg),
     ]
     .into_iter()
     .flatten()

@@ -14,10 +14,38 @@ mod commands;
 pub mod error;
 pub mod view;
 
+use tauri::{DragDropEvent, Emitter, Manager, WindowEvent};
+
 /// Builds and runs the app until its last window closes.
 pub fn run() {
     let result = tauri::Builder::default()
-        .invoke_handler(tauri::generate_handler![commands::list_identities])
+        // The dialog plugin is used from Rust only (pickers return a path that Rust reads); the
+        // webview has no permission for its commands.
+        .plugin(tauri_plugin_dialog::init())
+        .manage(commands::DroppedFiles::default())
+        .on_window_event(|window, event| {
+            // A dropped file is kept here; the webview only learns its name and asks Rust to
+            // import "the dropped file", so it never hands a path to a command.
+            if let WindowEvent::DragDrop(DragDropEvent::Drop { paths, .. }) = event {
+                let names: Vec<String> = paths
+                    .iter()
+                    .filter_map(|p| p.file_name())
+                    .map(|n| n.to_string_lossy().into_owned())
+                    .collect();
+                window.state::<commands::DroppedFiles>().set(paths.clone());
+                let _ = window.emit("certdesk://file-dropped", names);
+            }
+        })
+        .invoke_handler(tauri::generate_handler![
+            commands::identities::list_identities,
+            commands::identities::identity_details,
+            commands::identities::create_request,
+            commands::identities::request_text,
+            commands::identities::import_reply,
+            commands::identities::export_p12,
+            commands::identities::delete_identity,
+            commands::site::check_site,
+        ])
         .run(tauri::generate_context!());
     if let Err(error) = result {
         eprintln!("error: certdesk could not start its window: {error}");

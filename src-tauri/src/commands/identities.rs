@@ -1,0 +1,441 @@
+//! The wallet: list, details, new request, reply import, PKCS#12 export, delete.
+
+use std::path::{Path, PathBuf};
+
+use certdesk_core::csr::{CsrSpec, SubjectSpec};
+use certdesk_core::fsutil::{write_atomic, FileMode};
+use certdesk_core::inspect::inspect_certificate;
+use certdesk_core::key::KeySpec;
+use certdesk_core::pkcs12::P12Profile;
+use certdesk_core::secret::generate_password;
+use certdesk_core::vault::os_vault;
+use certdesk_core::wallet::{KeyProtection, NewRequest, Wallet};
+use serde::Deserialize;
+use tauri::ipc::Channel;
+use tauri::{AppHandle, State};
+use tauri_plugin_dialog::DialogExt;
+use time::OffsetDateTime;
+use ts_rs::TS;
+
+use super::{blocking, key_access, report, wallet, DroppedFiles};
+use crate::error::{IpcError, IpcErrorKind};
+use crate::view::{
+    rfc3339, ExportedP12, IdentityDetails, IdentityRow, ImportedReply, NewIdentitySpec, Phase,
+    ProgressEvent, RequestText,
+};
+
+/// Lists the identities in the wallet.
+#[tauri::command]
+pub async fn list_identities() -> Result<Vec<IdentityRow>, IpcError> {
+    blocking(|| list_identity_rows(&wallet()?, OffsetDateTime::now_utc())).await
+}
+
+/// Everything about one identity.
+#[tauri::command]
+pub async fn identity_details(id: String) -> Result<IdentityDetails, IpcError> {
+    blocking(move || details_of(&wallet()?, &id, OffsetDateTime::now_utc())).await
+}
+
+/// Creates a key (protected by the OS keyring) and a request; returns the pending identity.
+#[tauri::command]
+pub async fn create_request(
+    spec: NewIdentitySpec,
+    on_progress: Channel<ProgressEvent>,
+) -> Result<IdentityRow, IpcError> {
+    blocking(move || {
+        let protection = KeyProtection::Keyring(os_vault()?);
+        report(&on_progress, Phase::GeneratingKey);
+        create_identity(&wallet()?, &spec, &protection)
+    })
+    .await
+}
+
+/// The request (CSR) of an identity, for email and web portals.
+#[tauri::command]
+pub async fn request_text(id: String) -> Result<RequestText, IpcError> {
+    blocking(move || request_of(&wallet()?, &id)).await
+}
+
+/// Where a reply file comes from: the file picker (opened here, in Rust) or the last drop.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, TS)]
+#[serde(rename_all = "snake_case")]
+pub enum ReplySource {
+    Picker,
+    Dropped,
+}
+
+/// Imports a reply file, matched to its waiting key. `null` when the picker was closed.
+#[tauri::command]
+pub async fn import_reply(
+    app: AppHandle,
+    dropped: State<'_, DroppedFiles>,
+    source: ReplySource,
+    id: Option<String>,
+) -> Result<Option<ImportedReply>, IpcError> {
+    let dropped = dropped.inner().clone();
+    blocking(move || {
+        let path = match source {
+            ReplySource::Picker => pick_file(&app),
+            ReplySource::Dropped => dropped.take_first(),
+        };
+        path.map(|p| import_reply_file(&wallet()?, &p, id.as_deref()))
+            .transpose()
+    })
+    .await
+}
+
+/// Writes a `.p12` where the user chooses, with a generated password returned once.
+/// `null` when the save dialog was closed.
+#[tauri::command]
+pub async fn export_p12(
+    app: AppHandle,
+    id: String,
+    compatible: bool,
+) -> Result<Option<ExportedP12>, IpcError> {
+    blocking(move || {
+        let wallet = wallet()?;
+        let label = wallet.get(&id)?.label;
+        let Some(path) = app
+            .dialog()
+            .file()
+            .set_file_name(format!("{label}.p12"))
+            .add_filter("PKCS#12", &["p12", "pfx"])
+            .blocking_save_file()
+            .and_then(|p| p.into_path().ok())
+        else {
+            return Ok(None);
+        };
+        let profile = if compatible {
+            P12Profile::Compatible
+        } else {
+            P12Profile::Modern
+        };
+        export_p12_file(&wallet, &id, &path, profile).map(Some)
+    })
+    .await
+}
+
+/// Deletes an identity and its keyring secret.
+#[tauri::command]
+pub async fn delete_identity(id: String) -> Result<(), IpcError> {
+    blocking(move || {
+        let vault = os_vault().ok();
+        wallet()?.delete(&id, vault.as_deref())?;
+        Ok(())
+    })
+    .await
+}
+
+impl DroppedFiles {
+    /// Remembers the files of a drop (the window's drag-drop event).
+    pub fn set(&self, paths: Vec<PathBuf>) {
+        if let Ok(mut files) = self.0.lock() {
+            *files = paths;
+        }
+    }
+
+    fn take_first(&self) -> Option<PathBuf> {
+        self.0
+            .lock()
+            .ok()
+            .and_then(|mut files| std::mem::take(&mut *files).into_iter().next())
+    }
+}
+
+fn pick_file(app: &AppHandle) -> Option<PathBuf> {
+    app.dialog()
+        .file()
+        .add_filter(
+            "Certificate",
+            &["pem", "crt", "cer", "der", "p7b", "p7c", "txt"],
+        )
+        .blocking_pick_file()
+        .and_then(|p| p.into_path().ok())
+}
+
+fn list_identity_rows(wallet: &Wallet, now: OffsetDateTime) -> Result<Vec<IdentityRow>, IpcError> {
+    let summaries = wallet.list()?;
+    Ok(summaries
+        .iter()
+        .map(|summary| IdentityRow::from_summary(summary, now))
+        .collect())
+}
+
+fn optional(value: &Option<String>) -> Option<String> {
+    value
+        .as_deref()
+        .map(str::trim)
+        .filter(|v| !v.is_empty())
+        .map(str::to_string)
+}
+
+pub(crate) fn create_identity(
+    wallet: &Wallet,
+    spec: &NewIdentitySpec,
+    protection: &KeyProtection,
+) -> Result<IdentityRow, IpcError> {
+    let key_type = match optional(&spec.key_type) {
+        Some(name) => KeySpec::parse(&name)?,
+        None => KeySpec::default(),
+    };
+    let request = NewRequest {
+        label: None,
+        csr: CsrSpec {
+            subject: SubjectSpec {
+                common_name: spec.name.trim().to_string(),
+                organization: optional(&spec.organization),
+                organizational_unit: optional(&spec.organizational_unit),
+                email: optional(&spec.email),
+                ..SubjectSpec::default()
+            },
+            challenge_password: None,
+        },
+        key_type,
+        via: "app".into(),
+    };
+    let identity = wallet.create_request(&request, protection)?;
+    Ok(IdentityRow::from_summary(
+        &identity.summary()?,
+        OffsetDateTime::now_utc(),
+    ))
+}
+
+fn details_of(wallet: &Wallet, id: &str, now: OffsetDateTime) -> Result<IdentityDetails, IpcError> {
+    let identity = wallet.get(id)?;
+    let row = IdentityRow::from_summary(&identity.summary()?, now);
+    let chain = identity
+        .chain_der()
+        .unwrap_or_default()
+        .iter()
+        .skip(1)
+        .filter_map(|der| certdesk_core::cert::parse_certificate(der).ok())
+        .map(|info| info.subject)
+        .collect();
+    let request_sha256 = identity.csr()?.map(|csr| csr.fingerprint_sha256());
+    let created = rfc3339(identity.created);
+    let Some(der) = identity.certificate_der()? else {
+        return Ok(IdentityDetails {
+            row,
+            validity_words: None,
+            issuer_dn: None,
+            serial: None,
+            not_before: None,
+            not_after: None,
+            uses: Vec::new(),
+            alt_names: Vec::new(),
+            sha256: None,
+            sha1: None,
+            problems: Vec::new(),
+            fit_for_client_auth: None,
+            chain,
+            request_sha256,
+            created,
+        });
+    };
+    let cert = inspect_certificate(&der, now)?;
+    Ok(IdentityDetails {
+        row,
+        validity_words: Some(cert.validity_words),
+        issuer_dn: Some(cert.info.issuer),
+        serial: Some(cert.info.serial),
+        not_before: Some(rfc3339(cert.info.not_before)),
+        not_after: Some(rfc3339(cert.info.not_after)),
+        uses: cert.info.extended_key_usages,
+        alt_names: cert.info.subject_alt_names,
+        sha256: Some(cert.info.sha256),
+        sha1: Some(cert.info.sha1),
+        problems: cert.problems.into_iter().map(|p| p.message).collect(),
+        fit_for_client_auth: Some(cert.fit_for_client_auth),
+        chain,
+        request_sha256,
+        created,
+    })
+}
+
+fn request_of(wallet: &Wallet, id: &str) -> Result<RequestText, IpcError> {
+    let identity = wallet.get(id)?;
+    let csr = identity.csr()?.ok_or_else(|| IpcError {
+        kind: IpcErrorKind::NotFound,
+        message: format!(
+            "{} was imported, not requested: it has no request",
+            identity.label
+        ),
+        hint: None,
+    })?;
+    Ok(RequestText {
+        pem: csr.pem(),
+        sha256: csr.fingerprint_sha256(),
+    })
+}
+
+pub(crate) fn import_reply_file(
+    wallet: &Wallet,
+    path: &Path,
+    id: Option<&str>,
+) -> Result<ImportedReply, IpcError> {
+    let bytes = std::fs::read(path).map_err(|source| certdesk_core::Error::Io {
+        op: "read",
+        path: path.to_path_buf(),
+        source,
+    })?;
+    let name = path
+        .file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_else(|| path.display().to_string());
+    let outcome = wallet.import_certificate(&bytes, &name, id)?;
+    Ok(ImportedReply {
+        identity: IdentityRow::from_summary(&outcome.identity, OffsetDateTime::now_utc()),
+        warnings: outcome.warnings.into_iter().map(|w| w.message).collect(),
+        already_imported: outcome.already_imported,
+    })
+}
+
+fn export_p12_file(
+    wallet: &Wallet,
+    id: &str,
+    path: &Path,
+    profile: P12Profile,
+) -> Result<ExportedP12, IpcError> {
+    let password = generate_password();
+    let bytes = wallet.export_pkcs12(id, &key_access()?, &password, profile)?;
+    write_atomic(path, &bytes, FileMode::Private)?;
+    Ok(ExportedP12 {
+        file: path.display().to_string(),
+        password: password.expose().to_string(),
+        profile: profile.as_str().to_string(),
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::sync::Arc;
+
+    use certdesk_core::vault::MemoryVault;
+
+    fn keyring() -> KeyProtection {
+        KeyProtection::Keyring(Arc::new(MemoryVault::default()))
+    }
+
+    fn alice() -> NewIdentitySpec {
+        NewIdentitySpec {
+            name: " Alice Example ".into(),
+            email: Some("alice@example.org".into()),
+            organization: Some(String::new()),
+            organizational_unit: None,
+            key_type: None,
+        }
+    }
+
+    #[test]
+    fn an_empty_home_lists_nothing() {
+        let home = tempfile::tempdir().expect("temp dir");
+        let wallet = Wallet::open(home.path()).expect("open");
+        let rows = list_identity_rows(&wallet, OffsetDateTime::now_utc())
+            .expect("an empty wallet is not an error");
+        assert!(rows.is_empty());
+    }
+
+    #[test]
+    fn an_unreadable_wallet_arrives_as_a_typed_ipc_error() {
+        let home = tempfile::tempdir().expect("temp dir");
+        // `identities` must be a directory; a file there makes listing fail with an I/O error.
+        std::fs::write(home.path().join("identities"), b"").expect("write");
+        let wallet = Wallet::open(home.path()).expect("open");
+
+        let error =
+            list_identity_rows(&wallet, OffsetDateTime::now_utc()).expect_err("listing must fail");
+
+        assert_eq!(error.kind, IpcErrorKind::Io, "{error:?}");
+        assert!(error.message.contains("identities"), "{error:?}");
+        assert!(
+            error.hint.is_some(),
+            "core gives a next step for I/O errors: {error:?}"
+        );
+    }
+
+    #[test]
+    fn a_new_request_is_pending_with_trimmed_fields_and_its_csr_is_readable() {
+        let home = tempfile::tempdir().expect("temp dir");
+        let wallet = Wallet::open(home.path()).expect("open");
+
+        let row = create_identity(&wallet, &alice(), &keyring()).expect("create");
+
+        assert_eq!(row.label, "Alice Example");
+        assert_eq!(row.status, crate::view::RowStatus::Pending);
+        assert_eq!(row.key_type, "ec-p256");
+        assert!(row.subject.contains("CN=Alice Example"), "{row:?}");
+        assert!(
+            !row.subject.contains("O="),
+            "an empty organisation is left out: {row:?}"
+        );
+
+        let text = request_of(&wallet, &row.id).expect("request");
+        assert!(text.pem.starts_with("-----BEGIN CERTIFICATE REQUEST-----"));
+        assert!(!text.pem.contains("PRIVATE KEY"));
+        let details = details_of(&wallet, &row.id, OffsetDateTime::now_utc()).expect("details");
+        assert_eq!(
+            details.request_sha256.as_deref(),
+            Some(text.sha256.as_str())
+        );
+        assert_eq!(details.fit_for_client_auth, None);
+    }
+
+    #[test]
+    fn an_empty_name_or_unknown_key_type_is_invalid_input() {
+        let home = tempfile::tempdir().expect("temp dir");
+        let wallet = Wallet::open(home.path()).expect("open");
+        let mut spec = alice();
+        spec.name = "   ".into();
+        let error = create_identity(&wallet, &spec, &keyring()).expect_err("empty name");
+        assert_eq!(error.kind, IpcErrorKind::InvalidInput, "{error:?}");
+
+        let mut spec = alice();
+        spec.key_type = Some("dsa-1024".into());
+        let error = create_identity(&wallet, &spec, &keyring()).expect_err("bad key");
+        assert_eq!(error.kind, IpcErrorKind::InvalidInput, "{error:?}");
+        assert!(
+            wallet.list().expect("list").is_empty(),
+            "nothing was stored"
+        );
+    }
+
+    #[test]
+    fn an_html_reply_is_a_bad_file_and_the_request_stays_pending() {
+        let home = tempfile::tempdir().expect("temp dir");
+        let wallet = Wallet::open(home.path()).expect("open");
+        let row = create_identity(&wallet, &alice(), &keyring()).expect("create");
+        let page = home.path().join("login.html");
+        std::fs::write(&page, "<html><title>Sign in</title></html>").expect("write");
+
+        let error = import_reply_file(&wallet, &page, None).expect_err("html");
+
+        assert_eq!(error.kind, IpcErrorKind::BadFile, "{error:?}");
+        assert!(error.message.contains("Sign in"), "{error:?}");
+        assert!(error.hint.is_some());
+        let rows = list_identity_rows(&wallet, OffsetDateTime::now_utc()).expect("list");
+        assert_eq!(rows[0].id, row.id);
+        assert_eq!(rows[0].status, crate::view::RowStatus::Pending);
+    }
+
+    #[test]
+    fn a_missing_reply_file_is_an_io_error_naming_it() {
+        let home = tempfile::tempdir().expect("temp dir");
+        let wallet = Wallet::open(home.path()).expect("open");
+        let missing = home.path().join("nowhere.pem");
+        let error = import_reply_file(&wallet, &missing, None).expect_err("missing");
+        assert_eq!(error.kind, IpcErrorKind::Io, "{error:?}");
+        assert!(error.message.contains("nowhere.pem"), "{error:?}");
+    }
+
+    #[test]
+    fn dropped_files_are_taken_once() {
+        let dropped = DroppedFiles::default();
+        dropped.set(vec![
+            PathBuf::from("/tmp/a.pem"),
+            PathBuf::from("/tmp/b.pem"),
+        ]);
+        assert_eq!(dropped.take_first(), Some(PathBuf::from("/tmp/a.pem")));
+        assert_eq!(dropped.take_first(), None);
+    }
+}

@@ -1,0 +1,55 @@
+//! Site checks: a real mTLS request made by core's probe, laid out as a verdict view.
+
+use std::time::Duration;
+
+use certdesk_core::probe::{self, diagnose::LocalIdentity, ProbeRequest};
+use certdesk_core::wallet::Wallet;
+use tauri::ipc::Channel;
+use time::OffsetDateTime;
+
+use super::{blocking, key_access, report, wallet};
+use crate::error::IpcError;
+use crate::view::{Phase, ProgressEvent, SiteCheck};
+
+/// How long a check may wait for the site before it says so.
+const CHECK_TIMEOUT: Duration = Duration::from_secs(15);
+
+/// Checks `url` with the identity `id` (or with no certificate at all).
+#[tauri::command]
+pub async fn check_site(
+    url: String,
+    id: Option<String>,
+    on_progress: Channel<ProgressEvent>,
+) -> Result<SiteCheck, IpcError> {
+    blocking(move || {
+        report(&on_progress, Phase::CheckingSite);
+        check_site_with(&wallet()?, url.trim(), id.as_deref(), None)
+    })
+    .await
+}
+
+/// One probe plus diagnosis. `server_ca_pem` replaces the OS roots (the practice site's CA).
+pub(crate) fn check_site_with(
+    wallet: &Wallet,
+    url: &str,
+    id: Option<&str>,
+    server_ca_pem: Option<Vec<u8>>,
+) -> Result<SiteCheck, IpcError> {
+    let identity = match id {
+        Some(id) => Some(wallet.client_identity(id, &key_access()?)?),
+        None => None,
+    };
+    let local = identity
+        .as_ref()
+        .map(|i| LocalIdentity::from_chain(&i.chain))
+        .transpose()?;
+    let request = ProbeRequest {
+        url: url.to_string(),
+        identity,
+        server_ca_pem,
+        timeout: CHECK_TIMEOUT,
+    };
+    let transcript = probe::run_probe(&request)?;
+    let report = probe::diagnose(transcript, local.as_ref(), OffsetDateTime::now_utc());
+    Ok(SiteCheck::from_report(&report))
+}
