@@ -179,6 +179,23 @@ pub enum Error {
         #[source]
         source: std::io::Error,
     },
+    /// A local server (the practice CA) could not listen on its address.
+    #[error("could not listen on {address}")]
+    Listen {
+        /// The address asked for (`127.0.0.1:8443`).
+        address: String,
+        /// The OS error (`AddrInUse` when another program holds the port).
+        #[source]
+        source: std::io::Error,
+    },
+    /// The practice CA kept in `dir` cannot be opened with the protection given.
+    #[error("the practice CA in {dir} cannot be opened: {detail}")]
+    PracticeCaUnusable {
+        /// The practice CA's data directory.
+        dir: PathBuf,
+        /// Why (protected differently, keyring entry gone, damaged file).
+        detail: String,
+    },
 }
 
 /// Coarse classes of [`Error`] that front ends branch on.
@@ -242,7 +259,8 @@ impl Error {
             Error::NoKeyring { .. }
             | Error::KeyringSecretMissing { .. }
             | Error::Keyring { .. } => ErrorKind::Keyring,
-            Error::Io { .. } => ErrorKind::Io,
+            Error::Io { .. } | Error::Listen { .. } => ErrorKind::Io,
+            Error::PracticeCaUnusable { .. } => ErrorKind::BadFile,
             Error::CorruptWallet { .. } => ErrorKind::BadFile,
             Error::Crypto { .. } => ErrorKind::Internal,
         }
@@ -306,6 +324,13 @@ impl Error {
                 "restore the file from a backup, or remove that identity and create a new request"
             }
             Error::Io { .. } => "check that the path exists and that you may write there",
+            Error::Listen { source, .. } if source.kind() == std::io::ErrorKind::AddrInUse => {
+                "another program already uses this port: choose another one (--port N, --site-port N) or 0 for any free port"
+            }
+            Error::Listen { .. } => "choose another port (--port N, --site-port N) or 0 for any free port",
+            Error::PracticeCaUnusable { dir, .. } => {
+                return Some(format!("start it the way it was created (with the same --passphrase-file, or without one for the OS keyring), or delete {} to begin with a fresh practice CA (it exists only for practice)", dir.display()));
+            }
             Error::Crypto { .. } => return None,
         };
         Some(hint.to_string())
