@@ -196,6 +196,104 @@ pub enum Error {
         /// Why (protected differently, keyring entry gone, damaged file).
         detail: String,
     },
+    /// The server's certificate chain ends in a CA this computer does not trust (trust
+    /// bootstrap: the person must confirm the fingerprint, or give the CA file).
+    #[error("the server {host} presents a certificate from \"{ca_subject}\" that this computer does not trust (SHA-256 {ca_sha256})")]
+    ServerNotTrusted {
+        /// Host name as given in the URL.
+        host: String,
+        /// Subject of the topmost certificate the server sent (the CA to pin).
+        ca_subject: String,
+        /// SHA-256 of that certificate, colon-separated hex: the value to pin.
+        ca_sha256: String,
+    },
+    /// The server's certificate is not valid for the address, expired, or the TLS handshake
+    /// failed for another reason.
+    #[error("a secure connection to {host} failed: {detail}")]
+    TlsFailed {
+        /// Host name as given in the URL.
+        host: String,
+        /// What went wrong, in words.
+        detail: String,
+    },
+    /// Nothing answered at the address (DNS failure, refused connection, no route).
+    #[error("could not reach {url}: {detail}")]
+    Unreachable {
+        /// The address.
+        url: String,
+        /// The system's words.
+        detail: String,
+    },
+    /// The server did not answer in time.
+    #[error("{url} did not answer within {seconds} s")]
+    Timeout {
+        /// The address.
+        url: String,
+        /// The limit that passed.
+        seconds: u64,
+    },
+    /// The server wants a user name and enrollment code or password, or did not accept them.
+    #[error("{url} {}", if *sent_credentials { "did not accept the user name and code or password (401)" } else { "asks for a user name and an enrollment code or password (401)" })]
+    AuthenticationFailed {
+        /// The address.
+        url: String,
+        /// Whether credentials were sent.
+        sent_credentials: bool,
+    },
+    /// The server understood the request and refused it (403).
+    #[error("{url} refused the request (403 Forbidden){}", server_says(detail))]
+    EnrollmentForbidden {
+        /// The address.
+        url: String,
+        /// The server's own words, shortened.
+        detail: String,
+    },
+    /// Nothing at this address speaks the expected protocol (404).
+    #[error("there is no {service} at {url} (404 Not Found)")]
+    NoServiceAtUrl {
+        /// `EST service`, `upload page`.
+        service: String,
+        /// The address.
+        url: String,
+    },
+    /// The server failed (5xx).
+    #[error("{url} failed with {status}{}", server_says(detail))]
+    ServerFailed {
+        /// The address.
+        url: String,
+        /// Status code and reason (`503 Service Unavailable`).
+        status: String,
+        /// The server's own words, shortened.
+        detail: String,
+    },
+    /// Any other HTTP status the operation cannot use.
+    #[error("{url} answered {status}{}", server_says(detail))]
+    UnexpectedStatus {
+        /// The address.
+        url: String,
+        /// Status code and reason.
+        status: String,
+        /// The server's own words, shortened.
+        detail: String,
+    },
+    /// A redirect pointed to a plain-text `http://` address; certdesk does not follow it.
+    #[error(
+        "{from} redirected to the unencrypted address {to}; certdesk does not send requests there"
+    )]
+    InsecureRedirect {
+        /// Where we asked.
+        from: String,
+        /// Where the server sent us.
+        to: String,
+    },
+    /// The answer is larger than any legitimate answer can be.
+    #[error("the answer from {url} is larger than {limit} bytes; certdesk stopped reading it")]
+    ResponseTooLarge {
+        /// The address.
+        url: String,
+        /// The limit.
+        limit: usize,
+    },
 }
 
 /// Coarse classes of [`Error`] that front ends branch on.
@@ -218,6 +316,14 @@ pub enum ErrorKind {
     Mismatch,
     /// A failure of certdesk or its libraries rather than of the input.
     Internal,
+    /// The network or the TLS connection failed (unreachable, timeout, handshake).
+    Network,
+    /// The server's CA is not trusted: show its fingerprint and ask the person.
+    UntrustedServer,
+    /// The server wants credentials or did not accept them.
+    Authentication,
+    /// The server answered, but refused or could not serve the request.
+    ServerRefused,
 }
 
 impl ErrorKind {
@@ -232,6 +338,10 @@ impl ErrorKind {
             ErrorKind::BadFile => "bad_file",
             ErrorKind::Mismatch => "mismatch",
             ErrorKind::Internal => "internal",
+            ErrorKind::Network => "network",
+            ErrorKind::UntrustedServer => "untrusted_server",
+            ErrorKind::Authentication => "authentication",
+            ErrorKind::ServerRefused => "server_refused",
         }
     }
 }
@@ -262,6 +372,17 @@ impl Error {
             Error::Io { .. } | Error::Listen { .. } => ErrorKind::Io,
             Error::PracticeCaUnusable { .. } => ErrorKind::BadFile,
             Error::CorruptWallet { .. } => ErrorKind::BadFile,
+            Error::ServerNotTrusted { .. } => ErrorKind::UntrustedServer,
+            Error::TlsFailed { .. } | Error::Unreachable { .. } | Error::Timeout { .. } => {
+                ErrorKind::Network
+            }
+            Error::AuthenticationFailed { .. } => ErrorKind::Authentication,
+            Error::EnrollmentForbidden { .. }
+            | Error::NoServiceAtUrl { .. }
+            | Error::ServerFailed { .. }
+            | Error::UnexpectedStatus { .. }
+            | Error::InsecureRedirect { .. }
+            | Error::ResponseTooLarge { .. } => ErrorKind::ServerRefused,
             Error::Crypto { .. } => ErrorKind::Internal,
         }
     }
@@ -331,6 +452,42 @@ impl Error {
             Error::PracticeCaUnusable { dir, .. } => {
                 return Some(format!("start it the way it was created (with the same --passphrase-file, or without one for the OS keyring), or delete {} to begin with a fresh practice CA (it exists only for practice)", dir.display()));
             }
+            Error::ServerNotTrusted { ca_sha256, .. } => {
+                return Some(format!("compare this fingerprint with the one your help desk gave you; only if it matches, run again with --trust-fingerprint {ca_sha256} (or give the CA certificate with --ca-file)"));
+            }
+            Error::TlsFailed { .. } => {
+                "check the address (it must be the server's own name); if it is right, tell the server's administrator what this message says"
+            }
+            Error::Unreachable { .. } => {
+                "check the address and your network connection (VPN?); your request is kept, try again later"
+            }
+            Error::Timeout { .. } => {
+                "the server may be busy or blocked by a firewall; your request is kept, try again later"
+            }
+            Error::AuthenticationFailed { sent_credentials: true, .. } => {
+                "check the user name and code; enrollment codes are often single-use and expire, so ask your help desk for a new one"
+            }
+            Error::AuthenticationFailed { .. } => {
+                "give the user name (--user) and the code or password your help desk sent you (--password-file)"
+            }
+            Error::EnrollmentForbidden { .. } => {
+                "your account may not be allowed to request this certificate: ask your help desk"
+            }
+            Error::NoServiceAtUrl { .. } => {
+                "check the address with your help desk; EST addresses look like https://host/.well-known/est (some need a label after est/)"
+            }
+            Error::ServerFailed { .. } => {
+                "the server has a problem of its own; your request is kept, try again later or tell your help desk"
+            }
+            Error::UnexpectedStatus { .. } => {
+                "check the address and the settings your help desk gave you; your request is kept"
+            }
+            Error::InsecureRedirect { .. } => {
+                "ask your help desk for the server's https:// address"
+            }
+            Error::ResponseTooLarge { .. } => {
+                "this is not a certificate reply: check the address with your help desk"
+            }
             Error::Crypto { .. } => return None,
         };
         Some(hint.to_string())
@@ -356,5 +513,14 @@ impl Error {
             field: field.to_string(),
             reason: reason.into(),
         }
+    }
+}
+
+/// ": the server says \"…\"" when the server gave a reason, else nothing.
+fn server_says(detail: &str) -> String {
+    if detail.is_empty() {
+        String::new()
+    } else {
+        format!(": the server says \"{detail}\"")
     }
 }

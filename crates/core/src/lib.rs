@@ -11,6 +11,7 @@ mod asn1;
 pub mod cert;
 pub mod csr;
 pub mod encoding;
+pub mod enroll;
 mod error;
 pub mod fsutil;
 pub mod inspect;
@@ -22,4 +23,5 @@ mod tls;
 pub mod vault;
 pub mod wallet;
 
+pub mod transport;
 pub use error::{Error, ErrorKind, Result};

@@ -1,0 +1,650 @@
+//! Enrollment: a pending request from the wallet becomes a certificate through an EST server
+//! (RFC 7030), a "paste or upload your CSR" portal, or an email to an administrator.
+//!
+//! The protocol logic is pure ([`est`], [`portal`], [`email`]); this module runs the exchange
+//! through [`crate::transport`] and keeps `enrollment.json` beside the identity, written before
+//! every attempt and after every answer, so that a pending request survives a crash or a closed
+//! app: [`resume`] carries on from what is recorded. The request's key never leaves the wallet;
+//! only the CSR travels (and, for renewal, the key signs the TLS handshake in this process).
+//!
+//! An enrollment code or password is never written to disk. When an OS keyring is available it
+//! is kept there until the certificate arrives (so polling can resume after a restart), else
+//! the person gives it again.
+
+pub mod email;
+pub mod est;
+pub mod portal;
+
+use std::time::Duration;
+
+use serde::{Deserialize, Serialize};
+use time::OffsetDateTime;
+
+use crate::fsutil::{write_atomic, FileMode};
+use crate::secret::SecretString;
+use crate::transport::{self, HttpAuth, HttpRequest, ServerTrust};
+use crate::vault::SecretVault;
+use crate::wallet::{IdentityStatus, IdentitySummary, ImportOutcome, KeyAccess, Wallet};
+use crate::{Error, Result};
+
+use est::{CsrAttribute, EnrollAnswer, EstOperation};
+use portal::PortalMode;
+
+const STATE_FILE: &str = "enrollment.json";
+
+/// Where a request goes.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case", tag = "method")]
+pub enum EnrollMethod {
+    /// An EST server; `base` is `https://host/.well-known/est[/label]` (see [`est::est_base`]).
+    Est {
+        /// The EST base address.
+        base: String,
+    },
+    /// A web page that takes the CSR in a POST and answers with the certificate.
+    Portal {
+        /// The address the form posts to.
+        url: String,
+        /// How the CSR is packed.
+        mode: PortalMode,
+    },
+}
+
+impl EnrollMethod {
+    /// The address shown to people.
+    pub fn url(&self) -> &str {
+        match self {
+            EnrollMethod::Est { base } => base,
+            EnrollMethod::Portal { url, .. } => url,
+        }
+    }
+}
+
+/// How the server's certificate is checked, as recorded (no secrets).
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct TrustSettings {
+    /// CA certificates (PEM) trusted instead of the OS roots.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub ca_pem: Option<String>,
+    /// A confirmed SHA-256 fingerprint (colon hex) of the server's CA or certificate.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub pinned_sha256: Option<String>,
+    /// No verification at all: only from an explicit `--insecure`.
+    #[serde(default)]
+    pub insecure: bool,
+}
+
+impl TrustSettings {
+    fn to_transport(&self) -> Result<ServerTrust> {
+        Ok(ServerTrust {
+            ca_pem: self.ca_pem.as_ref().map(|p| p.as_bytes().to_vec()),
+            pinned_sha256: self
+                .pinned_sha256
+                .as_deref()
+                .map(transport::parse_fingerprint)
+                .transpose()?,
+            insecure_skip_verify: self.insecure,
+        })
+    }
+}
+
+/// Which credentials the server takes (the secret itself is passed separately).
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case", tag = "kind")]
+pub enum AuthSettings {
+    /// None.
+    #[default]
+    None,
+    /// HTTP Basic: this user name and an enrollment code or password.
+    Basic {
+        /// User name.
+        user: String,
+    },
+    /// A bearer token.
+    Bearer,
+}
+
+/// Everything needed to send a request somewhere, except the secret.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct EnrollTarget {
+    /// EST or portal, with its address.
+    #[serde(flatten)]
+    pub method: EnrollMethod,
+    /// Server certificate trust.
+    #[serde(default)]
+    pub trust: TrustSettings,
+    /// Credentials kind.
+    #[serde(default)]
+    pub auth: AuthSettings,
+    /// Limit for connecting and each read, in seconds.
+    #[serde(default = "default_timeout_secs")]
+    pub timeout_secs: u64,
+}
+
+fn default_timeout_secs() -> u64 {
+    transport::DEFAULT_TIMEOUT.as_secs()
+}
+
+/// Which operation the recorded state is about.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum EnrollOperation {
+    /// First certificate (EST simpleenroll or a portal upload).
+    Enroll,
+    /// Renewal with the current certificate (EST simplereenroll).
+    Renew,
+}
+
+/// Where an enrollment stands.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum EnrollStatus {
+    /// A request is being sent (if this survives a restart, the answer was lost: resume).
+    Sending,
+    /// The server accepted the request for manual approval; ask again later.
+    Pending,
+    /// The certificate arrived and is in the wallet.
+    Issued,
+    /// The last attempt failed; the request is kept and can be sent again.
+    Failed,
+}
+
+/// An error as recorded for later display (message and hint, no secrets).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct RecordedError {
+    /// [`crate::ErrorKind::as_str`].
+    pub kind: String,
+    /// The message.
+    pub message: String,
+    /// The hint, if any.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub hint: Option<String>,
+}
+
+impl From<&Error> for RecordedError {
+    fn from(e: &Error) -> Self {
+        RecordedError {
+            kind: e.kind().as_str().to_string(),
+            message: e.to_string(),
+            hint: e.hint(),
+        }
+    }
+}
+
+/// The recorded enrollment of one identity (`enrollment.json`).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct EnrollmentState {
+    /// Record format version.
+    pub format: u32,
+    /// Where the request goes.
+    pub target: EnrollTarget,
+    /// First certificate or renewal.
+    pub operation: EnrollOperation,
+    /// Where it stands.
+    pub status: EnrollStatus,
+    /// Attempts so far.
+    pub attempts: u32,
+    /// Last attempt.
+    #[serde(with = "time::serde::rfc3339")]
+    pub last_attempt: OffsetDateTime,
+    /// When to ask again (pending only).
+    #[serde(default, with = "time::serde::rfc3339::option")]
+    pub next_attempt: Option<OffsetDateTime>,
+    /// Why the last attempt failed.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub last_error: Option<RecordedError>,
+    /// True while the code or password waits in the OS keyring for a resumed attempt.
+    #[serde(default)]
+    pub credential_in_keyring: bool,
+    /// What the EST server asked for in `/csrattrs`, compared with the request.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub csr_attributes: Vec<CsrAttribute>,
+}
+
+/// The result of an enrollment attempt that did not fail.
+#[derive(Debug, Clone, Serialize)]
+#[serde(rename_all = "snake_case", tag = "result")]
+pub enum EnrollOutcome {
+    /// The certificate arrived and is stored.
+    Issued {
+        /// The import result (identity, warnings, chain length).
+        import: ImportOutcome,
+        /// What the server asked for in `/csrattrs` and whether the request met it.
+        csr_attributes: Vec<CsrAttribute>,
+    },
+    /// The server holds the request for approval.
+    Pending {
+        /// The identity (still waiting).
+        identity: IdentitySummary,
+        /// When certdesk will ask again.
+        #[serde(with = "time::serde::rfc3339")]
+        next_attempt: OffsetDateTime,
+        /// The server's Retry-After, in seconds.
+        retry_after_secs: u64,
+    },
+    /// Nothing to do: the identity already has its certificate (e.g. imported by hand).
+    AlreadyIssued {
+        /// The identity.
+        identity: IdentitySummary,
+    },
+}
+
+/// The recorded enrollment of an identity, if any.
+pub fn enrollment_state(wallet: &Wallet, id: &str) -> Result<Option<EnrollmentState>> {
+    let identity = wallet.get(id)?;
+    let path = wallet.identity_dir(&identity.id).join(STATE_FILE);
+    match std::fs::read(&path) {
+        Ok(bytes) => serde_json::from_slice(&bytes)
+            .map(Some)
+            .map_err(|e| Error::CorruptWallet {
+                path,
+                detail: e.to_string(),
+            }),
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(None),
+        Err(e) => Err(Error::io("read", path)(e)),
+    }
+}
+
+fn save_state(wallet: &Wallet, id: &str, state: &EnrollmentState) -> Result<()> {
+    let json = serde_json::to_vec_pretty(state)
+        .map_err(|e| Error::crypto("serialise the enrollment state", e))?;
+    write_atomic(
+        &wallet.identity_dir(id).join(STATE_FILE),
+        &json,
+        FileMode::Private,
+    )
+}
+
+fn vault_entry(id: &str) -> String {
+    format!("enroll-{id}")
+}
+
+fn auth_for(settings: &AuthSettings, secret: Option<&SecretString>) -> Result<HttpAuth> {
+    Ok(match (settings, secret) {
+        (AuthSettings::None, _) => HttpAuth::None,
+        (AuthSettings::Basic { user }, Some(s)) => HttpAuth::Basic {
+            user: user.clone(),
+            password: s.clone(),
+        },
+        (AuthSettings::Bearer, Some(s)) => HttpAuth::Bearer(s.clone()),
+        (AuthSettings::Basic { .. }, None) => {
+            return Err(Error::invalid(
+                "enrollment code",
+                "this server needs the enrollment code or password; give it with --password-file",
+            ))
+        }
+        (AuthSettings::Bearer, None) => {
+            return Err(Error::invalid(
+                "token",
+                "this server needs the access token; give it with --token-file",
+            ))
+        }
+    })
+}
+
+/// Sends the pending request of identity `id` to `target`.
+///
+/// `secret` is the enrollment code, password or token (by `target.auth`). With `vault`, it is
+/// kept in the OS keyring until the certificate arrives so that [`resume`] can poll after a
+/// restart. On failure the request stays pending and the failure is recorded.
+pub fn enroll(
+    wallet: &Wallet,
+    id: &str,
+    target: EnrollTarget,
+    secret: Option<SecretString>,
+    vault: Option<&dyn SecretVault>,
+) -> Result<EnrollOutcome> {
+    let identity = wallet.get(id)?;
+    if identity.status == IdentityStatus::Issued {
+        return Ok(EnrollOutcome::AlreadyIssued {
+            identity: identity.summary()?,
+        });
+    }
+    let auth = auth_for(&target.auth, secret.as_ref())?;
+    let mut credential_in_keyring = false;
+    if let (Some(secret), Some(vault)) = (&secret, vault) {
+        // Best effort: without it, a resumed poll asks for the code again.
+        credential_in_keyring = vault
+            .store(&vault_entry(&identity.id), secret.expose().as_bytes())
+            .is_ok();
+    }
+    let previous = enrollment_state(wallet, &identity.id)?;
+    let state = EnrollmentState {
+        format: 1,
+        target,
+        operation: EnrollOperation::Enroll,
+        status: EnrollStatus::Sending,
+        attempts: previous.map(|p| p.attempts).unwrap_or(0),
+        last_attempt: OffsetDateTime::now_utc(),
+        next_attempt: None,
+        last_error: None,
+        credential_in_keyring,
+        csr_attributes: Vec::new(),
+    };
+    attempt(wallet, &identity.id, state, auth, None, vault)
+}
+
+/// Asks again for a pending (or failed, or interrupted) enrollment, with the recorded target.
+/// `secret` overrides the code kept in the keyring; `access` unlocks the key for a renewal.
+pub fn resume(
+    wallet: &Wallet,
+    id: &str,
+    secret: Option<SecretString>,
+    vault: Option<&dyn SecretVault>,
+    access: Option<&KeyAccess>,
+) -> Result<EnrollOutcome> {
+    let identity = wallet.get(id)?;
+    let Some(state) = enrollment_state(wallet, &identity.id)? else {
+        return Err(Error::invalid(
+            "identity",
+            format!(
+                "{} was never sent to an enrollment server; use `certdesk enroll est` or `certdesk enroll portal` first",
+                identity.id
+            ),
+        ));
+    };
+    if state.operation == EnrollOperation::Enroll && identity.status == IdentityStatus::Issued {
+        let mut done = state;
+        done.status = EnrollStatus::Issued;
+        save_state(wallet, &identity.id, &done)?;
+        return Ok(EnrollOutcome::AlreadyIssued {
+            identity: identity.summary()?,
+        });
+    }
+    let secret = match (secret, vault, state.credential_in_keyring) {
+        (Some(s), _, _) => Some(s),
+        (None, Some(v), true) => match v.load(&vault_entry(&identity.id)) {
+            Ok(bytes) => Some(SecretString::new(
+                String::from_utf8_lossy(&bytes).into_owned(),
+            )),
+            Err(_) => None,
+        },
+        _ => None,
+    };
+    let auth = match state.operation {
+        // Re-enrollment authenticates with the certificate; Basic is optional there.
+        EnrollOperation::Renew => auth_for(&state.target.auth, secret.as_ref()).unwrap_or_default(),
+        EnrollOperation::Enroll => auth_for(&state.target.auth, secret.as_ref())?,
+    };
+    let client = match state.operation {
+        EnrollOperation::Renew => {
+            let access = access.ok_or_else(|| Error::PassphraseRequired {
+                id: identity.id.clone(),
+            })?;
+            Some(wallet.client_identity(&identity.id, access)?)
+        }
+        EnrollOperation::Enroll => None,
+    };
+    attempt(wallet, &identity.id, state, auth, client.as_ref(), vault)
+}
+
+/// Renews an issued identity through EST `simplereenroll`, authenticated over TLS with its
+/// current certificate (RFC 7030 §4.2.2), with the same key and subject. The new certificate
+/// replaces the old one only once it is stored; the old one moves to the identity's previous
+/// certificates. `target` overrides the recorded EST server.
+pub fn renew(
+    wallet: &Wallet,
+    id: &str,
+    access: &KeyAccess,
+    target: Option<EnrollTarget>,
+    secret: Option<SecretString>,
+) -> Result<EnrollOutcome> {
+    let identity = wallet.get(id)?;
+    if identity.status != IdentityStatus::Issued {
+        return Err(Error::NotIssued { id: identity.id });
+    }
+    let recorded = enrollment_state(wallet, &identity.id)?;
+    let target = match (target, recorded.as_ref()) {
+        (Some(t), _) => t,
+        (None, Some(r)) => r.target.clone(),
+        (None, None) => {
+            return Err(Error::invalid(
+                "identity",
+                format!(
+                    "{} did not come from an EST server, so certdesk does not know where to renew it; give --url, or create a new request",
+                    identity.id
+                ),
+            ))
+        }
+    };
+    if !matches!(target.method, EnrollMethod::Est { .. }) {
+        return Err(Error::invalid(
+            "identity",
+            "renewal needs an EST server; for a portal or email, create a new request (`certdesk request new`)",
+        ));
+    }
+    let auth = auth_for(&target.auth, secret.as_ref()).unwrap_or_default();
+    let client = wallet.client_identity(&identity.id, access)?;
+    let state = EnrollmentState {
+        format: 1,
+        target,
+        operation: EnrollOperation::Renew,
+        status: EnrollStatus::Sending,
+        attempts: 0,
+        last_attempt: OffsetDateTime::now_utc(),
+        next_attempt: None,
+        last_error: None,
+        credential_in_keyring: false,
+        csr_attributes: Vec::new(),
+    };
+    attempt(wallet, &identity.id, state, auth, Some(&client), None)
+}
+
+/// Identities whose enrollment waits for a poll, with the time it is due.
+pub fn pending_enrollments(wallet: &Wallet) -> Result<Vec<(String, OffsetDateTime)>> {
+    let mut out = Vec::new();
+    for identity in wallet.identities()? {
+        if let Some(state) = enrollment_state(wallet, &identity.id)? {
+            if state.status == EnrollStatus::Pending {
+                out.push((
+                    identity.id.clone(),
+                    state.next_attempt.unwrap_or(state.last_attempt),
+                ));
+            }
+        }
+    }
+    Ok(out)
+}
+
+/// The email hand-off for a pending identity (see [`email`]).
+pub fn email_request(wallet: &Wallet, id: &str, to: Option<&str>) -> Result<email::EmailHandoff> {
+    let identity = wallet.get(id)?;
+    let csr = identity.csr()?.ok_or_else(|| {
+        Error::invalid(
+            "identity",
+            format!(
+                "{} has no request (it was imported with its certificate)",
+                identity.id
+            ),
+        )
+    })?;
+    let requester = identity
+        .requested_subject
+        .as_ref()
+        .map(|s| s.common_name.clone())
+        .unwrap_or_else(|| identity.label.clone());
+    let subject_dn = identity
+        .requested_subject
+        .as_ref()
+        .map(|s| s.to_dn_string())
+        .unwrap_or_else(|| identity.label.clone());
+    email::email_handoff(
+        &email::EmailSpec {
+            to,
+            requester: &requester,
+            label: &identity.label,
+            key_description: identity.key_type.describe(),
+            csr: &csr,
+            subject_dn: &subject_dn,
+        },
+        OffsetDateTime::now_utc(),
+        &rand::random(),
+    )
+}
+
+fn attempt(
+    wallet: &Wallet,
+    id: &str,
+    mut state: EnrollmentState,
+    auth: HttpAuth,
+    client: Option<&crate::probe::ClientIdentity>,
+    vault: Option<&dyn SecretVault>,
+) -> Result<EnrollOutcome> {
+    state.status = EnrollStatus::Sending;
+    state.attempts += 1;
+    state.last_attempt = OffsetDateTime::now_utc();
+    save_state(wallet, id, &state)?;
+    let result = exchange(wallet, id, &mut state, &auth, client);
+    match &result {
+        Ok(EnrollOutcome::Pending { next_attempt, .. }) => {
+            state.status = EnrollStatus::Pending;
+            state.next_attempt = Some(*next_attempt);
+            state.last_error = None;
+        }
+        Ok(_) => {
+            state.status = EnrollStatus::Issued;
+            state.next_attempt = None;
+            state.last_error = None;
+            if state.credential_in_keyring {
+                if let Some(v) = vault {
+                    let _ = v.delete(&vault_entry(id));
+                }
+                state.credential_in_keyring = false;
+            }
+        }
+        Err(e) => {
+            state.status = EnrollStatus::Failed;
+            state.last_error = Some(RecordedError::from(e));
+        }
+    }
+    // The outcome matters more than its record: report a failed write only when the exchange
+    // itself succeeded.
+    let saved = save_state(wallet, id, &state);
+    let outcome = result?;
+    saved?;
+    Ok(outcome)
+}
+
+fn exchange(
+    wallet: &Wallet,
+    id: &str,
+    state: &mut EnrollmentState,
+    auth: &HttpAuth,
+    client: Option<&crate::probe::ClientIdentity>,
+) -> Result<EnrollOutcome> {
+    let identity = wallet.get(id)?;
+    let csr = identity.csr()?.ok_or_else(|| {
+        Error::invalid(
+            "identity",
+            format!(
+                "{} has no request to send (it was imported with its certificate)",
+                identity.id
+            ),
+        )
+    })?;
+    let trust = state.target.trust.to_transport()?;
+    let timeout = Duration::from_secs(state.target.timeout_secs.max(1));
+    let sent_credentials = !matches!(auth, HttpAuth::None);
+    let now = OffsetDateTime::now_utc();
+    let request = |method_url: String| HttpRequest {
+        trust: trust.clone(),
+        timeout,
+        client_identity: client,
+        ..HttpRequest::get(method_url)
+    };
+    let (answer, extra_certs, url) = match &state.target.method {
+        EnrollMethod::Est { base } => {
+            // cacerts first: it proves the address and the server's trust before the one-time
+            // code is spent, and supplies the issuing chain (simpleenroll answers with the leaf).
+            let cacerts_url = est::operation_url(base, EstOperation::CaCerts);
+            let cacerts = transport::send(&request(cacerts_url.clone()))?;
+            let ca_certs = match cacerts.status {
+                200 => crate::encoding::read_certificates(&cacerts.body, &cacerts_url)
+                    .map(|(c, _, _)| c)
+                    .unwrap_or_default(),
+                404 => {
+                    return Err(Error::NoServiceAtUrl {
+                        service: "EST service".into(),
+                        url: base.clone(),
+                    })
+                }
+                // Some servers protect cacerts; the chain is then completed from the reply only.
+                _ => Vec::new(),
+            };
+            if state.operation == EnrollOperation::Enroll && state.csr_attributes.is_empty() {
+                let attrs_url = est::operation_url(base, EstOperation::CsrAttrs);
+                if let Ok(r) = transport::send(&request(attrs_url.clone())) {
+                    if r.status == 200 {
+                        let has_email = identity
+                            .requested_subject
+                            .as_ref()
+                            .is_some_and(|s| s.email.is_some());
+                        state.csr_attributes =
+                            est::read_csr_attrs(&r.body, identity.key_type, has_email, &attrs_url)
+                                .unwrap_or_default();
+                    }
+                }
+            }
+            let op = match state.operation {
+                EnrollOperation::Enroll => EstOperation::SimpleEnroll,
+                EnrollOperation::Renew => EstOperation::SimpleReenroll,
+            };
+            let url = est::operation_url(base, op);
+            let mut post = request(url.clone());
+            post.method = transport::Method::Post;
+            post.headers = est::enroll_headers();
+            post.body = est::csr_body(csr.der());
+            post.auth = auth.clone();
+            let response = transport::send(&post)?;
+            (
+                est::read_enroll_answer(&response, &url, sent_credentials, now)?,
+                ca_certs,
+                url,
+            )
+        }
+        EnrollMethod::Portal { url, mode } => {
+            let (content_type, body) = portal::portal_body(mode, &csr, &rand::random());
+            let mut post = request(url.clone());
+            post.method = transport::Method::Post;
+            post.headers = vec![
+                ("Content-Type".into(), content_type),
+                (
+                    "Accept".into(),
+                    "application/pkcs7-mime, application/x-pem-file, application/pkix-cert, */*;q=0.5".into(),
+                ),
+            ];
+            post.body = body;
+            post.auth = auth.clone();
+            let response = transport::send(&post)?;
+            (
+                EnrollAnswer::Issued(portal::read_portal_answer(
+                    &response,
+                    url,
+                    sent_credentials,
+                )?),
+                Vec::new(),
+                url.clone(),
+            )
+        }
+    };
+    match answer {
+        EnrollAnswer::Pending(wait) => {
+            let next = now + wait;
+            Ok(EnrollOutcome::Pending {
+                identity: identity.summary()?,
+                next_attempt: next,
+                retry_after_secs: wait.as_secs(),
+            })
+        }
+        EnrollAnswer::Issued(body) => {
+            let (mut certs, _, _) = crate::encoding::read_certificates(&body, &url)?;
+            certs.extend(extra_certs);
+            let bundle = crate::encoding::build_pkcs7(&certs)?;
+            let import = wallet.import_certificate(&bundle, &url, Some(&identity.id))?;
+            Ok(EnrollOutcome::Issued {
+                import,
+                csr_attributes: state.csr_attributes.clone(),
+            })
+        }
+    }
+}
