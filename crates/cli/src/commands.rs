@@ -53,6 +53,13 @@ enum Command {
     Inspect(InspectArgs),
     /// Make a real mTLS request to a site and explain whether it accepts the certificate.
     Probe(ProbeArgs),
+    /// Check a help-desk enrollment profile.
+    #[command(subcommand)]
+    Profile(crate::helpdesk::ProfileCmd),
+    /// Write a diagnostic report about an identity for a help desk (no keys, passwords or codes).
+    Report(crate::helpdesk::ReportArgs),
+    /// Expiry and revocation status (CRL, OCSP) of an identity's certificate.
+    Status(crate::helpdesk::StatusArgs),
 }
 
 #[derive(Debug, Subcommand)]
@@ -81,7 +88,7 @@ enum CsrFormat {
 #[derive(Debug, Args)]
 struct NewArgs {
     /// Subject, e.g. "CN=Alice Example,O=Example Corp,OU=Staff,C=DE".
-    #[arg(long, required_unless_present = "name")]
+    #[arg(long, required_unless_present_any = ["name", "profile"])]
     subject: Option<String>,
     /// Your name (the CN), instead of --subject.
     #[arg(long, conflicts_with = "subject")]
@@ -92,15 +99,23 @@ struct NewArgs {
     /// Windows logon name (UPN), for smart-card style logon certificates.
     #[arg(long)]
     upn: Option<String>,
-    /// Key type.
-    #[arg(long, default_value = "ec-p256", value_parser = parse_key_spec)]
-    key: KeySpec,
+    /// Key type (default: ec-p256, or the profile's default).
+    #[arg(long, value_parser = parse_key_spec)]
+    key: Option<KeySpec>,
     /// A name for this identity (default: the CN).
     #[arg(long)]
     label: Option<String>,
     /// File with the enrollment code to embed as challengePassword (some CAs require it).
     #[arg(long, value_name = "FILE")]
     challenge_password_file: Option<PathBuf>,
+    /// A help-desk enrollment profile: fixes the subject's organisation, the allowed key types
+    /// and how to enroll (see docs/profile-format.md).
+    #[arg(long, value_name = "FILE")]
+    profile: Option<PathBuf>,
+    /// This device's name, added to the label ("Alice Example (laptop)"); with --profile the
+    /// default is the computer's host name. One certificate per device: never copy keys.
+    #[arg(long, value_name = "NAME")]
+    device: Option<String>,
 }
 
 fn parse_key_spec(s: &str) -> Result<KeySpec, String> {
@@ -308,10 +323,38 @@ pub(crate) fn run(cli: Cli) -> anyhow::Result<Outcome> {
         }
         Command::Inspect(args) => inspect(&ctx, args),
         Command::Probe(args) => probe(&ctx, args),
+        Command::Profile(crate::helpdesk::ProfileCmd::Check { file }) => {
+            crate::helpdesk::profile_check(&file, ctx.json)
+        }
+        Command::Report(args) => crate::helpdesk::report(&ctx.wallet, ctx.json, args),
+        Command::Status(args) => crate::helpdesk::status(&ctx.wallet, ctx.json, args),
     }
 }
 
 fn request_new(ctx: &Ctx, args: NewArgs) -> anyhow::Result<Outcome> {
+    if let Some(profile) = &args.profile {
+        let challenge_password = args
+            .challenge_password_file
+            .as_deref()
+            .map(SecretString::from_file)
+            .transpose()?;
+        return crate::helpdesk::request_new_with_profile(
+            &ctx.wallet,
+            ctx.json,
+            &ctx.protection()?,
+            crate::helpdesk::ProfileRequest {
+                profile,
+                subject: args.subject.as_deref(),
+                name: args.name.as_deref(),
+                email: args.email.as_deref(),
+                upn: args.upn.as_deref(),
+                key: args.key,
+                label: args.label.as_deref(),
+                device: args.device.as_deref(),
+                challenge_password,
+            },
+        );
+    }
     let mut subject = match (&args.subject, &args.name) {
         (Some(dn), _) => SubjectSpec::parse_dn(dn)?,
         (None, Some(name)) => SubjectSpec::with_common_name(name.clone()),
@@ -326,13 +369,18 @@ fn request_new(ctx: &Ctx, args: NewArgs) -> anyhow::Result<Outcome> {
         .as_deref()
         .map(SecretString::from_file)
         .transpose()?;
+    let label = crate::helpdesk::device_label(
+        &subject.common_name,
+        args.label.as_deref(),
+        args.device.as_deref(),
+    );
     let request = NewRequest {
-        label: args.label,
+        label,
         csr: CsrSpec {
             subject,
             challenge_password,
         },
-        key_type: args.key,
+        key_type: args.key.unwrap_or_default(),
         via: "cli".into(),
     };
     let identity = ctx.wallet.create_request(&request, &ctx.protection()?)?;
@@ -618,6 +666,9 @@ pub(crate) fn probe(ctx: &Ctx, args: ProbeArgs) -> anyhow::Result<Outcome> {
     };
     let transcript = probe::run_probe(&request)?;
     let report = probe::diagnose(transcript, local.as_ref(), time::OffsetDateTime::now_utc());
+    if let Some(id) = &args.identity {
+        crate::helpdesk::record_probe(&ctx.wallet, id, &report);
+    }
     if let Some(out) = &args.report_out {
         let json = serde_json::to_vec_pretty(&report)?;
         write_atomic(out, &json, FileMode::Public)?;

@@ -15,6 +15,7 @@ macro_rules! outln {
 }
 
 mod commands;
+mod helpdesk;
 mod render;
 
 use std::process::ExitCode;

@@ -168,6 +168,24 @@ pub enum Error {
         /// The library's words.
         detail: String,
     },
+    /// A help-desk profile has problems; each carries its line and column.
+    #[error("{source_name} is not a usable profile: {}", problems.iter().map(|p| p.to_string()).collect::<Vec<_>>().join("; "))]
+    InvalidProfile {
+        /// File name or URL of the profile.
+        source_name: String,
+        /// Every problem found, in file order.
+        problems: Vec<crate::profile::ProfileProblem>,
+    },
+    /// The profile in use does not allow what was asked (a locked field, a key type).
+    #[error("the profile \"{profile}\" does not allow this {field}: {reason}")]
+    ProfileRefused {
+        /// The field (`name`, `O`, `email`, `key type`).
+        field: String,
+        /// What the profile fixes and what was given.
+        reason: String,
+        /// The profile's name.
+        profile: String,
+    },
     /// A filesystem operation failed.
     #[error("could not {op} {path}")]
     Io {
@@ -383,6 +401,8 @@ impl Error {
             | Error::UnexpectedStatus { .. }
             | Error::InsecureRedirect { .. }
             | Error::ResponseTooLarge { .. } => ErrorKind::ServerRefused,
+            Error::InvalidProfile { .. } => ErrorKind::BadFile,
+            Error::ProfileRefused { .. } => ErrorKind::InvalidInput,
             Error::Crypto { .. } => ErrorKind::Internal,
         }
     }
@@ -443,6 +463,12 @@ impl Error {
             Error::Keyring { .. } => "unlock your desktop keyring and try again",
             Error::CorruptWallet { .. } => {
                 "restore the file from a backup, or remove that identity and create a new request"
+            }
+            Error::InvalidProfile { .. } => {
+                "correct the lines listed (docs/profile-format.md describes every key), or ask your help desk for a corrected profile"
+            }
+            Error::ProfileRefused { .. } => {
+                "leave that value out: your help desk's profile sets it; ask them if it is wrong"
             }
             Error::Io { .. } => "check that the path exists and that you may write there",
             Error::Listen { source, .. } if source.kind() == std::io::ErrorKind::AddrInUse => {

@@ -1,0 +1,345 @@
+//! Help-desk commands (issue #7): `profile check`, `request new --profile`, `report`, `status`,
+//! and the hook that keeps site checks with an identity. Everything here lays out what
+//! certdesk-core decides.
+
+use std::path::{Path, PathBuf};
+
+use anyhow::Context as _;
+use certdesk_core::csr::{CsrSpec, SubjectSpec};
+use certdesk_core::fsutil::{write_atomic, FileMode};
+use certdesk_core::history::{self, EventKind, HistoryEvent};
+use certdesk_core::key::KeySpec;
+use certdesk_core::profile::{self, LoadedProfile, TemplateInput};
+use certdesk_core::revocation::{self, Overall, SourceStatus, StatusOptions};
+use certdesk_core::secret::SecretString;
+use certdesk_core::wallet::{KeyProtection, NewRequest, Wallet};
+use clap::{Args, Subcommand};
+use serde_json::json;
+
+use crate::{render, Outcome};
+
+/// `certdesk profile …`.
+#[derive(Debug, Subcommand)]
+pub(crate) enum ProfileCmd {
+    /// Validate a help-desk enrollment profile and list every problem with its line (exit 1 when
+    /// it has problems).
+    Check {
+        /// The profile (TOML).
+        file: PathBuf,
+    },
+}
+
+/// `certdesk report`.
+#[derive(Debug, Args)]
+pub(crate) struct ReportArgs {
+    /// Identity id (or unique prefix, or label).
+    id: String,
+    /// Write the report to this file instead of printing it.
+    #[arg(long, value_name = "FILE")]
+    out: Option<PathBuf>,
+}
+
+/// `certdesk status`.
+#[derive(Debug, Args)]
+pub(crate) struct StatusArgs {
+    /// Identity id (or unique prefix, or label).
+    id: String,
+    /// Say "renew soon" this many days before expiry.
+    #[arg(long, value_name = "DAYS", default_value_t = revocation::DEFAULT_RENEW_WITHIN_DAYS)]
+    renew_within: i64,
+    /// Seconds to wait for each CRL or OCSP server.
+    #[arg(long, default_value_t = 10)]
+    timeout: u64,
+    /// Check expiry only; do not contact CRL or OCSP servers.
+    #[arg(long)]
+    offline: bool,
+}
+
+/// What `request new --profile` got on the command line.
+#[derive(Debug)]
+pub(crate) struct ProfileRequest<'a> {
+    pub(crate) profile: &'a Path,
+    pub(crate) subject: Option<&'a str>,
+    pub(crate) name: Option<&'a str>,
+    pub(crate) email: Option<&'a str>,
+    pub(crate) upn: Option<&'a str>,
+    pub(crate) key: Option<KeySpec>,
+    pub(crate) label: Option<&'a str>,
+    pub(crate) device: Option<&'a str>,
+    pub(crate) challenge_password: Option<SecretString>,
+}
+
+/// The computer's name, for device labels (`Alice Example (laptop)`).
+pub(crate) fn hostname() -> Option<String> {
+    ["/proc/sys/kernel/hostname", "/etc/hostname"]
+        .iter()
+        .find_map(|p| std::fs::read_to_string(p).ok())
+        .map(|h| h.trim().to_string())
+        .filter(|h| !h.is_empty())
+        .or_else(|| std::env::var("COMPUTERNAME").ok())
+}
+
+/// The label for a new identity: `--label`, else `CN (device)`, else the CN.
+pub(crate) fn device_label(cn: &str, label: Option<&str>, device: Option<&str>) -> Option<String> {
+    match (label, device.map(str::trim).filter(|d| !d.is_empty())) {
+        (Some(l), _) => Some(l.to_string()),
+        (None, Some(d)) => Some(format!("{} ({d})", cn.trim())),
+        (None, None) => None,
+    }
+}
+
+fn print_origin(loaded: &LoadedProfile) {
+    eprintln!("Profile: {} (from {})", loaded.profile.name, loaded.origin);
+}
+
+pub(crate) fn profile_check(file: &Path, as_json: bool) -> anyhow::Result<Outcome> {
+    let bytes = std::fs::read(file).map_err(|source| certdesk_core::Error::Io {
+        op: "read",
+        path: file.to_path_buf(),
+        source,
+    })?;
+    let text = String::from_utf8_lossy(&bytes);
+    let origin = profile::ProfileOrigin::File(file.to_path_buf());
+    match profile::check_profile(&text, origin) {
+        Ok(loaded) => {
+            if as_json {
+                render::json(&json!({ "valid": true, "profile": loaded }))?;
+            } else {
+                let p = &loaded.profile;
+                outln!("{} is a valid profile: \"{}\"", file.display(), p.name);
+                outln!("  from:        {}", loaded.origin);
+                outln!(
+                    "  enrollment:  {} {}",
+                    p.enroll.method.name(),
+                    match &p.enroll.method {
+                        profile::EnrollMethod::Email { to } => to.as_str(),
+                        m => m.url().unwrap_or(""),
+                    }
+                );
+                if let Some(pin) = &p.enroll.ca_sha256 {
+                    outln!("  CA pin:      {pin}");
+                }
+                outln!("  sign-in:     {}", p.enroll.auth.as_str());
+                outln!(
+                    "  key types:   {} (default {})",
+                    p.allowed_keys
+                        .iter()
+                        .map(|k| k.as_str())
+                        .collect::<Vec<_>>()
+                        .join(", "),
+                    p.default_key
+                );
+                if let Some(s) = &p.support {
+                    outln!("  support:     {s}");
+                }
+                for site in &p.sites {
+                    outln!("  site:        {}", site.url);
+                }
+            }
+            Ok(Outcome::Success)
+        }
+        Err(problems) => {
+            if as_json {
+                render::json(&json!({ "valid": false, "problems": problems }))?;
+            } else {
+                outln!(
+                    "{} has {} problem{}:",
+                    file.display(),
+                    problems.len(),
+                    if problems.len() == 1 { "" } else { "s" }
+                );
+                for p in &problems {
+                    outln!(
+                        "{}:{}:{}: {} ({})",
+                        file.display(),
+                        p.line,
+                        p.column,
+                        p.message,
+                        p.code
+                    );
+                }
+            }
+            Ok(Outcome::CheckFailed)
+        }
+    }
+}
+
+pub(crate) fn request_new_with_profile(
+    wallet: &Wallet,
+    as_json: bool,
+    protection: &KeyProtection,
+    args: ProfileRequest<'_>,
+) -> anyhow::Result<Outcome> {
+    let loaded = profile::load_profile(args.profile)?;
+    let input = TemplateInput {
+        name: args.name.map(str::to_string),
+        email: args.email.map(str::to_string),
+        subject: args.subject.map(SubjectSpec::parse_dn).transpose()?,
+        key: args.key,
+    };
+    let (mut subject, key_type) = profile::apply_template(&loaded.profile, &input)?;
+    subject.upn = args.upn.map(str::to_string);
+    let device = args.device.map(str::to_string).or_else(hostname);
+    let label = device_label(&subject.common_name, args.label, device.as_deref());
+    let request = NewRequest {
+        label,
+        csr: CsrSpec {
+            subject,
+            challenge_password: args.challenge_password,
+        },
+        key_type,
+        via: "cli".into(),
+    };
+    let identity = wallet.create_request(&request, protection)?;
+    profile::store_with_identity(wallet, &identity.id, &loaded)
+        .context("the request was created, but the profile could not be kept with it")?;
+    let mut event = HistoryEvent::now(EventKind::Requested)
+        .via("cli")
+        .message(format!(
+            "profile \"{}\" from {}",
+            loaded.profile.name, loaded.origin
+        ));
+    event.target = loaded.profile.enroll.method.url().map(str::to_string);
+    history::record(wallet, &identity.id, &event)?;
+    let csr = identity.csr()?.context("the new identity has no request")?;
+    let subject_line = identity.summary()?.subject;
+    if as_json {
+        render::json(&json!({
+            "id": identity.id,
+            "label": identity.label,
+            "key_type": identity.key_type,
+            "subject": subject_line,
+            "csr_pem": csr.pem(),
+            "csr_sha256": csr.fingerprint_sha256(),
+            "profile": { "name": loaded.profile.name, "origin": loaded.origin, "sha256": loaded.sha256 },
+        }))?;
+    } else {
+        outln!("{}", identity.id);
+        print_origin(&loaded);
+        eprintln!(
+            "Created a private key ({}) on this computer and a request for \"{}\", labelled \"{}\".",
+            identity.key_type.describe(),
+            subject_line,
+            identity.label
+        );
+        match &loaded.profile.enroll.method {
+            profile::EnrollMethod::Est { .. } => {
+                eprintln!("Next: certdesk enroll est {}", identity.id)
+            }
+            profile::EnrollMethod::Portal { .. } => {
+                eprintln!("Next: certdesk enroll portal {}", identity.id)
+            }
+            profile::EnrollMethod::Email { to } => eprintln!(
+                "Next: certdesk request email {} --out request.eml, and send it to {to}",
+                identity.id
+            ),
+        }
+    }
+    Ok(Outcome::Success)
+}
+
+/// After `certdesk probe --identity`: keeps the report and a history event with the identity.
+/// A failure here must not change the probe's answer, so it is only reported on stderr.
+pub(crate) fn record_probe(
+    wallet: &Wallet,
+    wanted: &str,
+    report: &certdesk_core::probe::ProbeReport,
+) {
+    let result = wallet.get(wanted).and_then(|identity| {
+        certdesk_core::report::record_site_check(wallet, &identity.id, report)
+    });
+    if let Err(e) = result {
+        eprintln!("note: the site check was not recorded in the identity's history: {e}");
+    }
+}
+
+pub(crate) fn report(wallet: &Wallet, as_json: bool, args: ReportArgs) -> anyhow::Result<Outcome> {
+    let report = certdesk_core::report::build_report(wallet, &args.id, env!("CARGO_PKG_VERSION"))?;
+    let body = if as_json {
+        let mut v = serde_json::to_vec_pretty(&report)?;
+        v.push(b'\n');
+        v
+    } else {
+        report.to_text().into_bytes()
+    };
+    match &args.out {
+        Some(out) => {
+            write_atomic(out, &body, FileMode::Private)?;
+            if as_json {
+                render::json(&json!({ "out": out }))?;
+            } else {
+                outln!(
+                    "Wrote the diagnostic report for {} to {} (no keys, passwords or codes are in it).",
+                    report.identity.label,
+                    out.display()
+                );
+            }
+        }
+        None => {
+            use std::io::Write as _;
+            let mut stdout = std::io::stdout();
+            if let Err(e) = stdout.write_all(&body) {
+                if e.kind() != std::io::ErrorKind::BrokenPipe {
+                    return Err(e.into());
+                }
+            }
+        }
+    }
+    Ok(Outcome::Success)
+}
+
+fn describe_source(status: &SourceStatus) -> String {
+    match status {
+        SourceStatus::Good => "good (not revoked)".into(),
+        SourceStatus::Revoked { revoked_at, reason } => format!(
+            "REVOKED on {}{}",
+            revoked_at.date(),
+            reason
+                .as_deref()
+                .map(|r| format!(" ({r})"))
+                .unwrap_or_default()
+        ),
+        SourceStatus::Unknown { detail, .. } => format!("unknown: {detail}"),
+    }
+}
+
+pub(crate) fn status(wallet: &Wallet, as_json: bool, args: StatusArgs) -> anyhow::Result<Outcome> {
+    let identity = wallet.get(&args.id)?;
+    let options = StatusOptions {
+        renew_within_days: args.renew_within,
+        timeout: std::time::Duration::from_secs(args.timeout.max(1)),
+        offline: args.offline,
+    };
+    let report = revocation::check_status(&identity, &options)?;
+    if as_json {
+        render::json(&report)?;
+    } else {
+        outln!("{} ({})", report.label, report.id);
+        outln!("  {}", report.expiry.sentence);
+        for c in &report.revocation {
+            let name = if c.source == "crl" { "CRL " } else { "OCSP" };
+            outln!(
+                "  {name}  {}{}",
+                describe_source(&c.status),
+                c.url
+                    .as_deref()
+                    .map(|u| format!("  [{u}]"))
+                    .unwrap_or_default()
+            );
+        }
+        let verdict = match report.overall {
+            Overall::Good => "Status: good.",
+            Overall::RenewSoon => "Status: good, but renew soon.",
+            Overall::Revoked => {
+                "Status: REVOKED. Do not use this certificate; ask your help desk for a new one."
+            }
+            Overall::Expired => "Status: not valid now (expired or not yet valid).",
+            Overall::Unknown => "Status: valid, but whether it was revoked could not be checked.",
+        };
+        outln!("{verdict}");
+    }
+    Ok(match report.overall {
+        Overall::Revoked | Overall::Expired => Outcome::CheckFailed,
+        _ => Outcome::Success,
+    })
+}
