@@ -18,6 +18,10 @@ use serde_json::json;
 
 use crate::{render, Outcome};
 
+// A child of this module, so that it shares `Ctx` (wallet, --json, --passphrase-file).
+#[path = "practice.rs"]
+mod practice;
+
 /// certdesk: get a TLS client certificate and prove that it works.
 #[derive(Debug, Parser)]
 #[command(name = "certdesk", version, about, max_term_width = 100)]
@@ -53,6 +57,9 @@ enum Command {
     Inspect(InspectArgs),
     /// Make a real mTLS request to a site and explain whether it accepts the certificate.
     Probe(ProbeArgs),
+    /// Run the built-in practice CA (EST + an mTLS practice site on 127.0.0.1), offline.
+    #[command(subcommand)]
+    Practice(practice::PracticeCmd),
     /// Check a help-desk enrollment profile.
     #[command(subcommand)]
     Profile(crate::helpdesk::ProfileCmd),
@@ -323,6 +330,7 @@ pub(crate) fn run(cli: Cli) -> anyhow::Result<Outcome> {
         }
         Command::Inspect(args) => inspect(&ctx, args),
         Command::Probe(args) => probe(&ctx, args),
+        Command::Practice(cmd) => practice::run(&ctx, cmd),
         Command::Profile(crate::helpdesk::ProfileCmd::Check { file }) => {
             crate::helpdesk::profile_check(&file, ctx.json)
         }

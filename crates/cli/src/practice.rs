@@ -1,0 +1,214 @@
+//! `certdesk practice serve`: runs the built-in practice CA (certdesk-practice) until SIGINT or
+//! SIGTERM, and tells a newcomer the exact commands for the whole flow.
+
+use anyhow::Context as _;
+use certdesk_core::fsutil::{write_atomic, FileMode};
+use certdesk_core::vault::os_vault;
+use certdesk_core::wallet::{default_home, KeyAccess};
+use certdesk_practice::{start, PracticeConfig, PracticeServer};
+use clap::{Args, Subcommand};
+use serde_json::json;
+
+use super::Ctx;
+use crate::Outcome;
+
+/// Default ports: fixed, so the URLs stay the same between runs (0 picks free ones).
+const DEFAULT_EST_PORT: u16 = 18443;
+const DEFAULT_SITE_PORT: u16 = 18444;
+
+#[derive(Debug, Subcommand)]
+pub(crate) enum PracticeCmd {
+    /// Run the practice CA: an EST endpoint with a demo enrollment code and an mTLS practice
+    /// site on 127.0.0.1, until Ctrl+C.
+    Serve(ServeArgs),
+}
+
+#[derive(Debug, Args)]
+pub(crate) struct ServeArgs {
+    /// Port of the EST endpoint on 127.0.0.1 (0: any free port).
+    #[arg(long, default_value_t = DEFAULT_EST_PORT)]
+    port: u16,
+    /// Port of the practice site on 127.0.0.1 (0: any free port).
+    #[arg(long, default_value_t = DEFAULT_SITE_PORT)]
+    site_port: u16,
+}
+
+pub(crate) fn run(ctx: &Ctx, cmd: PracticeCmd) -> anyhow::Result<Outcome> {
+    match cmd {
+        PracticeCmd::Serve(args) => serve(ctx, args),
+    }
+}
+
+fn serve(ctx: &Ctx, args: ServeArgs) -> anyhow::Result<Outcome> {
+    let data_dir = ctx.wallet.home().join("practice");
+    // The CA key is protected like wallet keys: by --passphrase-file when given, else by a
+    // random secret in the OS keyring.
+    let vault = os_vault();
+    let access = KeyAccess {
+        vault: vault.as_ref().ok().cloned(),
+        passphrase: ctx.passphrase.clone(),
+    };
+    let server = match start(PracticeConfig {
+        data_dir: data_dir.clone(),
+        est_port: args.port,
+        site_port: args.site_port,
+        key_access: access,
+    }) {
+        Ok(s) => s,
+        // Report why the keyring is unreachable rather than only that it is.
+        Err(e @ certdesk_core::Error::NoKeyring { .. }) => {
+            return Err(vault.err().unwrap_or(e).into())
+        }
+        Err(e) => return Err(e.into()),
+    };
+    let code_file = data_dir.join("enrollment-code");
+    write_atomic(
+        &code_file,
+        format!("{}\n", server.demo_code.expose()).as_bytes(),
+        FileMode::Private,
+    )?;
+    announce(ctx, &server, &code_file);
+
+    let waited = wait_for_signal();
+    let _ = std::fs::remove_file(&code_file);
+    server.stop();
+    waited?;
+    if !ctx.json {
+        eprintln!("Stopped the practice CA.");
+    }
+    Ok(Outcome::Success)
+}
+
+fn announce(ctx: &Ctx, server: &PracticeServer, code_file: &std::path::Path) {
+    // `--home DIR` is repeated in the next commands unless it is the default wallet.
+    let home = ctx.wallet.home();
+    let home_arg = match default_home() {
+        Ok(d) if d == home => String::new(),
+        _ => format!(" --home {}", quote(&home.display().to_string())),
+    };
+    let pass_arg = if ctx.passphrase.is_some() {
+        " --passphrase-file YOUR-PASSPHRASE-FILE"
+    } else {
+        ""
+    };
+    let next = [
+        format!("certdesk{home_arg}{pass_arg} request new --name \"Alice Example\""),
+        format!(
+            "certdesk{home_arg}{pass_arg} enroll est ID --url {} --user {} --password-file {} --trust-fingerprint {}",
+            server.est_url,
+            server.demo_user,
+            quote(&code_file.display().to_string()),
+            server.ca_sha256_fingerprint
+        ),
+        format!(
+            "certdesk{home_arg}{pass_arg} probe {} --identity ID --ca-file {}",
+            server.site_url,
+            quote(&server.ca_certificate_file.display().to_string())
+        ),
+    ];
+    if ctx.json {
+        let line = json!({
+            "est_url": server.est_url,
+            "site_url": server.site_url,
+            "est_port": server.est_addr.port(),
+            "site_port": server.site_addr.port(),
+            "demo_user": server.demo_user,
+            "demo_code": server.demo_code.expose(),
+            "enrollment_code_file": code_file,
+            "ca_sha256": server.ca_sha256_fingerprint,
+            "ca_file": server.ca_certificate_file,
+            "ca_created": server.ca_created,
+            "next": next,
+        });
+        outln!("{line}");
+    } else {
+        outln!(
+            "The certdesk practice CA is running ({} {}).",
+            if server.ca_created {
+                "created a new practice CA in"
+            } else {
+                "using the practice CA in"
+            },
+            server
+                .ca_certificate_file
+                .parent()
+                .map_or_else(String::new, |p| p.display().to_string())
+        );
+        outln!("It is for trying certdesk only: nothing outside this computer trusts it.");
+        outln!();
+        outln!("  EST URL:          {}", server.est_url);
+        outln!("  user:             {}", server.demo_user);
+        outln!(
+            "  enrollment code:  {}   (also in {}; valid until you stop this server)",
+            server.demo_code.expose(),
+            code_file.display()
+        );
+        outln!(
+            "  CA fingerprint:   SHA-256 {}",
+            server.ca_sha256_fingerprint
+        );
+        outln!(
+            "  CA certificate:   {}",
+            server.ca_certificate_file.display()
+        );
+        outln!(
+            "  practice site:    {}  (needs a certificate from this CA)",
+            server.site_url
+        );
+        outln!();
+        outln!("Try it in another terminal (ID is what the first command prints):");
+        for line in &next {
+            outln!("  {line}");
+        }
+        outln!();
+        outln!("Stop with Ctrl+C.");
+    }
+}
+
+/// Quotes a path for a POSIX shell when it needs it.
+fn quote(s: &str) -> String {
+    if s.chars()
+        .all(|c| c.is_ascii_alphanumeric() || "/._-:@+=,".contains(c))
+    {
+        s.to_string()
+    } else {
+        format!("'{}'", s.replace('\'', "'\\''"))
+    }
+}
+
+/// Blocks until SIGINT (Ctrl+C) or SIGTERM.
+fn wait_for_signal() -> anyhow::Result<()> {
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .context("could not start the signal handler")?;
+    runtime.block_on(async {
+        #[cfg(unix)]
+        {
+            use tokio::signal::unix::{signal, SignalKind};
+            let mut term =
+                signal(SignalKind::terminate()).context("could not listen for SIGTERM")?;
+            tokio::select! {
+                r = tokio::signal::ctrl_c() => r.context("could not listen for Ctrl+C")?,
+                _ = term.recv() => {}
+            }
+        }
+        #[cfg(not(unix))]
+        tokio::signal::ctrl_c()
+            .await
+            .context("could not listen for Ctrl+C")?;
+        Ok(())
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn paths_are_quoted_only_when_needed() {
+        assert_eq!(quote("/tmp/x/ca.pem"), "/tmp/x/ca.pem");
+        assert_eq!(quote("/tmp/my dir/ca.pem"), "'/tmp/my dir/ca.pem'");
+        assert_eq!(quote("/tmp/it's"), "'/tmp/it'\\''s'");
+    }
+}
