@@ -18,9 +18,8 @@ use serde_json::json;
 
 use crate::{render, Outcome};
 
-// A child of this module, so that it shares `Ctx` (wallet, --json, --passphrase-file).
-#[path = "practice.rs"]
-mod practice;
+#[path = "enroll.rs"]
+mod enroll;
 
 /// certdesk: get a TLS client certificate and prove that it works.
 #[derive(Debug, Parser)]
@@ -57,9 +56,6 @@ enum Command {
     Inspect(InspectArgs),
     /// Make a real mTLS request to a site and explain whether it accepts the certificate.
     Probe(ProbeArgs),
-    /// Run the built-in practice CA (EST + an mTLS practice site on 127.0.0.1), offline.
-    #[command(subcommand)]
-    Practice(practice::PracticeCmd),
     /// Check a help-desk enrollment profile.
     #[command(subcommand)]
     Profile(crate::helpdesk::ProfileCmd),
@@ -67,6 +63,11 @@ enum Command {
     Report(crate::helpdesk::ReportArgs),
     /// Expiry and revocation status (CRL, OCSP) of an identity's certificate.
     Status(crate::helpdesk::StatusArgs),
+    /// Send a waiting request to an EST server or an upload page, or ask again for a pending one.
+    #[command(subcommand)]
+    Enroll(enroll::EnrollCmd),
+    /// Renew an identity's certificate through EST (authenticated with the current certificate).
+    Renew(enroll::RenewArgs),
 }
 
 #[derive(Debug, Subcommand)]
@@ -84,6 +85,8 @@ enum RequestCmd {
         #[arg(long, value_enum, default_value_t = CsrFormat::Pem)]
         format: CsrFormat,
     },
+    /// Write a ready email (.eml) with the request for an administrator who signs by hand.
+    Email(enroll::EmailArgs),
 }
 
 #[derive(Debug, Clone, Copy, ValueEnum)]
@@ -330,12 +333,16 @@ pub(crate) fn run(cli: Cli) -> anyhow::Result<Outcome> {
         }
         Command::Inspect(args) => inspect(&ctx, args),
         Command::Probe(args) => probe(&ctx, args),
-        Command::Practice(cmd) => practice::run(&ctx, cmd),
         Command::Profile(crate::helpdesk::ProfileCmd::Check { file }) => {
             crate::helpdesk::profile_check(&file, ctx.json)
         }
         Command::Report(args) => crate::helpdesk::report(&ctx.wallet, ctx.json, args),
         Command::Status(args) => crate::helpdesk::status(&ctx.wallet, ctx.json, args),
+        Command::Enroll(enroll::EnrollCmd::Est(args)) => enroll::est(&ctx, args),
+        Command::Enroll(enroll::EnrollCmd::Portal(args)) => enroll::portal(&ctx, args),
+        Command::Enroll(enroll::EnrollCmd::Resume(args)) => enroll::resume(&ctx, args),
+        Command::Renew(args) => enroll::renew(&ctx, args),
+        Command::Request(RequestCmd::Email(args)) => enroll::email(&ctx, args),
     }
 }
 

@@ -515,12 +515,13 @@ fn find_in_chain<'e, T: std::error::Error + 'static>(
         if let Some(found) = e.downcast_ref::<T>() {
             return Some(found);
         }
-        if let Some(found) = e
-            .downcast_ref::<io::Error>()
-            .and_then(|io| io.get_ref())
-            .and_then(|inner| inner.downcast_ref::<T>())
-        {
-            return Some(found);
+        // hyper wraps an I/O error around an I/O error around the rustls error; unwrap them all.
+        let mut io = e.downcast_ref::<io::Error>();
+        while let Some(inner) = io.and_then(|i| i.get_ref()) {
+            if let Some(found) = inner.downcast_ref::<T>() {
+                return Some(found);
+            }
+            io = inner.downcast_ref::<io::Error>();
         }
         current = e.source();
     }

@@ -1,0 +1,362 @@
+//! `certdesk enroll est|portal|resume`, `certdesk renew` and `certdesk request email`: a thin
+//! layer over certdesk_core::enroll (arguments in, outcome laid out).
+
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use anyhow::bail;
+use certdesk_core::enroll::portal::PortalMode;
+use certdesk_core::enroll::{
+    self, est, AuthSettings, EnrollMethod, EnrollOutcome, EnrollTarget, TrustSettings,
+};
+use certdesk_core::fsutil::{write_atomic, FileMode};
+use certdesk_core::secret::SecretString;
+use clap::{Args, Subcommand};
+use serde_json::json;
+use time::OffsetDateTime;
+
+use super::{read_file, Ctx};
+use crate::{render, Outcome};
+
+#[derive(Debug, Subcommand)]
+pub(crate) enum EnrollCmd {
+    /// Send a waiting request to an EST server (RFC 7030) and store the certificate.
+    Est(EstArgs),
+    /// Upload a waiting request to a "paste/upload your CSR" web page and store the answer.
+    Portal(PortalArgs),
+    /// Ask again for a request the server holds for approval (or whose last attempt failed).
+    Resume(ResumeArgs),
+}
+
+/// How to trust the enrollment server (shared by every enrollment command).
+#[derive(Debug, Args)]
+pub(crate) struct TrustArgs {
+    /// CA certificate(s) of the server (PEM/DER), trusted instead of this computer's roots.
+    #[arg(long, value_name = "FILE")]
+    ca_file: Option<PathBuf>,
+    /// SHA-256 fingerprint of the server's CA (or certificate) that your help desk confirmed.
+    #[arg(long, value_name = "SHA256")]
+    trust_fingerprint: Option<String>,
+    /// Do not check the server's certificate AT ALL. Anyone on the network could pose as it.
+    #[arg(long, conflicts_with_all = ["ca_file", "trust_fingerprint"])]
+    insecure: bool,
+    /// Seconds to wait for connecting and for each answer.
+    #[arg(long, default_value_t = 20, value_name = "SECONDS")]
+    timeout: u64,
+}
+
+/// Credentials (shared).
+#[derive(Debug, Args)]
+pub(crate) struct AuthArgs {
+    /// User name for the server (HTTP Basic).
+    #[arg(long)]
+    user: Option<String>,
+    /// File holding the enrollment code or password (kept off the command line).
+    #[arg(long, value_name = "FILE")]
+    password_file: Option<PathBuf>,
+}
+
+#[derive(Debug, Args)]
+pub(crate) struct EstArgs {
+    /// Identity id (or unique prefix, or label) of the waiting request.
+    id: String,
+    /// The EST server: https://host[:port] or https://host/.well-known/est[/label].
+    #[arg(long)]
+    url: String,
+    /// EST label (a CA or profile on a server that serves several).
+    #[arg(long)]
+    label: Option<String>,
+    #[command(flatten)]
+    auth: AuthArgs,
+    #[command(flatten)]
+    trust: TrustArgs,
+}
+
+#[derive(Debug, Args)]
+pub(crate) struct PortalArgs {
+    /// Identity id (or unique prefix, or label) of the waiting request.
+    id: String,
+    /// The address the page's form posts to.
+    #[arg(long)]
+    url: String,
+    /// How the page takes the request: form (a text field), multipart (a file upload), pem or
+    /// der (the whole body).
+    #[arg(long, default_value = "form")]
+    mode: String,
+    /// The form field's name (form and multipart).
+    #[arg(long, default_value = "csr")]
+    field: String,
+    #[command(flatten)]
+    auth: AuthArgs,
+    /// File holding an access token (sent as `Authorization: Bearer`).
+    #[arg(long, value_name = "FILE", conflicts_with_all = ["user", "password_file"])]
+    token_file: Option<PathBuf>,
+    #[command(flatten)]
+    trust: TrustArgs,
+}
+
+#[derive(Debug, Args)]
+pub(crate) struct ResumeArgs {
+    /// Identity id (or unique prefix, or label).
+    id: String,
+    /// The enrollment code or password, if the keyring does not hold it.
+    #[arg(long, value_name = "FILE")]
+    password_file: Option<PathBuf>,
+    /// Keep asking (as often as the server's Retry-After says) until the certificate arrives
+    /// or this many minutes have passed.
+    #[arg(long, value_name = "MINUTES")]
+    wait: Option<u64>,
+}
+
+#[derive(Debug, Args)]
+pub(crate) struct RenewArgs {
+    /// Identity id (or unique prefix, or label) of an issued identity.
+    id: String,
+    /// A different EST server than the one that issued the certificate.
+    #[arg(long)]
+    url: Option<String>,
+    /// EST label with --url.
+    #[arg(long, requires = "url")]
+    label: Option<String>,
+    #[command(flatten)]
+    auth: AuthArgs,
+    #[command(flatten)]
+    trust: TrustArgs,
+}
+
+#[derive(Debug, Args)]
+pub(crate) struct EmailArgs {
+    /// Identity id (or unique prefix, or label) of the waiting request.
+    id: String,
+    /// Where to write the message (.eml, opens in a mail program).
+    #[arg(long)]
+    out: PathBuf,
+    /// The administrator's address.
+    #[arg(long)]
+    to: Option<String>,
+}
+
+fn trust_settings(args: &TrustArgs) -> anyhow::Result<TrustSettings> {
+    let ca_pem = match &args.ca_file {
+        Some(f) => {
+            let bytes = read_file(f)?;
+            // Validate now (and store as PEM): a bad CA file is the user's input error.
+            let (certs, _, _) =
+                certdesk_core::encoding::read_certificates(&bytes, &f.display().to_string())?;
+            Some(
+                certs
+                    .iter()
+                    .map(|c| certdesk_core::cert::to_pem(c))
+                    .collect::<String>(),
+            )
+        }
+        None => None,
+    };
+    let pinned_sha256 = match &args.trust_fingerprint {
+        Some(fp) => Some(certdesk_core::csr::colon_hex(
+            &certdesk_core::transport::parse_fingerprint(fp)?,
+        )),
+        None => None,
+    };
+    if args.insecure {
+        eprintln!("warning: --insecure: the server's identity is NOT checked; anyone on the network could pose as it");
+    }
+    Ok(TrustSettings {
+        ca_pem,
+        pinned_sha256,
+        insecure: args.insecure,
+    })
+}
+
+fn credentials(
+    auth: &AuthArgs,
+    token_file: Option<&Path>,
+) -> anyhow::Result<(AuthSettings, Option<SecretString>)> {
+    if let Some(f) = token_file {
+        return Ok((AuthSettings::Bearer, Some(SecretString::from_file(f)?)));
+    }
+    match (&auth.user, &auth.password_file) {
+        (Some(user), Some(f)) => Ok((
+            AuthSettings::Basic { user: user.clone() },
+            Some(SecretString::from_file(f)?),
+        )),
+        (Some(_), None) => bail!("--user needs --password-file with the code or password"),
+        (None, Some(f)) => Ok((
+            // Many EST servers take a code without a user name; send an empty one.
+            AuthSettings::Basic {
+                user: String::new(),
+            },
+            Some(SecretString::from_file(f)?),
+        )),
+        (None, None) => Ok((AuthSettings::None, None)),
+    }
+}
+
+pub(crate) fn est(ctx: &Ctx, args: EstArgs) -> anyhow::Result<Outcome> {
+    let base = est::est_base(&args.url, args.label.as_deref())?;
+    let (auth, secret) = credentials(&args.auth, None)?;
+    let target = EnrollTarget {
+        method: EnrollMethod::Est { base },
+        trust: trust_settings(&args.trust)?,
+        auth,
+        timeout_secs: args.trust.timeout,
+    };
+    let vault = ctx.vault().ok();
+    let outcome = enroll::enroll(&ctx.wallet, &args.id, target, secret, vault.as_deref())?;
+    show(ctx, &outcome)
+}
+
+pub(crate) fn portal(ctx: &Ctx, args: PortalArgs) -> anyhow::Result<Outcome> {
+    let mode = PortalMode::parse(&args.mode, &args.field)?;
+    let url = args.url.trim().to_string();
+    if !url.starts_with("https://") {
+        bail!(certdesk_core::Error::InvalidField {
+            field: "URL".into(),
+            reason: format!("the request and your code must travel encrypted: expected an https:// address, found \"{url}\""),
+        });
+    }
+    let (auth, secret) = credentials(&args.auth, args.token_file.as_deref())?;
+    let target = EnrollTarget {
+        method: EnrollMethod::Portal { url, mode },
+        trust: trust_settings(&args.trust)?,
+        auth,
+        timeout_secs: args.trust.timeout,
+    };
+    let vault = ctx.vault().ok();
+    let outcome = enroll::enroll(&ctx.wallet, &args.id, target, secret, vault.as_deref())?;
+    show(ctx, &outcome)
+}
+
+pub(crate) fn resume(ctx: &Ctx, args: ResumeArgs) -> anyhow::Result<Outcome> {
+    let secret = args
+        .password_file
+        .as_deref()
+        .map(SecretString::from_file)
+        .transpose()?;
+    let vault = ctx.vault().ok();
+    let access = ctx.access();
+    let deadline = args
+        .wait
+        .map(|m| std::time::Instant::now() + Duration::from_secs(m * 60));
+    loop {
+        let outcome = enroll::resume(
+            &ctx.wallet,
+            &args.id,
+            secret.clone(),
+            vault.as_deref(),
+            Some(&access),
+        )?;
+        match (&outcome, deadline) {
+            (EnrollOutcome::Pending { next_attempt, .. }, Some(deadline)) => {
+                let wait = (*next_attempt - OffsetDateTime::now_utc())
+                    .max(time::Duration::ZERO)
+                    .unsigned_abs();
+                if std::time::Instant::now() + wait > deadline {
+                    return show(ctx, &outcome);
+                }
+                if !ctx.json {
+                    outln!(
+                        "Still waiting for approval; asking again in {} s.",
+                        wait.as_secs()
+                    );
+                }
+                std::thread::sleep(wait);
+            }
+            _ => return show(ctx, &outcome),
+        }
+    }
+}
+
+pub(crate) fn renew(ctx: &Ctx, args: RenewArgs) -> anyhow::Result<Outcome> {
+    let (auth, secret) = credentials(&args.auth, None)?;
+    let explicit_trust = args.trust.ca_file.is_some()
+        || args.trust.trust_fingerprint.is_some()
+        || args.trust.insecure;
+    let recorded = enroll::enrollment_state(&ctx.wallet, &args.id)?;
+    let target = match (&args.url, recorded) {
+        (Some(url), _) => Some(EnrollTarget {
+            method: EnrollMethod::Est {
+                base: est::est_base(url, args.label.as_deref())?,
+            },
+            trust: trust_settings(&args.trust)?,
+            auth,
+            timeout_secs: args.trust.timeout,
+        }),
+        (None, Some(mut state)) if explicit_trust => {
+            state.target.trust = trust_settings(&args.trust)?;
+            Some(state.target)
+        }
+        (None, _) => None,
+    };
+    let outcome = enroll::renew(&ctx.wallet, &args.id, &ctx.access(), target, secret)?;
+    show(ctx, &outcome)
+}
+
+pub(crate) fn email(ctx: &Ctx, args: EmailArgs) -> anyhow::Result<Outcome> {
+    let handoff = enroll::email_request(&ctx.wallet, &args.id, args.to.as_deref())?;
+    write_atomic(&args.out, handoff.eml.as_bytes(), FileMode::Public)?;
+    if ctx.json {
+        render::json(&json!({
+            "written": args.out.display().to_string(),
+            "mailto": handoff.mailto,
+            "request_sha256": handoff.fingerprint,
+        }))?;
+    } else {
+        outln!(
+            "Wrote {}: open it with your mail program and send it.",
+            args.out.display()
+        );
+        outln!("  request SHA-256: {}", handoff.fingerprint);
+        outln!("  (the administrator can confirm this fingerprint with you by phone)");
+        outln!("When the certificate comes back: certdesk import FILE");
+    }
+    Ok(Outcome::Success)
+}
+
+fn show(ctx: &Ctx, outcome: &EnrollOutcome) -> anyhow::Result<Outcome> {
+    if ctx.json {
+        render::json(outcome)?;
+        return Ok(Outcome::Success);
+    }
+    match outcome {
+        EnrollOutcome::Issued {
+            import,
+            csr_attributes,
+        } => {
+            render::import_outcome(import);
+            for a in csr_attributes
+                .iter()
+                .filter(|a| a.status != est::AttributeStatus::Satisfied)
+            {
+                outln!("note: the server asked for {}: {}", a.name, a.note);
+            }
+        }
+        EnrollOutcome::Pending {
+            identity,
+            next_attempt,
+            retry_after_secs,
+        } => {
+            outln!(
+                "The server holds the request of {} ({}) for approval.",
+                identity.label,
+                identity.id
+            );
+            outln!(
+                "Ask again after {} (in {} s): certdesk enroll resume {} [--wait MINUTES]",
+                next_attempt
+                    .format(&time::format_description::well_known::Rfc3339)
+                    .unwrap_or_default(),
+                retry_after_secs,
+                identity.id
+            );
+        }
+        EnrollOutcome::AlreadyIssued { identity } => {
+            outln!(
+                "Nothing to do: {} ({}) already has its certificate.",
+                identity.label,
+                identity.id
+            );
+        }
+    }
+    Ok(Outcome::Success)
+}
