@@ -8,6 +8,12 @@ const COMMANDS: &[&str] = &[
     "export_p12",
     "delete_identity",
     "check_site",
+    "start_practice",
+    "enroll_practice",
+    "enroll_est",
+    "resume_enrollment",
+    "list_stores",
+    "install_identity",
 ];
 
 fn main() {

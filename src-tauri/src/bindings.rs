@@ -8,10 +8,11 @@ use std::path::{Path, PathBuf};
 use ts_rs::{Config, TS};
 
 use crate::commands::identities::ReplySource;
-use crate::error::{IpcError, IpcErrorKind};
+use crate::error::{IpcError, IpcErrorKind, ServerCa};
 use crate::view::{
-    ExportedP12, FindingSeverity, FindingView, IdentityDetails, IdentityRow, ImportedReply,
-    NewIdentitySpec, Phase, ProgressEvent, RequestText, RowStatus, SiteCheck, SiteVerdict,
+    EnrollResult, ExportedP12, FindingSeverity, FindingView, IdentityDetails, IdentityRow,
+    ImportedReply, InstallResult, NewIdentitySpec, Phase, PracticeInfo, ProgressEvent, RequestText,
+    RowStatus, SiteCheck, SiteVerdict, StoreView,
 };
 
 fn generated_dir() -> PathBuf {
@@ -52,6 +53,11 @@ fn typescript_bindings_are_up_to_date() {
         sync::<FindingView>(&cfg),
         sync::<SiteCheck>(&cfg),
         sync::<ReplySource>(&cfg),
+        sync::<ServerCa>(&cfg),
+        sync::<PracticeInfo>(&cfg),
+        sync::<EnrollResult>(&cfg),
+        sync::<StoreView>(&cfg),
+        sync::<InstallResult>(&cfg),
     ]
     .into_iter()
     .flatten()

@@ -26,6 +26,27 @@ pub enum IpcErrorKind {
     Mismatch,
     /// A bug or an unexpected state; the message says what.
     Internal,
+    /// The network or the TLS connection failed (unreachable, timeout, handshake).
+    Network,
+    /// The enrollment server's CA is not trusted yet: `server_ca` carries what to ask.
+    UntrustedServer,
+    /// The server wants credentials or did not accept them (a wrong enrollment code).
+    Authentication,
+    /// The server answered but refused or could not serve the request.
+    ServerRefused,
+    /// A browser or system certificate store is missing, locked, read-only or failed.
+    Store,
+    /// Not possible on this computer (a macOS or Windows store on Linux).
+    Unsupported,
+}
+
+/// The trust-bootstrap question: the enrollment server's CA, to confirm by its fingerprint.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, TS)]
+pub struct ServerCa {
+    pub host: String,
+    pub subject: String,
+    /// SHA-256, colon hex: what the person compares with what their help desk gave them.
+    pub sha256: String,
 }
 
 /// An error as the webview receives it.
@@ -36,6 +57,20 @@ pub struct IpcError {
     pub message: String,
     /// A concrete next step, when core knows one.
     pub hint: Option<String>,
+    /// Only for `untrusted_server`: the CA to ask about.
+    pub server_ca: Option<ServerCa>,
+}
+
+impl IpcError {
+    /// An error worded here (rare: app-level states core does not know).
+    pub fn new(kind: IpcErrorKind, message: impl Into<String>, hint: Option<&str>) -> Self {
+        Self {
+            kind,
+            message: message.into(),
+            hint: hint.map(str::to_string),
+            server_ca: None,
+        }
+    }
 }
 
 impl From<certdesk_core::ErrorKind> for IpcErrorKind {
@@ -50,6 +85,10 @@ impl From<certdesk_core::ErrorKind> for IpcErrorKind {
             K::BadFile => Self::BadFile,
             K::Mismatch => Self::Mismatch,
             K::Internal => Self::Internal,
+            K::Network => Self::Network,
+            K::UntrustedServer => Self::UntrustedServer,
+            K::Authentication => Self::Authentication,
+            K::ServerRefused => Self::ServerRefused,
             // ErrorKind is #[non_exhaustive]: a kind added in core shows as internal until the UI
             // learns it; the message still says what happened.
             _ => Self::Internal,
@@ -59,10 +98,56 @@ impl From<certdesk_core::ErrorKind> for IpcErrorKind {
 
 impl From<certdesk_core::Error> for IpcError {
     fn from(error: certdesk_core::Error) -> Self {
+        let server_ca = match &error {
+            certdesk_core::Error::ServerNotTrusted {
+                host,
+                ca_subject,
+                ca_sha256,
+            } => Some(ServerCa {
+                host: host.clone(),
+                subject: ca_subject.clone(),
+                sha256: ca_sha256.clone(),
+            }),
+            _ => None,
+        };
         Self {
             kind: error.kind().into(),
             message: error.to_string(),
             hint: error.hint(),
+            server_ca,
+        }
+    }
+}
+
+impl From<certdesk_store::Error> for IpcError {
+    fn from(error: certdesk_store::Error) -> Self {
+        use certdesk_store::Error as E;
+        let kind = match &error {
+            E::Core(core) => core.kind().into(),
+            E::UnknownTarget { .. } | E::NotACertificateAuthority { .. } => {
+                IpcErrorKind::InvalidInput
+            }
+            E::WrongPlatform { .. } | E::NotVerified { .. } => IpcErrorKind::Unsupported,
+            E::WrongNssPassword { .. } => IpcErrorKind::WrongPassword,
+            E::FirefoxProfileNotFound { .. } => IpcErrorKind::NotFound,
+            E::BadProfilesIni { .. } => IpcErrorKind::BadFile,
+            E::Io { .. } => IpcErrorKind::Io,
+            E::NssDbMissing { .. }
+            | E::NssDbReadOnly { .. }
+            | E::NssPasswordRequired { .. }
+            | E::NssToolsMissing { .. }
+            | E::NssTool { .. }
+            | E::Keychain { .. }
+            | E::WindowsStore { .. }
+            | E::Timeout { .. } => IpcErrorKind::Store,
+            // Error is #[non_exhaustive]: a new store error shows as a store problem.
+            _ => IpcErrorKind::Store,
+        };
+        Self {
+            kind,
+            message: error.to_string(),
+            hint: error.hint(),
+            server_ca: None,
         }
     }
 }
@@ -70,11 +155,11 @@ impl From<certdesk_core::Error> for IpcError {
 impl From<tauri::Error> for IpcError {
     /// Only the blocking pool fails this way (a panicked or cancelled task).
     fn from(error: tauri::Error) -> Self {
-        Self {
-            kind: IpcErrorKind::Internal,
-            message: format!("the background task failed: {error}"),
-            hint: None,
-        }
+        Self::new(
+            IpcErrorKind::Internal,
+            format!("the background task failed: {error}"),
+            None,
+        )
     }
 }
 
@@ -88,10 +173,11 @@ mod tests {
             kind: IpcErrorKind::WrongPassword,
             message: "wrong password for ./alice.p12".into(),
             hint: Some("check Caps Lock and try again".into()),
+            server_ca: None,
         };
         assert_eq!(
             serde_json::to_string(&error).expect("serialise"),
-            r#"{"kind":"wrong_password","message":"wrong password for ./alice.p12","hint":"check Caps Lock and try again"}"#
+            r#"{"kind":"wrong_password","message":"wrong password for ./alice.p12","hint":"check Caps Lock and try again","server_ca":null}"#
         );
     }
 
@@ -101,10 +187,11 @@ mod tests {
             kind: IpcErrorKind::Internal,
             message: "boom".into(),
             hint: None,
+            server_ca: None,
         };
         assert_eq!(
             serde_json::to_string(&error).expect("serialise"),
-            r#"{"kind":"internal","message":"boom","hint":null}"#
+            r#"{"kind":"internal","message":"boom","hint":null,"server_ca":null}"#
         );
     }
 
@@ -120,6 +207,10 @@ mod tests {
             (K::BadFile, "bad_file"),
             (K::Mismatch, "mismatch"),
             (K::Internal, "internal"),
+            (K::Network, "network"),
+            (K::UntrustedServer, "untrusted_server"),
+            (K::Authentication, "authentication"),
+            (K::ServerRefused, "server_refused"),
         ];
         for (core, wire) in pairs {
             let kind = IpcErrorKind::from(core);
@@ -129,5 +220,40 @@ mod tests {
                 "{core:?}"
             );
         }
+    }
+
+    #[test]
+    fn an_untrusted_server_carries_the_question_to_ask() {
+        let error = IpcError::from(certdesk_core::Error::ServerNotTrusted {
+            host: "est.example.org".into(),
+            ca_subject: "CN=Example EST CA".into(),
+            ca_sha256: "AB:CD".into(),
+        });
+        let json = serde_json::to_value(&error).expect("serialise");
+        assert_eq!(json["kind"], "untrusted_server");
+        assert_eq!(
+            json["server_ca"],
+            serde_json::json!({"host": "est.example.org", "subject": "CN=Example EST CA", "sha256": "AB:CD"})
+        );
+        assert!(error.message.contains("AB:CD"), "{error:?}");
+        assert!(error.hint.is_some());
+    }
+
+    #[test]
+    fn store_errors_map_to_their_kinds() {
+        use std::path::PathBuf;
+        let missing = IpcError::from(certdesk_store::Error::NssDbMissing {
+            dir: PathBuf::from("/nowhere/nssdb"),
+        });
+        assert_eq!(missing.kind, IpcErrorKind::Store, "{missing:?}");
+        assert!(missing.message.contains("/nowhere/nssdb"), "{missing:?}");
+        assert_eq!(
+            serde_json::to_value(IpcErrorKind::Unsupported).expect("serialise"),
+            "unsupported"
+        );
+        assert_eq!(
+            serde_json::to_value(IpcErrorKind::Store).expect("serialise"),
+            "store"
+        );
     }
 }

@@ -23,6 +23,7 @@ pub fn run() {
         // webview has no permission for its commands.
         .plugin(tauri_plugin_dialog::init())
         .manage(commands::DroppedFiles::default())
+        .manage(commands::enroll::Practice::default())
         .on_window_event(|window, event| {
             // A dropped file is kept here; the webview only learns its name and asks Rust to
             // import "the dropped file", so it never hands a path to a command.
@@ -45,6 +46,12 @@ pub fn run() {
             commands::identities::export_p12,
             commands::identities::delete_identity,
             commands::site::check_site,
+            commands::enroll::start_practice,
+            commands::enroll::enroll_practice,
+            commands::enroll::enroll_est,
+            commands::enroll::resume_enrollment,
+            commands::stores::list_stores,
+            commands::stores::install_identity,
         ])
         .run(tauri::generate_context!());
     if let Err(error) = result {

@@ -33,6 +33,8 @@ pub struct IdentityRow {
     /// Whole days until the certificate expires (negative once expired); null while pending.
     #[ts(type = "number | null")]
     pub expires_in_days: Option<i64>,
+    /// The stores it is installed in (names people know), read live; empty when none.
+    pub installed_in: Vec<String>,
 }
 
 impl IdentityRow {
@@ -52,6 +54,7 @@ impl IdentityRow {
             expires_in_days: summary
                 .not_after
                 .map(|not_after| (not_after - now).whole_days()),
+            installed_in: Vec::new(),
         }
     }
 }
@@ -238,6 +241,63 @@ impl FindingView {
     }
 }
 
+/// The running practice CA, as the wizard shows it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, TS)]
+pub struct PracticeInfo {
+    pub est_url: String,
+    pub site_url: String,
+    pub demo_user: String,
+    /// The demo enrollment code: meant to be shown (it only works on this practice CA).
+    pub demo_code: String,
+    pub ca_sha256: String,
+}
+
+impl PracticeInfo {
+    /// What the wizard shows of a running practice CA.
+    pub fn from_server(server: &certdesk_practice::PracticeServer) -> Self {
+        Self {
+            est_url: server.est_url.clone(),
+            site_url: server.site_url.clone(),
+            demo_user: server.demo_user.clone(),
+            demo_code: server.demo_code.expose().to_string(),
+            ca_sha256: server.ca_sha256_fingerprint.clone(),
+        }
+    }
+}
+
+/// The answer of an enrollment: issued (status `issued`) or waiting (`retry_after_secs`).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, TS)]
+pub struct EnrollResult {
+    pub identity: IdentityRow,
+    /// Set while the server holds the request for approval: ask again after this long.
+    #[ts(type = "number | null")]
+    pub retry_after_secs: Option<u64>,
+    pub warnings: Vec<String>,
+}
+
+/// A browser or system store found on this computer.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, TS)]
+pub struct StoreView {
+    /// What to send back to `install_identity` (Rust resolves it again; never a path to open).
+    pub key: String,
+    /// The name people know it by.
+    pub name: String,
+    /// The database directory, for NSS stores.
+    pub location: Option<String>,
+    /// Firefox is running with this profile: it shows a new identity after a restart.
+    pub in_use: bool,
+    /// The identity asked about is installed there.
+    pub installed: bool,
+}
+
+/// The result of installing into one store.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, TS)]
+pub struct InstallResult {
+    pub store: String,
+    pub already_installed: bool,
+    pub warnings: Vec<String>,
+}
+
 /// RFC 3339, or the debug form if formatting fails (it does not for valid dates).
 pub fn rfc3339(at: OffsetDateTime) -> String {
     at.format(&time::format_description::well_known::Rfc3339)
@@ -309,7 +369,8 @@ mod tests {
                 "issuer": null,
                 "key_type": "ec-p256",
                 "key_description": "ECDSA P-256",
-                "expires_in_days": null
+                "expires_in_days": null,
+                "installed_in": []
             })
         );
     }

@@ -21,13 +21,23 @@ use super::{blocking, key_access, report, wallet, DroppedFiles};
 use crate::error::{IpcError, IpcErrorKind};
 use crate::view::{
     rfc3339, ExportedP12, IdentityDetails, IdentityRow, ImportedReply, NewIdentitySpec, Phase,
-    ProgressEvent, RequestText,
+    ProgressEvent, RequestText, RowStatus,
 };
 
-/// Lists the identities in the wallet.
+/// Lists the identities in the wallet, each with the stores it is installed in.
 #[tauri::command]
 pub async fn list_identities() -> Result<Vec<IdentityRow>, IpcError> {
-    blocking(|| list_identity_rows(&wallet()?, OffsetDateTime::now_utc())).await
+    blocking(|| {
+        let wallet = wallet()?;
+        let mut rows = list_identity_rows(&wallet, OffsetDateTime::now_utc())?;
+        if let Some(home) = dirs::home_dir() {
+            for row in rows.iter_mut().filter(|r| r.status == RowStatus::Issued) {
+                row.installed_in = super::stores::installed_in(&wallet, &home, &row.id);
+            }
+        }
+        Ok(rows)
+    })
+    .await
 }
 
 /// Everything about one identity.
@@ -254,13 +264,15 @@ fn details_of(wallet: &Wallet, id: &str, now: OffsetDateTime) -> Result<Identity
 
 fn request_of(wallet: &Wallet, id: &str) -> Result<RequestText, IpcError> {
     let identity = wallet.get(id)?;
-    let csr = identity.csr()?.ok_or_else(|| IpcError {
-        kind: IpcErrorKind::NotFound,
-        message: format!(
-            "{} was imported, not requested: it has no request",
-            identity.label
-        ),
-        hint: None,
+    let csr = identity.csr()?.ok_or_else(|| {
+        IpcError::new(
+            IpcErrorKind::NotFound,
+            format!(
+                "{} was imported, not requested: it has no request",
+                identity.label
+            ),
+            None,
+        )
     })?;
     Ok(RequestText {
         pem: csr.pem(),
@@ -362,7 +374,7 @@ mod tests {
         let row = create_identity(&wallet, &alice(), &keyring()).expect("create");
 
         assert_eq!(row.label, "Alice Example");
-        assert_eq!(row.status, crate::view::RowStatus::Pending);
+        assert_eq!(row.status, RowStatus::Pending);
         assert_eq!(row.key_type, "ec-p256");
         assert!(row.subject.contains("CN=Alice Example"), "{row:?}");
         assert!(
@@ -415,7 +427,7 @@ mod tests {
         assert!(error.hint.is_some());
         let rows = list_identity_rows(&wallet, OffsetDateTime::now_utc()).expect("list");
         assert_eq!(rows[0].id, row.id);
-        assert_eq!(rows[0].status, crate::view::RowStatus::Pending);
+        assert_eq!(rows[0].status, RowStatus::Pending);
     }
 
     #[test]

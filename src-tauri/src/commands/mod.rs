@@ -2,7 +2,8 @@
 //!
 //! Each command takes typed arguments, runs one core call on the blocking pool, reports progress
 //! through a `Channel` when the call can take longer than a moment, and maps errors into
-//! [`IpcError`]. Split by area: the wallet ([`identities`]) and site checks ([`site`]).
+//! [`IpcError`]. Split by area: the wallet ([`identities`]), enrollment and the practice CA ([`enroll`]),
+//! browser and system stores ([`stores`]) and site checks ([`site`]).
 
 use std::sync::{Arc, Mutex};
 
@@ -13,8 +14,10 @@ use tauri::ipc::Channel;
 use crate::error::IpcError;
 use crate::view::{Phase, ProgressEvent};
 
+pub mod enroll;
 pub mod identities;
 pub mod site;
+pub mod stores;
 
 /// Runs blocking core work off the async runtime and flattens the join error.
 async fn blocking<T, F>(work: F) -> Result<T, IpcError>

@@ -5,8 +5,10 @@ use std::time::Duration;
 use certdesk_core::probe::{self, diagnose::LocalIdentity, ProbeRequest};
 use certdesk_core::wallet::Wallet;
 use tauri::ipc::Channel;
+use tauri::State;
 use time::OffsetDateTime;
 
+use super::enroll::Practice;
 use super::{blocking, key_access, report, wallet};
 use crate::error::IpcError;
 use crate::view::{Phase, ProgressEvent, SiteCheck};
@@ -17,13 +19,16 @@ const CHECK_TIMEOUT: Duration = Duration::from_secs(15);
 /// Checks `url` with the identity `id` (or with no certificate at all).
 #[tauri::command]
 pub async fn check_site(
+    practice: State<'_, Practice>,
     url: String,
     id: Option<String>,
     on_progress: Channel<ProgressEvent>,
 ) -> Result<SiteCheck, IpcError> {
+    // The practice site's certificate comes from the practice CA running in this app.
+    let server_ca_pem = practice.ca_for(&url);
     blocking(move || {
         report(&on_progress, Phase::CheckingSite);
-        check_site_with(&wallet()?, url.trim(), id.as_deref(), None)
+        check_site_with(&wallet()?, url.trim(), id.as_deref(), server_ca_pem)
     })
     .await
 }

@@ -1,5 +1,5 @@
 import { mockIPC } from '@tauri-apps/api/mocks';
-import type { IdentityRow, IpcError } from '../lib/api';
+import type { IdentityRow, IpcError, Phase } from '../lib/api';
 
 export const alice: IdentityRow = {
   id: 'a1',
@@ -10,6 +10,7 @@ export const alice: IdentityRow = {
   key_type: 'ec-p256',
   key_description: 'ECDSA P-256',
   expires_in_days: 10,
+  installed_in: ['Chromium / Google Chrome'],
 };
 
 export const bob: IdentityRow = {
@@ -21,24 +22,34 @@ export const bob: IdentityRow = {
   key_type: 'rsa-3072',
   key_description: 'RSA 3072-bit',
   expires_in_days: null,
+  installed_in: [],
 };
 
 export const wrongPassword: IpcError = {
   kind: 'wrong_password',
   message: 'wrong password for the wallet key',
   hint: 'unlock your keyring and try again',
+  server_ca: null,
 };
 
+export type Answer = (args: Record<string, unknown>) => unknown;
+
 /** Fakes the Rust side: each command answers with a value, or rejects like Tauri does. */
-export function fakeCommands(answers: Record<string, () => unknown>): string[] {
+export function fakeCommands(answers: Record<string, Answer>): string[] {
   const calls: string[] = [];
-  mockIPC((cmd) => {
+  mockIPC((cmd, args) => {
     calls.push(cmd);
     const answer = answers[cmd];
     if (!answer) throw new Error(`unexpected command ${cmd}`);
-    return answer();
+    return answer((args ?? {}) as Record<string, unknown>);
   });
   return calls;
+}
+
+/** Sends a progress event through the Channel a command received as `onProgress`. */
+export function sendProgress(args: Record<string, unknown>, phase: Phase): void {
+  const channel = args.onProgress as { onmessage: (event: { phase: Phase }) => void };
+  channel.onmessage({ phase });
 }
 
 /** Tauri rejects a failed command with the serialised error object itself, not an Error. */

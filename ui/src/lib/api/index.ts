@@ -1,6 +1,35 @@
+export type { EnrollResult } from './generated/EnrollResult';
+export type { ExportedP12 } from './generated/ExportedP12';
+export type { FindingSeverity } from './generated/FindingSeverity';
+export type { FindingView } from './generated/FindingView';
+export type { IdentityDetails } from './generated/IdentityDetails';
 export type { IdentityRow } from './generated/IdentityRow';
+export type { ImportedReply } from './generated/ImportedReply';
+export type { InstallResult } from './generated/InstallResult';
 export type { IpcError } from './generated/IpcError';
 export type { IpcErrorKind } from './generated/IpcErrorKind';
+export type { NewIdentitySpec } from './generated/NewIdentitySpec';
+export type { Phase } from './generated/Phase';
+export type { PracticeInfo } from './generated/PracticeInfo';
+export type { ProgressEvent } from './generated/ProgressEvent';
+export type { ReplySource } from './generated/ReplySource';
+export type { RequestText } from './generated/RequestText';
 export type { RowStatus } from './generated/RowStatus';
-export { listIdentities } from './identities';
-export { CommandFailed, toIpcError } from './ipc';
+export type { ServerCa } from './generated/ServerCa';
+export type { SiteCheck } from './generated/SiteCheck';
+export type { SiteVerdict } from './generated/SiteVerdict';
+export type { StoreView } from './generated/StoreView';
+export { enrollEst, enrollPractice, resumeEnrollment, startPractice, type EstRequest } from './enroll';
+export { onFileDropped } from './events';
+export {
+  createRequest,
+  deleteIdentity,
+  exportP12,
+  identityDetails,
+  importReply,
+  listIdentities,
+  requestText,
+} from './identities';
+export { CommandFailed, toIpcError, type OnProgress } from './ipc';
+export { checkSite } from './site';
+export { installIdentity, listStores } from './stores';

@@ -17,11 +17,17 @@ describe('api', () => {
   });
 
   it('anything else becomes an internal error', () => {
-    expect(toIpcError('plain text')).toEqual({ kind: 'internal', message: 'plain text', hint: null });
+    expect(toIpcError('plain text')).toEqual({
+      kind: 'internal',
+      message: 'plain text',
+      hint: null,
+      server_ca: null,
+    });
     expect(toIpcError({ kind: 'io' })).toEqual({
       kind: 'internal',
       message: '[object Object]',
       hint: null,
+      server_ca: null,
     });
   });
 });

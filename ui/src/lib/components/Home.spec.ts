@@ -30,13 +30,13 @@ describe('Home', () => {
     expect(issued.getByRole('heading', { level: 2, name: 'Alice at Example' })).toBeTruthy();
     expect(issued.getByText('Example Issuing CA')).toBeTruthy();
     expect(issued.getByText('ECDSA P-256')).toBeTruthy();
-    expect(issued.getByText('Issued')).toBeTruthy();
+    expect(issued.getByText('Ready · Installed in Chromium / Google Chrome')).toBeTruthy();
     expect(issued.getByText('Renew now: expires in 10 days')).toBeTruthy();
 
     const pending = within(second);
     expect(pending.getByRole('heading', { level: 2, name: 'Bob VPN' })).toBeTruthy();
     expect(pending.getByText('Waiting for the certificate')).toBeTruthy();
-    expect(pending.getByText('Requested')).toBeTruthy();
+    expect(pending.getByText('Waiting')).toBeTruthy();
     expect(pending.queryByText(/expires/)).toBeNull();
   });
 
@@ -47,15 +47,43 @@ describe('Home', () => {
     expect(await screen.findByRole('listitem', { name: 'Bob VPN' })).toBeTruthy();
   });
 
-  it('says so when there are no certificates, and points at the CLI', async () => {
+  it('says so when there are no certificates, and offers the three actions', async () => {
     fakeCommands({ list_identities: () => [] });
     await renderLoaded();
 
     expect(await screen.findByText('You have no certificates yet.')).toBeTruthy();
-    expect(screen.getByText('certdesk request new')).toBeTruthy();
     expect(screen.queryByRole('list')).toBeNull();
     expect(screen.queryByRole('alert')).toBeNull();
-    expect(screen.queryByRole('button')).toBeNull();
+    const actions = screen.getByRole('group', { name: 'What do you want to do?' });
+    expect(within(actions).getAllByRole('button').map((b) => b.textContent)).toEqual([
+      'Get a certificate',
+      'Check a site',
+      'Open a help-desk profile',
+    ]);
+  });
+
+  it('calls back for each action and opens details by keyboard', async () => {
+    fakeCommands({ list_identities: () => [alice] });
+    const home = new HomeState();
+    const opened: string[] = [];
+    let got = 0;
+    render(Home, {
+      home,
+      t: en,
+      onget: () => (got += 1),
+      onopen: (id: string) => opened.push(id),
+    });
+    await home.load();
+    const user = userEvent.setup();
+
+    await user.click(screen.getByRole('button', { name: 'Get a certificate' }));
+    expect(got).toBe(1);
+    screen.getByRole('button', { name: 'Details of Alice at Example' }).focus();
+    await user.keyboard('{Enter}');
+    expect(opened).toEqual(['a1']);
+
+    await user.click(screen.getByRole('button', { name: 'Open a help-desk profile' }));
+    expect(screen.getByText(/Help-desk profiles cannot be opened in the app yet/)).toBeTruthy();
   });
 
   it('shows a failed load as an alert with message and hint, and retries', async () => {
@@ -73,8 +101,12 @@ describe('Home', () => {
 
     fail = false;
     const user = userEvent.setup();
-    await user.tab();
     const retry = within(alert).getByRole('button', { name: 'Try again' });
+    // Keyboard only: the three actions come first, then the alert's button.
+    await user.tab();
+    await user.tab();
+    await user.tab();
+    await user.tab();
     expect(document.activeElement).toBe(retry);
     await user.keyboard('{Enter}');
 

@@ -50,6 +50,7 @@ describe('HomeState', () => {
       kind: 'internal',
       message: 'window.__TAURI_INTERNALS__ is undefined',
       hint: null,
+      server_ca: null,
     });
   });
 

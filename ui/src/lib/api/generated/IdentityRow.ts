@@ -20,4 +20,8 @@ key_description: string,
 /**
  * Whole days until the certificate expires (negative once expired); null while pending.
  */
-expires_in_days: number | null, };
+expires_in_days: number | null, 
+/**
+ * The stores it is installed in (names people know), read live; empty when none.
+ */
+installed_in: Array<string>, };

@@ -3,4 +3,4 @@
 /**
  * What went wrong, as far as the UI needs to know to choose what to show or offer.
  */
-export type IpcErrorKind = "invalid_input" | "wrong_password" | "not_found" | "keyring" | "io" | "bad_file" | "mismatch" | "internal";
+export type IpcErrorKind = "invalid_input" | "wrong_password" | "not_found" | "keyring" | "io" | "bad_file" | "mismatch" | "internal" | "network" | "untrusted_server" | "authentication" | "server_refused" | "store" | "unsupported";

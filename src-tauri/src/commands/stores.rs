@@ -1,0 +1,158 @@
+//! Browser and system certificate stores: which exist here, and installing an identity there.
+
+use std::path::PathBuf;
+
+use certdesk_core::secret::generate_password;
+use certdesk_core::wallet::Wallet;
+use certdesk_store::{DetectedStore, InstallItem, InstallOutcome, StoreTarget};
+use tauri::ipc::Channel;
+
+use super::{blocking, key_access, report, wallet};
+use crate::error::{IpcError, IpcErrorKind};
+use crate::view::{InstallResult, Phase, ProgressEvent, StoreView};
+
+/// The stores found on this computer, with whether identity `id` is installed in each.
+#[tauri::command]
+pub async fn list_stores(id: Option<String>) -> Result<Vec<StoreView>, IpcError> {
+    blocking(move || stores_for(&wallet()?, &home()?, id.as_deref())).await
+}
+
+/// Installs identity `id` into the chosen stores (named by [`StoreView::key`]).
+#[tauri::command]
+pub async fn install_identity(
+    id: String,
+    stores: Vec<String>,
+    on_progress: Channel<ProgressEvent>,
+) -> Result<Vec<InstallResult>, IpcError> {
+    blocking(move || {
+        report(&on_progress, Phase::Installing);
+        install_into(&wallet()?, &home()?, &id, &stores)
+    })
+    .await
+}
+
+fn home() -> Result<PathBuf, IpcError> {
+    dirs::home_dir().ok_or_else(|| {
+        IpcError::new(
+            IpcErrorKind::NotFound,
+            "this user has no home directory, so no browser store can be found",
+            None,
+        )
+    })
+}
+
+/// The name people know a store by.
+pub(crate) fn store_name(target: &StoreTarget) -> String {
+    match target {
+        StoreTarget::Chromium { .. } => "Chromium / Google Chrome".into(),
+        StoreTarget::Firefox { profile, .. } => format!("Firefox ({profile})"),
+        StoreTarget::Nss { db } => format!("NSS database {}", db.display()),
+        StoreTarget::Keychain => "macOS Keychain".into(),
+        StoreTarget::Windows => "Windows certificate store".into(),
+    }
+}
+
+fn certificate_sha256(wallet: &Wallet, id: &str) -> Result<Option<String>, IpcError> {
+    Ok(wallet
+        .get(id)?
+        .certificate_info()?
+        .map(|info| info.sha256.to_ascii_uppercase()))
+}
+
+pub(crate) fn stores_for(
+    wallet: &Wallet,
+    home: &std::path::Path,
+    id: Option<&str>,
+) -> Result<Vec<StoreView>, IpcError> {
+    let sha256 = match id {
+        Some(id) => certificate_sha256(wallet, id)?,
+        None => None,
+    };
+    let detected = certdesk_store::detect_targets(home)?;
+    Ok(detected
+        .iter()
+        .map(|store| view_of(store, sha256.as_deref()))
+        .collect())
+}
+
+fn view_of(store: &DetectedStore, sha256: Option<&str>) -> StoreView {
+    let installed = sha256.is_some_and(|sha| {
+        store.exists
+            && certdesk_store::installed_certificates(&store.target)
+                .map(|certs| certs.iter().any(|c| c.sha256.eq_ignore_ascii_case(sha)))
+                .unwrap_or(false)
+    });
+    StoreView {
+        key: store.target.to_string(),
+        name: store_name(&store.target),
+        location: store.target.nss_db().map(|db| db.display().to_string()),
+        in_use: store.in_use,
+        installed,
+    }
+}
+
+/// Where each issued identity is installed (store names), read live from the stores.
+pub(crate) fn installed_in(wallet: &Wallet, home: &std::path::Path, id: &str) -> Vec<String> {
+    stores_for(wallet, home, Some(id))
+        .map(|stores| {
+            stores
+                .into_iter()
+                .filter(|s| s.installed)
+                .map(|s| s.name)
+                .collect()
+        })
+        .unwrap_or_default()
+}
+
+fn install_into(
+    wallet: &Wallet,
+    home: &std::path::Path,
+    id: &str,
+    keys: &[String],
+) -> Result<Vec<InstallResult>, IpcError> {
+    let identity = wallet.get(id)?;
+    let chain = identity.chain_der()?;
+    let cert_der = chain.first().cloned().unwrap_or_default();
+    let access = key_access()?;
+    let detected = certdesk_store::detect_targets(home)?;
+    let mut results = Vec::new();
+    for key in keys {
+        let target = detected
+            .iter()
+            .map(|d| &d.target)
+            .find(|t| t.to_string() == *key)
+            .ok_or_else(|| {
+                IpcError::new(
+                    IpcErrorKind::NotFound,
+                    format!("the store {key} is no longer on this computer"),
+                    Some("go back one step so the list is read again"),
+                )
+            })?;
+        // A one-time password for the hand-over to the store; it is dropped right after.
+        let password = generate_password();
+        let p12 = wallet.export_pkcs12(id, &access, &password, target.p12_profile())?;
+        let outcome = certdesk_store::install(
+            target,
+            &InstallItem {
+                p12_der: &p12,
+                p12_password: &password,
+                nickname: &identity.label,
+                cert_der: &cert_der,
+            },
+            None,
+        )?;
+        results.push(match outcome {
+            InstallOutcome::Installed { warnings, .. } => InstallResult {
+                store: store_name(target),
+                already_installed: false,
+                warnings,
+            },
+            InstallOutcome::AlreadyInstalled { warnings, .. } => InstallResult {
+                store: store_name(target),
+                already_installed: true,
+                warnings,
+            },
+        });
+    }
+    Ok(results)
+}

@@ -1,0 +1,78 @@
+import {
+  deleteIdentity,
+  exportP12,
+  identityDetails,
+  resumeEnrollment,
+  toIpcError,
+  type ExportedP12,
+  type IdentityDetails,
+  type IpcError,
+  type Phase,
+} from '../api';
+
+/** One identity's details and the actions on it. */
+export class DetailsState {
+  readonly id: string;
+  details: IdentityDetails | null = $state(null);
+  exported: ExportedP12 | null = $state(null);
+  compatible = $state(false);
+  confirmingRemove = $state(false);
+  removed = $state(false);
+  busy: Phase | 'working' | null = $state(null);
+  error: IpcError | null = $state(null);
+
+  constructor(id: string) {
+    this.id = id;
+  }
+
+  async #run(work: () => Promise<void>): Promise<void> {
+    if (this.busy !== null) return;
+    this.busy = 'working';
+    this.error = null;
+    try {
+      await work();
+    } catch (reason) {
+      this.error = toIpcError(reason);
+    } finally {
+      this.busy = null;
+    }
+  }
+
+  load(): Promise<void> {
+    return this.#run(async () => {
+      this.details = await identityDetails(this.id);
+    });
+  }
+
+  saveP12(): Promise<void> {
+    return this.#run(async () => {
+      this.exported = (await exportP12(this.id, this.compatible)) ?? this.exported;
+    });
+  }
+
+  askAgain(): Promise<void> {
+    return this.#run(async () => {
+      await resumeEnrollment(this.id, (event) => {
+        this.busy = event.phase;
+      });
+      this.details = await identityDetails(this.id);
+    });
+  }
+
+  /** Removes after a confirmation: the first call asks, the second removes. */
+  remove(): Promise<void> {
+    if (!this.confirmingRemove) {
+      this.confirmingRemove = true;
+      return Promise.resolve();
+    }
+    return this.#run(async () => {
+      await deleteIdentity(this.id);
+      this.confirmingRemove = false;
+      this.removed = true;
+    });
+  }
+
+  keep(): void {
+    this.confirmingRemove = false;
+  }
+}
