@@ -60,9 +60,10 @@ pub(crate) struct AuthArgs {
 pub(crate) struct EstArgs {
     /// Identity id (or unique prefix, or label) of the waiting request.
     id: String,
-    /// The EST server: https://host[:port] or https://host/.well-known/est[/label].
+    /// The EST server: https://host[:port] or https://host/.well-known/est[/label] (default:
+    /// the one in the help-desk profile the request was made with).
     #[arg(long)]
-    url: String,
+    url: Option<String>,
     /// EST label (a CA or profile on a server that serves several).
     #[arg(long)]
     label: Option<String>,
@@ -76,9 +77,9 @@ pub(crate) struct EstArgs {
 pub(crate) struct PortalArgs {
     /// Identity id (or unique prefix, or label) of the waiting request.
     id: String,
-    /// The address the page's form posts to.
+    /// The address the page's form posts to (default: the help-desk profile's).
     #[arg(long)]
-    url: String,
+    url: Option<String>,
     /// How the page takes the request: form (a text field), multipart (a file upload), pem or
     /// der (the whole body).
     #[arg(long, default_value = "form")]
@@ -192,14 +193,74 @@ fn credentials(
     }
 }
 
+/// The profile's target for this identity, with the command line's overrides applied.
+fn from_profile(
+    ctx: &Ctx,
+    id: &str,
+    want: &str,
+    auth: &AuthArgs,
+    trust: &TrustArgs,
+) -> anyhow::Result<(EnrollTarget, Option<SecretString>)> {
+    let Some(loaded) = certdesk_core::profile::profile_of(&ctx.wallet, id)? else {
+        bail!("give --url: this request was not made with a help-desk profile that names a server");
+    };
+    let Some(mut target) = enroll::target_from_profile(&loaded.profile)? else {
+        bail!(
+            "the profile \"{}\" ({}) says to send the request by email: use `certdesk request email {id} --out request.eml`",
+            loaded.profile.name,
+            loaded.origin
+        );
+    };
+    let method_name = match target.method {
+        EnrollMethod::Est { .. } => "est",
+        EnrollMethod::Portal { .. } => "portal",
+    };
+    if method_name != want {
+        bail!(
+            "the profile \"{}\" ({}) enrolls through {method_name}: use `certdesk enroll {method_name} {id}`",
+            loaded.profile.name,
+            loaded.origin
+        );
+    }
+    if trust.ca_file.is_some() || trust.trust_fingerprint.is_some() || trust.insecure {
+        target.trust = trust_settings(trust)?;
+    }
+    target.timeout_secs = trust.timeout;
+    let secret = auth
+        .password_file
+        .as_deref()
+        .map(SecretString::from_file)
+        .transpose()?;
+    if let (Some(user), AuthSettings::Basic { .. }) = (&auth.user, &target.auth) {
+        target.auth = AuthSettings::Basic { user: user.clone() };
+    }
+    if !ctx.json {
+        outln!(
+            "Using the help-desk profile \"{}\" ({}): {}",
+            loaded.profile.name,
+            loaded.origin,
+            target.method.url()
+        );
+    }
+    Ok((target, secret))
+}
+
 pub(crate) fn est(ctx: &Ctx, args: EstArgs) -> anyhow::Result<Outcome> {
-    let base = est::est_base(&args.url, args.label.as_deref())?;
-    let (auth, secret) = credentials(&args.auth, None)?;
-    let target = EnrollTarget {
-        method: EnrollMethod::Est { base },
-        trust: trust_settings(&args.trust)?,
-        auth,
-        timeout_secs: args.trust.timeout,
+    let (target, secret) = match &args.url {
+        Some(url) => {
+            let base = est::est_base(url, args.label.as_deref())?;
+            let (auth, secret) = credentials(&args.auth, None)?;
+            (
+                EnrollTarget {
+                    method: EnrollMethod::Est { base },
+                    trust: trust_settings(&args.trust)?,
+                    auth,
+                    timeout_secs: args.trust.timeout,
+                },
+                secret,
+            )
+        }
+        None => from_profile(ctx, &args.id, "est", &args.auth, &args.trust)?,
     };
     let vault = ctx.vault().ok();
     let outcome = enroll::enroll(&ctx.wallet, &args.id, target, secret, vault.as_deref())?;
@@ -207,20 +268,36 @@ pub(crate) fn est(ctx: &Ctx, args: EstArgs) -> anyhow::Result<Outcome> {
 }
 
 pub(crate) fn portal(ctx: &Ctx, args: PortalArgs) -> anyhow::Result<Outcome> {
-    let mode = PortalMode::parse(&args.mode, &args.field)?;
-    let url = args.url.trim().to_string();
-    if !url.starts_with("https://") {
-        bail!(certdesk_core::Error::InvalidField {
-            field: "URL".into(),
-            reason: format!("the request and your code must travel encrypted: expected an https:// address, found \"{url}\""),
-        });
-    }
-    let (auth, secret) = credentials(&args.auth, args.token_file.as_deref())?;
-    let target = EnrollTarget {
-        method: EnrollMethod::Portal { url, mode },
-        trust: trust_settings(&args.trust)?,
-        auth,
-        timeout_secs: args.trust.timeout,
+    let (target, secret) = match &args.url {
+        Some(url) => {
+            let mode = PortalMode::parse(&args.mode, &args.field)?;
+            let url = url.trim().to_string();
+            if !url.starts_with("https://") {
+                bail!(certdesk_core::Error::InvalidField {
+                    field: "URL".into(),
+                    reason: format!("the request and your code must travel encrypted: expected an https:// address, found \"{url}\""),
+                });
+            }
+            let (auth, secret) = credentials(&args.auth, args.token_file.as_deref())?;
+            (
+                EnrollTarget {
+                    method: EnrollMethod::Portal { url, mode },
+                    trust: trust_settings(&args.trust)?,
+                    auth,
+                    timeout_secs: args.trust.timeout,
+                },
+                secret,
+            )
+        }
+        None => {
+            let (target, secret) = from_profile(ctx, &args.id, "portal", &args.auth, &args.trust)?;
+            let token = args
+                .token_file
+                .as_deref()
+                .map(SecretString::from_file)
+                .transpose()?;
+            (target, token.or(secret))
+        }
     };
     let vault = ctx.vault().ok();
     let outcome = enroll::enroll(&ctx.wallet, &args.id, target, secret, vault.as_deref())?;

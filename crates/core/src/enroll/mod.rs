@@ -21,6 +21,7 @@ use serde::{Deserialize, Serialize};
 use time::OffsetDateTime;
 
 use crate::fsutil::{write_atomic, FileMode};
+use crate::history::{self, EventKind, HistoryEvent};
 use crate::secret::SecretString;
 use crate::transport::{self, HttpAuth, HttpRequest, ServerTrust};
 use crate::vault::SecretVault;
@@ -229,6 +230,48 @@ pub enum EnrollOutcome {
     },
 }
 
+/// The enrollment target a help-desk profile describes (EST or portal; an email profile has
+/// none). The profile's CA pin becomes the trust pin; its fixed user name, if any, the user.
+pub fn target_from_profile(profile: &crate::profile::Profile) -> Result<Option<EnrollTarget>> {
+    use crate::profile::{AuthKind, EnrollMethod as P, PortalUpload};
+    let method = match &profile.enroll.method {
+        P::Est { url, label } => EnrollMethod::Est {
+            base: est::est_base(url, label.as_deref())?,
+        },
+        P::Portal { url, field, upload } => EnrollMethod::Portal {
+            url: url.clone(),
+            mode: match upload {
+                PortalUpload::Form => PortalMode::Form {
+                    field: field.clone().unwrap_or_else(|| "csr".into()),
+                },
+                PortalUpload::Multipart => PortalMode::Multipart {
+                    field: field.clone().unwrap_or_else(|| "file".into()),
+                },
+                PortalUpload::Raw => PortalMode::RawPem,
+            },
+        },
+        P::Email { .. } => return Ok(None),
+    };
+    let auth = match profile.enroll.auth {
+        AuthKind::None => AuthSettings::None,
+        AuthKind::Token => AuthSettings::Bearer,
+        AuthKind::OneTimeCode | AuthKind::Password => AuthSettings::Basic {
+            user: profile.enroll.username.clone().unwrap_or_default(),
+        },
+    };
+    Ok(Some(EnrollTarget {
+        method,
+        trust: TrustSettings {
+            ca_pem: None,
+            pinned_sha256: profile.enroll.ca_sha256.clone(),
+            // A profile can never turn verification off (see crate::profile).
+            insecure: false,
+        },
+        auth,
+        timeout_secs: default_timeout_secs(),
+    }))
+}
+
 /// The recorded enrollment of an identity, if any.
 pub fn enrollment_state(wallet: &Wallet, id: &str) -> Result<Option<EnrollmentState>> {
     let identity = wallet.get(id)?;
@@ -253,6 +296,12 @@ fn save_state(wallet: &Wallet, id: &str, state: &EnrollmentState) -> Result<()> 
         &json,
         FileMode::Private,
     )
+}
+
+/// The history is a help for people reading a report later; failing to write it must not
+/// fail an enrollment whose certificate is already stored.
+fn note(wallet: &Wallet, id: &str, event: HistoryEvent) {
+    let _ = history::record(wallet, id, &event);
 }
 
 fn vault_entry(id: &str) -> String {
@@ -494,7 +543,50 @@ fn attempt(
     state.attempts += 1;
     state.last_attempt = OffsetDateTime::now_utc();
     save_state(wallet, id, &state)?;
+    let via = match state.target.method {
+        EnrollMethod::Est { .. } => "est",
+        EnrollMethod::Portal { .. } => "portal",
+    };
+    let url = state.target.method.url().to_string();
+    note(
+        wallet,
+        id,
+        HistoryEvent::now(EventKind::EnrollAttempt)
+            .via(via)
+            .target(&url),
+    );
     let result = exchange(wallet, id, &mut state, &auth, client);
+    note(
+        wallet,
+        id,
+        match &result {
+            Ok(EnrollOutcome::Issued { import, .. }) => {
+                let kind = match state.operation {
+                    EnrollOperation::Enroll => EventKind::Issued,
+                    EnrollOperation::Renew => EventKind::Renewed,
+                };
+                let mut e = HistoryEvent::now(kind).via(via).target(&url);
+                e.certificate_sha256 = wallet
+                    .get(&import.identity.id)
+                    .ok()
+                    .and_then(|i| i.certificate_info().ok().flatten())
+                    .map(|c| c.sha256);
+                e
+            }
+            Ok(EnrollOutcome::Pending {
+                retry_after_secs, ..
+            }) => HistoryEvent::now(EventKind::Pending)
+                .via(via)
+                .target(&url)
+                .message(format!(
+                "the server holds the request for approval; asking again in {retry_after_secs} s"
+            )),
+            Ok(EnrollOutcome::AlreadyIssued { .. }) => {
+                HistoryEvent::now(EventKind::Issued).via(via).target(&url)
+            }
+            Err(e) => HistoryEvent::enroll_failed(e).via(via).target(&url),
+        },
+    );
     match &result {
         Ok(EnrollOutcome::Pending { next_attempt, .. }) => {
             state.status = EnrollStatus::Pending;
