@@ -17,6 +17,8 @@ packages=(
   dbus dbus-x11 gnome-keyring libsecret-tools
   # real servers started by the test harness
   nginx apache2
+  # a real browser for the install test (headless, NSS client certificates)
+  chromium
   # fetching
   curl ca-certificates
 )

@@ -15,6 +15,7 @@
 //! ([`PasswordFile`]), never through argv.
 
 mod ca;
+pub mod chromium;
 mod cmd;
 mod java;
 mod nss;

@@ -68,6 +68,14 @@ enum Command {
     Enroll(enroll::EnrollCmd),
     /// Renew an identity's certificate through EST (authenticated with the current certificate).
     Renew(enroll::RenewArgs),
+    /// Install an identity into browser/OS certificate stores (NSS, Keychain, Windows).
+    Install(crate::install::InstallArgs),
+    /// Remove an identity (certificate and key) from browser/OS certificate stores.
+    Uninstall(crate::install::UninstallArgs),
+    /// List the certificate stores on this computer and where each identity is installed.
+    Stores,
+    /// Trust a private server CA for websites in NSS stores (only on this explicit request).
+    TrustCa(crate::install::TrustCaArgs),
 }
 
 #[derive(Debug, Subcommand)]
@@ -343,6 +351,12 @@ pub(crate) fn run(cli: Cli) -> anyhow::Result<Outcome> {
         Command::Enroll(enroll::EnrollCmd::Resume(args)) => enroll::resume(&ctx, args),
         Command::Renew(args) => enroll::renew(&ctx, args),
         Command::Request(RequestCmd::Email(args)) => enroll::email(&ctx, args),
+        Command::Install(args) => {
+            crate::install::install(&ctx.wallet, &ctx.access(), ctx.json, args)
+        }
+        Command::Uninstall(args) => crate::install::uninstall(&ctx.wallet, ctx.json, args),
+        Command::Stores => crate::install::stores(&ctx.wallet, ctx.json),
+        Command::TrustCa(args) => crate::install::trust_ca(ctx.json, args),
     }
 }
 

@@ -16,6 +16,7 @@ macro_rules! outln {
 
 mod commands;
 mod helpdesk;
+mod install;
 mod render;
 
 use std::process::ExitCode;
@@ -43,7 +44,9 @@ fn main() -> ExitCode {
         Ok(Outcome::Success) => ExitCode::SUCCESS,
         Ok(Outcome::CheckFailed) => ExitCode::from(1),
         Err(err) => {
-            render::error(&err, json);
+            if !install::render_store_error(&err, json) {
+                render::error(&err, json);
+            }
             ExitCode::from(2)
         }
     }

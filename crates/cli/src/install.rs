@@ -1,0 +1,402 @@
+//! `certdesk install`, `uninstall`, `stores` and `trust-ca`: the command-line face of
+//! certdesk-store. The PKCS#12 handed to a store is built in memory for that store's profile
+//! under a random one-time password; certdesk-store writes it to a private temporary directory
+//! for the import and deletes it afterwards.
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+
+use anyhow::{bail, Context};
+use certdesk_core::secret::{generate_password, SecretString};
+use certdesk_core::wallet::{IdentityStatus, KeyAccess, Wallet};
+use certdesk_store::{
+    InstallItem, InstallOutcome, RemoveOutcome, StoreTarget, TargetSpec, TrustOutcome,
+};
+use clap::Args;
+use serde_json::json;
+
+use crate::{render, Outcome};
+
+/// `certdesk install`.
+#[derive(Debug, Args)]
+pub(crate) struct InstallArgs {
+    /// Identity id (or unique prefix, or label).
+    id: String,
+    /// Where: chromium, firefox, firefox:PROFILE, nss:DIR, keychain, windows or all (repeatable).
+    #[arg(long, required = true, value_name = "STORE", value_parser = parse_target)]
+    to: Vec<TargetSpec>,
+    /// File with the primary password of an NSS database that has one (Firefox "primary password").
+    #[arg(long, value_name = "FILE")]
+    nss_password_file: Option<PathBuf>,
+}
+
+/// `certdesk uninstall`.
+#[derive(Debug, Args)]
+pub(crate) struct UninstallArgs {
+    /// Identity id (or unique prefix, or label).
+    id: String,
+    /// Where from: chromium, firefox, firefox:PROFILE, nss:DIR, keychain, windows or all (repeatable).
+    #[arg(long, required = true, value_name = "STORE", value_parser = parse_target)]
+    from: Vec<TargetSpec>,
+    /// File with the primary password of an NSS database that has one.
+    #[arg(long, value_name = "FILE")]
+    nss_password_file: Option<PathBuf>,
+}
+
+/// `certdesk trust-ca`.
+#[derive(Debug, Args)]
+pub(crate) struct TrustCaArgs {
+    /// The server CA's certificate (PEM or DER), e.g. your organisation's root for intranet sites.
+    file: PathBuf,
+    /// Which NSS stores: chromium, firefox, firefox:PROFILE, nss:DIR or all (repeatable).
+    #[arg(long, required = true, value_name = "STORE", value_parser = parse_target)]
+    to: Vec<TargetSpec>,
+    /// File with the primary password of an NSS database that has one.
+    #[arg(long, value_name = "FILE")]
+    nss_password_file: Option<PathBuf>,
+}
+
+fn parse_target(s: &str) -> Result<TargetSpec, String> {
+    TargetSpec::parse(s).map_err(|e| e.to_string())
+}
+
+/// The HOME whose browser stores we look at.
+fn user_home() -> anyhow::Result<PathBuf> {
+    std::env::var_os("HOME")
+        .or_else(|| std::env::var_os("USERPROFILE"))
+        .filter(|h| !h.is_empty())
+        .map(PathBuf::from)
+        .context("cannot find your home directory (HOME is not set)")
+}
+
+fn resolve(specs: &[TargetSpec]) -> anyhow::Result<Vec<StoreTarget>> {
+    let home = user_home()?;
+    let mut out: Vec<StoreTarget> = Vec::new();
+    for spec in specs {
+        for t in certdesk_store::resolve_targets(spec, &home)? {
+            if !out.contains(&t) {
+                out.push(t);
+            }
+        }
+    }
+    Ok(out)
+}
+
+fn nss_password(file: Option<&Path>) -> anyhow::Result<Option<SecretString>> {
+    Ok(file.map(SecretString::from_file).transpose()?)
+}
+
+/// `certdesk install ID --to …`.
+pub(crate) fn install(
+    wallet: &Wallet,
+    access: &KeyAccess,
+    json_out: bool,
+    args: InstallArgs,
+) -> anyhow::Result<Outcome> {
+    let identity = wallet.get(&args.id)?;
+    let chain = identity.chain_der()?;
+    let cert_der = &chain[0];
+    let sha256 = certdesk_store::sha256_fingerprint(cert_der);
+    let targets = resolve(&args.to)?;
+    let db_password = nss_password(args.nss_password_file.as_deref())?;
+    // One PKCS#12 per profile, made only when a store needs it (an identity already installed
+    // everywhere does not even unlock its key).
+    let mut p12s: BTreeMap<&'static str, (SecretString, Vec<u8>)> = BTreeMap::new();
+    let mut results = Vec::new();
+    for target in &targets {
+        let outcome = match certdesk_store::find_installed(target, &sha256) {
+            Ok(Some(nickname)) => InstallOutcome::AlreadyInstalled {
+                store: target.clone(),
+                nickname,
+                warnings: Vec::new(),
+            },
+            _ => {
+                let profile = target.p12_profile();
+                if !p12s.contains_key(profile.as_str()) {
+                    let password = generate_password();
+                    let bytes = wallet.export_pkcs12(&identity.id, access, &password, profile)?;
+                    p12s.insert(profile.as_str(), (password, bytes));
+                }
+                let (password, bytes) = &p12s[profile.as_str()];
+                let item = InstallItem {
+                    p12_der: bytes,
+                    p12_password: password,
+                    nickname: &identity.label,
+                    cert_der,
+                };
+                certdesk_store::install(target, &item, db_password.as_ref())?
+            }
+        };
+        if !json_out {
+            print_install(&identity.label, &outcome);
+        }
+        results.push(outcome);
+    }
+    if json_out {
+        render::json(&json!({
+            "id": identity.id,
+            "label": identity.label,
+            "sha256": sha256,
+            "results": results,
+        }))?;
+    }
+    Ok(Outcome::Success)
+}
+
+fn print_install(label: &str, outcome: &InstallOutcome) {
+    let warnings = match outcome {
+        InstallOutcome::Installed {
+            store,
+            nickname,
+            warnings,
+        } => {
+            outln!("Installed {label} in {store} as \"{nickname}\".");
+            warnings
+        }
+        InstallOutcome::AlreadyInstalled {
+            store,
+            nickname,
+            warnings,
+        } => {
+            outln!("{label} is already installed in {store} as \"{nickname}\"; nothing to do.");
+            warnings
+        }
+    };
+    for w in warnings {
+        outln!("  note: {w}");
+    }
+}
+
+/// `certdesk uninstall ID --from …`.
+pub(crate) fn uninstall(
+    wallet: &Wallet,
+    json_out: bool,
+    args: UninstallArgs,
+) -> anyhow::Result<Outcome> {
+    let identity = wallet.get(&args.id)?;
+    let chain = identity.chain_der()?;
+    let targets = resolve(&args.from)?;
+    let db_password = nss_password(args.nss_password_file.as_deref())?;
+    let mut results = Vec::new();
+    for target in &targets {
+        let outcome =
+            certdesk_store::uninstall(target, &chain[0], &chain[1..], db_password.as_ref())?;
+        if !json_out {
+            match &outcome {
+                RemoveOutcome::Removed {
+                    store,
+                    removed_ca,
+                    warnings,
+                    ..
+                } => {
+                    outln!(
+                        "Removed {} (certificate and private key) from {store}.",
+                        identity.label
+                    );
+                    if !removed_ca.is_empty() {
+                        outln!(
+                            "  also removed the CA certificates that came with it: {}",
+                            removed_ca.join(", ")
+                        );
+                    }
+                    for w in warnings {
+                        outln!("  note: {w}");
+                    }
+                }
+                RemoveOutcome::NotInstalled { store } => {
+                    outln!(
+                        "{} is not installed in {store}; nothing to do.",
+                        identity.label
+                    )
+                }
+            }
+        }
+        results.push(outcome);
+    }
+    if json_out {
+        render::json(&json!({ "id": identity.id, "label": identity.label, "results": results }))?;
+    }
+    Ok(Outcome::Success)
+}
+
+/// `certdesk stores`: the stores found and, per issued identity, where it is installed (read
+/// live from the stores).
+pub(crate) fn stores(wallet: &Wallet, json_out: bool) -> anyhow::Result<Outcome> {
+    let home = user_home()?;
+    let detected = certdesk_store::detect_targets(&home)?;
+    let mut contents = Vec::new();
+    for d in &detected {
+        let listed = if d.exists {
+            certdesk_store::installed_certificates(&d.target).map_err(|e| e.to_string())
+        } else {
+            Ok(Vec::new())
+        };
+        contents.push(listed);
+    }
+    let mut identities = Vec::new();
+    for identity in wallet.identities()? {
+        if identity.status != IdentityStatus::Issued {
+            continue;
+        }
+        let Some(der) = identity.certificate_der()? else {
+            continue;
+        };
+        let sha256 = certdesk_store::sha256_fingerprint(&der);
+        let installed_in: Vec<_> = detected
+            .iter()
+            .zip(&contents)
+            .filter_map(|(d, listed)| {
+                let certs = listed.as_ref().ok()?;
+                let found = certs.iter().find(|c| c.sha256 == sha256)?;
+                Some(json!({ "store": d.target, "name": d.target.to_string(), "nickname": found.nickname }))
+            })
+            .collect();
+        identities.push(json!({
+            "id": identity.id,
+            "label": identity.label,
+            "sha256": sha256,
+            "installed_in": installed_in,
+        }));
+    }
+    if json_out {
+        let stores: Vec<_> = detected
+            .iter()
+            .zip(&contents)
+            .map(|(d, listed)| {
+                json!({
+                    "store": d.target,
+                    "name": d.target.to_string(),
+                    "exists": d.exists,
+                    "is_default": d.is_default,
+                    "in_use": d.in_use,
+                    "error": listed.as_ref().err(),
+                })
+            })
+            .collect();
+        render::json(&json!({ "stores": stores, "identities": identities }))?;
+        return Ok(Outcome::Success);
+    }
+    if detected.is_empty() {
+        outln!(
+            "No browser certificate stores found under {}.",
+            home.display()
+        );
+        outln!("  `certdesk install ID --to chromium` creates Chromium's (~/.pki/nssdb).");
+    } else {
+        outln!("Stores on this computer:");
+        for (d, listed) in detected.iter().zip(&contents) {
+            let mut notes = Vec::new();
+            if d.is_default {
+                notes.push("default".to_string());
+            }
+            if d.in_use {
+                notes.push("Firefox is running".to_string());
+            }
+            if !d.exists {
+                notes.push("no database yet; install creates it".to_string());
+            }
+            if let Err(e) = listed {
+                notes.push(format!("cannot read it: {e}"));
+            }
+            let notes = if notes.is_empty() {
+                String::new()
+            } else {
+                format!(" ({})", notes.join("; "))
+            };
+            outln!("  {}{notes}", d.target);
+        }
+    }
+    if identities.is_empty() {
+        return Ok(Outcome::Success);
+    }
+    outln!("Identities:");
+    for i in &identities {
+        let places: Vec<&str> = i["installed_in"]
+            .as_array()
+            .map(|a| a.iter().filter_map(|p| p["name"].as_str()).collect())
+            .unwrap_or_default();
+        let label = i["label"].as_str().unwrap_or_default();
+        let id = i["id"].as_str().unwrap_or_default();
+        if places.is_empty() {
+            outln!("  {label} ({id}): not installed");
+        } else {
+            outln!("  {label} ({id}): installed in {}", places.join(", "));
+        }
+    }
+    Ok(Outcome::Success)
+}
+
+/// `certdesk trust-ca FILE --to …`: explicit, shows the CA's name and fingerprint.
+pub(crate) fn trust_ca(json_out: bool, args: TrustCaArgs) -> anyhow::Result<Outcome> {
+    let bytes = std::fs::read(&args.file).map_err(|source| certdesk_core::Error::Io {
+        op: "read",
+        path: args.file.clone(),
+        source,
+    })?;
+    let name = args.file.display().to_string();
+    let (certs, _, _) = certdesk_core::encoding::read_certificates(&bytes, &name)?;
+    if certs.len() != 1 {
+        bail!(
+            "{name} holds {} certificates; give a file with only the server CA's certificate",
+            certs.len()
+        );
+    }
+    let targets = resolve(&args.to)?;
+    if let Some(t) = targets.iter().find(|t| t.nss_db().is_none()) {
+        return Err(certdesk_store::Error::NotVerified {
+            what: format!("trusting a server CA in {t}"),
+        }
+        .into());
+    }
+    let db_password = nss_password(args.nss_password_file.as_deref())?;
+    let mut results: Vec<TrustOutcome> = Vec::new();
+    for target in &targets {
+        let outcome = certdesk_store::trust_server_ca(target, &certs[0], db_password.as_ref())?;
+        if !json_out {
+            if outcome.already_trusted {
+                outln!(
+                    "\"{}\" was already trusted for websites in {}.",
+                    outcome.subject,
+                    outcome.store
+                );
+            } else {
+                outln!(
+                    "Trusted \"{}\" to identify websites in {} (as \"{}\").",
+                    outcome.subject,
+                    outcome.store,
+                    outcome.nickname
+                );
+            }
+            outln!("  SHA-256: {}", outcome.sha256);
+        }
+        results.push(outcome);
+    }
+    if json_out {
+        render::json(&json!({ "results": results }))?;
+    }
+    Ok(Outcome::Success)
+}
+
+/// Prints a certdesk-store error with its hint (text on stderr, or the JSON error shape on
+/// stdout), as `render::error` does for core errors. Returns false when `err` is not one.
+pub(crate) fn render_store_error(err: &anyhow::Error, as_json: bool) -> bool {
+    let Some(store) = err.downcast_ref::<certdesk_store::Error>() else {
+        return false;
+    };
+    let hint = store.hint();
+    if as_json {
+        let body = json!({
+            "error": { "kind": store.kind_str(), "message": format!("{err:#}"), "hint": hint }
+        });
+        outln!(
+            "{}",
+            serde_json::to_string_pretty(&body).unwrap_or_default()
+        );
+    } else {
+        eprintln!("error: {err:#}");
+        if let Some(h) = hint {
+            eprintln!("hint: {h}");
+        }
+    }
+    true
+}

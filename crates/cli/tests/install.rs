@@ -1,0 +1,446 @@
+//! `certdesk install / uninstall / stores / trust-ca` against real NSS databases made by
+//! `certutil` in a temporary HOME (a Chromium-style `~/.pki/nssdb` and a Firefox profile listed
+//! in `profiles.ini`), checked with `certutil -L` / `-K`: what a user's Chromium and Firefox read.
+
+mod common;
+
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+use certdesk_testkit::{NssDb, OpensslCa, SignOpts};
+use common::{arg, run_command, Run, Sandbox};
+use serde_json::Value;
+
+/// An issued identity in the sandbox's wallet: `request new`, signed by an `openssl ca` with an
+/// intermediate, the full chain imported. Returns (id, certificate PEM).
+fn issued(sb: &Sandbox, cn: &str) -> (String, Vec<u8>) {
+    let ca = OpensslCa::with_intermediate("Install");
+    let id = sb.new_request(&format!("CN={cn},O=Example Corp"), &[]);
+    let signed = ca.sign_csr(&sb.export_csr(&id), SignOpts::default());
+    let reply = sb.file(&format!("{id}.pem"), &signed.full_chain_pem());
+    sb.run(&["import", arg(&reply)]).ok();
+    (id, signed.cert_pem)
+}
+
+fn chromium_db(sb: &Sandbox) -> PathBuf {
+    sb.user_home().join(".pki/nssdb")
+}
+
+/// A Firefox profile `work` (relative path in profiles.ini, Default=1) with a fresh database.
+fn firefox_profile(sb: &Sandbox) -> PathBuf {
+    let root = sb.user_home().join(".mozilla/firefox");
+    std::fs::create_dir_all(&root).expect("create firefox root");
+    std::fs::write(
+        root.join("profiles.ini"),
+        "[Profile0]\nName=work\nIsRelative=1\nPath=ab12cd.work\nDefault=1\n\n[General]\nStartWithLastProfile=1\nVersion=2\n",
+    )
+    .expect("write profiles.ini");
+    let dir = root.join("ab12cd.work");
+    NssDb::create(&dir).unwrap_or_else(|e| panic!("{e}"));
+    dir
+}
+
+/// The trust flags `certutil -L` shows for `nickname`, if listed.
+fn trust_of(listing: &str, nickname: &str) -> Option<String> {
+    listing.lines().find_map(|l| {
+        let rest = l.strip_prefix(nickname)?;
+        let trust = rest.trim();
+        (rest.starts_with(' ') && trust.matches(',').count() == 2).then(|| trust.to_string())
+    })
+}
+
+/// Lines of `certutil -L` below its two header lines (the certificates).
+fn cert_lines(listing: &str) -> Vec<String> {
+    listing
+        .lines()
+        .filter(|l| !l.trim().is_empty())
+        .filter(|l| !l.contains("Trust Attributes") && !l.contains("SSL,S/MIME,JAR/XPI"))
+        .map(str::to_string)
+        .collect()
+}
+
+fn pem_der(pem_text: &[u8]) -> Vec<u8> {
+    let text = String::from_utf8_lossy(pem_text);
+    let body: String = text
+        .lines()
+        .skip_while(|l| !l.starts_with("-----BEGIN CERTIFICATE"))
+        .skip(1)
+        .take_while(|l| !l.starts_with("-----END"))
+        .collect();
+    base64::Engine::decode(&base64::engine::general_purpose::STANDARD, body).expect("base64")
+}
+
+fn assert_installed(db: &NssDb, label: &str, cert_pem: &[u8]) {
+    let list = db.list_certs().unwrap_or_else(|e| panic!("{e}"));
+    assert_eq!(
+        trust_of(&list, label).as_deref(),
+        Some("u,u,u"),
+        "{label} with user trust in:\n{list}"
+    );
+    // The CA certificates came along WITHOUT trust: trust is only ever given by trust-ca.
+    for line in cert_lines(&list) {
+        if !line.starts_with(label) {
+            assert!(
+                line.trim_end().ends_with(",,"),
+                "a CA got trust: {line}\n{list}"
+            );
+        }
+    }
+    let keys = db.list_keys().unwrap_or_else(|e| panic!("{e}"));
+    assert!(keys.contains(label), "key of {label} missing:\n{keys}");
+    let stored = db.cert_pem(label).unwrap_or_else(|e| panic!("{e}"));
+    assert_eq!(
+        pem_der(stored.as_bytes()),
+        pem_der(cert_pem),
+        "NSS holds another certificate"
+    );
+}
+
+fn assert_nothing_left(db: &NssDb) {
+    let list = db.list_certs().unwrap_or_else(|e| panic!("{e}"));
+    assert!(cert_lines(&list).is_empty(), "left behind:\n{list}");
+    // certutil -K exits non-zero when the database holds no key at all.
+    let keys = db.list_keys().unwrap_or_else(|e| e);
+    assert!(keys.contains("no keys found"), "keys left behind:\n{keys}");
+}
+
+fn installed_in(stores: &Value, id: &str) -> Vec<String> {
+    let ids = stores["identities"].as_array().expect("identities array");
+    let entry = ids
+        .iter()
+        .find(|i| i["id"] == id)
+        .unwrap_or_else(|| panic!("{id} not in {stores}"));
+    entry["installed_in"]
+        .as_array()
+        .expect("installed_in")
+        .iter()
+        .map(|p| p["store"]["kind"].as_str().expect("kind").to_string())
+        .collect()
+}
+
+#[test]
+fn install_reinstall_list_and_remove_in_chromium_and_firefox() {
+    let sb = Sandbox::new();
+    let (id, cert_pem) = issued(&sb, "Inst Alice");
+    let chromium = NssDb::create(chromium_db(&sb)).unwrap_or_else(|e| panic!("{e}"));
+    let profile_dir = firefox_profile(&sb);
+    let firefox = NssDb::open(&profile_dir, None);
+
+    let before = sb.run(&["--json", "stores"]).ok().json();
+    assert_eq!(
+        before["stores"].as_array().map(Vec::len),
+        Some(2),
+        "{before}"
+    );
+    assert!(installed_in(&before, &id).is_empty(), "{before}");
+
+    let run = sb
+        .run(&["install", &id, "--to", "chromium", "--to", "firefox:work"])
+        .ok();
+    assert!(
+        run.stdout.contains(&format!(
+            "Installed Inst Alice in Chromium ({}) as \"Inst Alice\".",
+            chromium.dir().display()
+        )),
+        "{run}"
+    );
+    assert!(
+        run.stdout.contains(&format!(
+            "Installed Inst Alice in Firefox profile work ({}) as \"Inst Alice\".",
+            profile_dir.display()
+        )),
+        "{run}"
+    );
+    assert_installed(&chromium, "Inst Alice", &cert_pem);
+    assert_installed(&firefox, "Inst Alice", &cert_pem);
+
+    // Idempotent: nothing is imported twice.
+    let again = sb.run(&["install", &id, "--to", "all"]).ok();
+    assert_eq!(
+        again.stdout.matches("is already installed in").count(),
+        2,
+        "{again}"
+    );
+    assert_eq!(
+        cert_lines(&chromium.list_certs().unwrap_or_else(|e| panic!("{e}")))
+            .iter()
+            .filter(|l| l.starts_with("Inst Alice"))
+            .count(),
+        1
+    );
+
+    let stores = sb.run(&["--json", "stores"]).ok().json();
+    assert_eq!(
+        installed_in(&stores, &id),
+        ["chromium", "firefox"],
+        "{stores}"
+    );
+    let text = sb.run(&["stores"]).ok();
+    assert!(
+        text.stdout
+            .contains(&format!("Inst Alice ({id}): installed in Chromium")),
+        "{text}"
+    );
+
+    let removed = sb
+        .run(&["--json", "uninstall", &id, "--from", "all"])
+        .ok()
+        .json();
+    let statuses: Vec<&str> = removed["results"]
+        .as_array()
+        .expect("results")
+        .iter()
+        .map(|r| r["status"].as_str().expect("status"))
+        .collect();
+    assert_eq!(statuses, ["removed", "removed"], "{removed}");
+    assert_nothing_left(&chromium);
+    assert_nothing_left(&firefox);
+    let after = sb.run(&["--json", "stores"]).ok().json();
+    assert!(installed_in(&after, &id).is_empty(), "{after}");
+    let none = sb.run(&["uninstall", &id, "--from", "chromium"]).ok();
+    assert!(
+        none.stdout.contains("is not installed in Chromium"),
+        "{none}"
+    );
+}
+
+#[test]
+fn chromium_database_is_created_when_missing_and_running_firefox_is_named() {
+    let sb = Sandbox::new();
+    let (id, cert_pem) = issued(&sb, "Inst Carol");
+    let profile_dir = firefox_profile(&sb);
+    std::os::unix::fs::symlink("127.0.0.1:+4242", profile_dir.join("lock")).expect("lock link");
+    assert!(!chromium_db(&sb).exists());
+    let run = sb.run(&["install", &id, "--to", "all"]).ok();
+    assert!(
+        run.stdout.contains("note: created a new NSS database in"),
+        "{run}"
+    );
+    assert!(
+        run.stdout
+            .contains("note: Firefox is running with this profile: restart Firefox"),
+        "{run}"
+    );
+    assert_installed(
+        &NssDb::open(chromium_db(&sb), None),
+        "Inst Carol",
+        &cert_pem,
+    );
+    assert_installed(&NssDb::open(&profile_dir, None), "Inst Carol", &cert_pem);
+}
+
+#[test]
+fn primary_password_database_needs_the_password_and_names_a_wrong_one() {
+    let sb = Sandbox::new();
+    let (id, cert_pem) = issued(&sb, "Inst Bob");
+    let dir = sb.user_home().join("locked-db");
+    let db = NssDb::create_with_password(&dir, "primary-Pw-1").unwrap_or_else(|e| panic!("{e}"));
+    let target = format!("nss:{}", dir.display());
+
+    let started = std::time::Instant::now();
+    let missing = sb.run(&["install", &id, "--to", &target]);
+    assert_eq!(
+        missing.error(),
+        format!(
+            "the NSS database in {} is protected by a primary password",
+            dir.display()
+        )
+    );
+    assert!(missing.hint().contains("--nss-password-file"), "{missing}");
+    assert!(
+        started.elapsed() < std::time::Duration::from_secs(30),
+        "it waited for a prompt"
+    );
+    let json = sb.run(&["--json", "install", &id, "--to", &target]).json();
+    assert_eq!(json["error"]["kind"], "store_password_required", "{json}");
+
+    let wrong_file = sb.secret_file("wrong-nss-pw", "not-the-password");
+    let wrong = sb.run(&[
+        "install",
+        &id,
+        "--to",
+        &target,
+        "--nss-password-file",
+        arg(&wrong_file),
+    ]);
+    assert_eq!(
+        wrong.error(),
+        format!(
+            "wrong primary password for the NSS database in {}",
+            dir.display()
+        )
+    );
+    assert!(wrong.hint().contains("--nss-password-file"), "{wrong}");
+
+    let right_file = sb.secret_file("nss-pw", "primary-Pw-1");
+    sb.run(&[
+        "install",
+        &id,
+        "--to",
+        &target,
+        "--nss-password-file",
+        arg(&right_file),
+    ])
+    .ok();
+    assert_installed(&db, "Inst Bob", &cert_pem);
+    // Removal also needs the password, and then leaves nothing.
+    let no_pw = sb.run(&["uninstall", &id, "--from", &target]);
+    assert!(no_pw.error().contains("primary password"), "{no_pw}");
+    sb.run(&[
+        "uninstall",
+        &id,
+        "--from",
+        &target,
+        "--nss-password-file",
+        arg(&right_file),
+    ])
+    .ok();
+    assert_nothing_left(&db);
+}
+
+#[test]
+fn missing_database_for_nss_dir_has_its_own_message() {
+    let sb = Sandbox::new();
+    let (id, _) = issued(&sb, "Inst Dave");
+    let dir = sb.user_home().join("no-db-here");
+    std::fs::create_dir_all(&dir).expect("mkdir");
+    let run = sb.run(&["install", &id, "--to", &format!("nss:{}", dir.display())]);
+    assert_eq!(
+        run.error(),
+        format!("there is no NSS database in {}", dir.display())
+    );
+    assert!(run.hint().contains("certutil -N -d sql:"), "{run}");
+    // Nothing was created behind the user's back.
+    assert!(!dir.join("cert9.db").exists());
+
+    let unknown = sb.run(&["install", &id, "--to", "edge"]);
+    assert_eq!(unknown.code, Some(2), "{unknown}");
+    assert!(
+        unknown.stderr.contains("unknown store \"edge\""),
+        "{unknown}"
+    );
+
+    let pending = sb.new_request("CN=Inst Pending", &[]);
+    let run = sb.run(&["install", &pending, "--to", "chromium"]);
+    assert!(run.error().contains("has no certificate yet"), "{run}");
+}
+
+/// Runs certdesk with the database directory read-only: a read-only bind mount in a private
+/// mount namespace when running as root (root ignores permission bits), else `chmod a-w`.
+fn run_with_read_only(sb: &Sandbox, dir: &Path, args: &[&str]) -> Run {
+    let inner = sb.command(args);
+    let as_root = run_command({
+        let mut c = Command::new("id");
+        c.arg("-u");
+        c
+    })
+    .stdout
+    .trim()
+        == "0";
+    if !as_root {
+        for f in ["", "cert9.db", "key4.db", "pkcs11.txt"] {
+            let p = dir.join(f);
+            let mut perm = std::fs::metadata(&p).expect("stat").permissions();
+            perm.set_readonly(true);
+            std::fs::set_permissions(&p, perm).expect("chmod");
+        }
+        return run_command(inner);
+    }
+    let mut outer = Command::new("unshare");
+    outer
+        .args([
+            "-m",
+            "sh",
+            "-c",
+            "mount --bind \"$1\" \"$1\" && mount -o remount,bind,ro \"$1\" && shift && exec \"$@\"",
+            "sh",
+        ])
+        .arg(dir)
+        .arg(inner.get_program())
+        .args(inner.get_args())
+        .stdin(std::process::Stdio::null());
+    for (k, v) in inner.get_envs() {
+        match v {
+            Some(v) => outer.env(k, v),
+            None => outer.env_remove(k),
+        };
+    }
+    if let Some(d) = inner.get_current_dir() {
+        outer.current_dir(d);
+    }
+    run_command(outer)
+}
+
+#[test]
+fn read_only_database_has_its_own_message() {
+    let sb = Sandbox::new();
+    let (id, _) = issued(&sb, "Inst Erin");
+    let dir = sb.user_home().join("ro-db");
+    let db = NssDb::create(&dir).unwrap_or_else(|e| panic!("{e}"));
+    let run = run_with_read_only(
+        &sb,
+        &dir,
+        &["install", &id, "--to", &format!("nss:{}", dir.display())],
+    );
+    assert_eq!(
+        run.error(),
+        format!("the NSS database in {} is read-only", dir.display())
+    );
+    assert!(run.hint().contains("read-only"), "{run}");
+    assert!(cert_lines(&db.list_certs().unwrap_or_else(|e| panic!("{e}"))).is_empty());
+}
+
+#[test]
+fn trust_ca_is_explicit_shows_name_and_fingerprint_and_refuses_a_site_certificate() {
+    let sb = Sandbox::new();
+    let dir = sb.user_home().join("trust-db");
+    let db = NssDb::create(&dir).unwrap_or_else(|e| panic!("{e}"));
+    let server_ca = OpensslCa::new("Intranet Server");
+    let ca_file = sb.file("server-ca.pem", server_ca.root_pem());
+    let target = format!("nss:{}", dir.display());
+    let fingerprint = common::openssl(&[
+        "x509",
+        "-noout",
+        "-fingerprint",
+        "-sha256",
+        "-in",
+        arg(&ca_file),
+    ]);
+    let fingerprint = fingerprint
+        .trim()
+        .rsplit('=')
+        .next()
+        .expect("fingerprint")
+        .to_string();
+
+    let run = sb.run(&["trust-ca", arg(&ca_file), "--to", &target]).ok();
+    assert!(
+        run.stdout
+            .contains("Trusted \"CN=Intranet Server Root CA, O=certdesk-testkit\"")
+            || run
+                .stdout
+                .contains("Trusted \"O=certdesk-testkit, CN=Intranet Server Root CA\""),
+        "{run}"
+    );
+    assert!(
+        run.stdout.contains(&format!("SHA-256: {fingerprint}")),
+        "{run}"
+    );
+    let list = db.list_certs().unwrap_or_else(|e| panic!("{e}"));
+    assert_eq!(
+        trust_of(&list, "Intranet Server Root CA").as_deref(),
+        Some("C,,"),
+        "{list}"
+    );
+    let again = sb.run(&["trust-ca", arg(&ca_file), "--to", &target]).ok();
+    assert!(again.stdout.contains("was already trusted"), "{again}");
+
+    let site = server_ca.issue_server_identity(&["intranet.example"]);
+    let site_file = sb.file("site.pem", &site.cert.cert_pem);
+    let refused = sb.run(&["trust-ca", arg(&site_file), "--to", &target]);
+    assert!(
+        refused.error().contains("is a site certificate issued by"),
+        "{refused}"
+    );
+    assert!(refused.hint().contains("CA that issued"), "{refused}");
+}

@@ -1,0 +1,105 @@
+//! Running the NSS tools: stdin closed (a tool that wants to prompt gets end-of-file instead of
+//! waiting for a person), output captured, and a time limit after which the child is killed by
+//! its PID.
+
+use std::io::Read;
+use std::path::Path;
+use std::process::{Command, Stdio};
+use std::time::{Duration, Instant};
+
+use crate::error::{Error, Result};
+
+/// How long one certutil/pk12util run may take. A PKCS#12 import with 600,000 PBKDF2 rounds
+/// takes about a second; a minute means something waits for input or a lock.
+pub(crate) const TOOL_TIMEOUT: Duration = Duration::from_secs(60);
+
+/// What a finished tool printed.
+#[derive(Debug)]
+pub(crate) struct ToolRun {
+    pub(crate) success: bool,
+    pub(crate) stdout: String,
+    pub(crate) stderr: String,
+}
+
+impl ToolRun {
+    /// stdout and stderr together, for matching NSS error codes wherever the tool put them.
+    pub(crate) fn all(&self) -> String {
+        format!("{}\n{}", self.stdout, self.stderr)
+    }
+
+    /// The tool's last meaningful lines, for an error message.
+    pub(crate) fn detail(&self) -> String {
+        let text = self.all();
+        let lines: Vec<&str> = text
+            .lines()
+            .map(str::trim)
+            .filter(|l| !l.is_empty() && !l.starts_with("certutil: Checking token"))
+            .collect();
+        let tail = &lines[lines.len().saturating_sub(2)..];
+        if tail.is_empty() {
+            "no output".into()
+        } else {
+            tail.join(" / ")
+        }
+    }
+}
+
+/// Runs `tool` with `args`, stdin from /dev/null, and kills it after `TOOL_TIMEOUT`.
+pub(crate) fn run_tool(
+    tool: &'static str,
+    args: &[std::ffi::OsString],
+    db: &Path,
+) -> Result<ToolRun> {
+    let mut cmd = Command::new(tool);
+    cmd.args(args)
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        // English messages, so that NSS error names can be matched.
+        .env("LC_ALL", "C");
+    let mut child = match cmd.spawn() {
+        Ok(c) => c,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
+            return Err(Error::NssToolsMissing { tool })
+        }
+        Err(e) => return Err(Error::io("start", tool)(e)),
+    };
+    let mut out_pipe = child.stdout.take();
+    let mut err_pipe = child.stderr.take();
+    let out_thread = std::thread::spawn(move || {
+        let mut s = String::new();
+        if let Some(p) = out_pipe.as_mut() {
+            let _ = p.read_to_string(&mut s);
+        }
+        s
+    });
+    let err_thread = std::thread::spawn(move || {
+        let mut s = String::new();
+        if let Some(p) = err_pipe.as_mut() {
+            let _ = p.read_to_string(&mut s);
+        }
+        s
+    });
+    let deadline = Instant::now() + TOOL_TIMEOUT;
+    let status = loop {
+        match child.try_wait() {
+            Ok(Some(status)) => break status,
+            Ok(None) if Instant::now() < deadline => std::thread::sleep(Duration::from_millis(10)),
+            Ok(None) => {
+                let _ = child.kill();
+                let _ = child.wait();
+                return Err(Error::Timeout {
+                    tool,
+                    dir: db.to_path_buf(),
+                    secs: TOOL_TIMEOUT.as_secs(),
+                });
+            }
+            Err(e) => return Err(Error::io("wait for", tool)(e)),
+        }
+    };
+    Ok(ToolRun {
+        success: status.success(),
+        stdout: out_thread.join().unwrap_or_default(),
+        stderr: err_thread.join().unwrap_or_default(),
+    })
+}
