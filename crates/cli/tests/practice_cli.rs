@@ -211,3 +211,109 @@ fn no_keyring_and_no_passphrase_is_refused_without_writing_a_key() {
     assert!(run.hint().contains("--passphrase-file"), "{run}");
     assert!(!sb.wallet().join("practice").join("ca-key.pem").exists());
 }
+
+/// The newcomer's whole flow, offline, with the commands `practice serve` printed:
+/// request new → enroll est → probe the practice site → renew → export p12.
+#[test]
+fn the_printed_commands_take_a_newcomer_through_the_whole_flow() {
+    let sb = Sandbox::new();
+    let (guard, info) = serve(&sb, &[]);
+    let next: Vec<String> = info["next"]
+        .as_array()
+        .expect("next")
+        .iter()
+        .filter_map(|v| v.as_str().map(str::to_string))
+        .collect();
+    // The printed commands, minus the `certdesk --home … --passphrase-file …` prefix that the
+    // sandbox adds itself.
+    let tail = |line: &str, verb: &str| -> Vec<String> {
+        let at = line
+            .find(verb)
+            .unwrap_or_else(|| panic!("{verb} in {line}"));
+        line[at..].split_whitespace().map(str::to_string).collect()
+    };
+    let id = sb.new_request("CN=Alice Example", &["--email", "alice@example.org"]);
+    let enroll: Vec<String> = tail(&next[1], "enroll est")
+        .into_iter()
+        .map(|w| if w == "ID" { id.clone() } else { w })
+        .collect();
+    let enroll: Vec<&str> = enroll.iter().map(String::as_str).collect();
+    sb.run(&enroll).ok();
+    assert_eq!(sb.status(&id), "issued");
+
+    let probe: Vec<String> = tail(&next[2], "probe")
+        .into_iter()
+        .map(|w| if w == "ID" { id.clone() } else { w })
+        .collect();
+    let probe: Vec<&str> = probe.iter().map(String::as_str).collect();
+    let run = sb.run(&probe).ok();
+    assert!(run.stdout.contains("accepted your certificate"), "{run}");
+
+    let renewed = sb.run(&["renew", &id]).ok();
+    assert!(renewed.stdout.contains("Alice Example"), "{renewed}");
+    sb.export_p12_checked(&id, "modern");
+    assert_eq!(guard.stop().and_then(|s| s.code()), Some(0));
+}
+
+/// Panics unless the Secret Service on our session bus is the private test keyring of
+/// scripts/with-keyring.sh (same check as tests/keyring.rs): the user's own keyring is never
+/// touched.
+fn require_test_keyring() {
+    let bus = std::env::var("DBUS_SESSION_BUS_ADDRESS").unwrap_or_default();
+    assert!(
+        !bus.is_empty(),
+        "no D-Bus session: run under scripts/with-keyring.sh"
+    );
+    let reply = run_tool(Command::new("dbus-send").args([
+        "--session",
+        "--print-reply",
+        "--dest=org.freedesktop.DBus",
+        "/org/freedesktop/DBus",
+        "org.freedesktop.DBus.GetConnectionUnixProcessID",
+        "string:org.freedesktop.secrets",
+    ]))
+    .unwrap_or_else(|e| panic!("no Secret Service on the session bus: {e}"));
+    let text = reply.stdout_text();
+    let pid: u32 = text
+        .split_whitespace()
+        .skip_while(|w| *w != "uint32")
+        .nth(1)
+        .and_then(|p| p.parse().ok())
+        .unwrap_or_else(|| panic!("no pid in {text}"));
+    let environ = std::fs::read(format!("/proc/{pid}/environ")).unwrap_or_default();
+    assert!(
+        environ
+            .split(|b| *b == 0)
+            .any(|v| v.starts_with(b"HOME=") && v.windows(17).any(|w| w == b"/certdesk-keyring")),
+        "the Secret Service (pid {pid}) is not the private test keyring; refusing to touch it"
+    );
+}
+
+#[test]
+#[ignore = "needs a Secret Service session: run under scripts/with-keyring.sh (scripts/test-all.sh does)"]
+fn keyring_protects_the_practice_ca_key() {
+    require_test_keyring();
+    let sb = Sandbox::with_keyring();
+    let (guard, first) = serve(&sb, &[]);
+    assert_eq!(guard.stop().and_then(|s| s.code()), Some(0));
+    let record: Value = serde_json::from_slice(
+        &std::fs::read(sb.wallet().join("practice").join("ca.json")).expect("ca.json"),
+    )
+    .expect("json");
+    assert_eq!(record["protection"]["kind"], "keyring", "{record}");
+    let entry = record["protection"]["entry"].as_str().expect("entry");
+    let secret = Command::new("secret-tool")
+        .args(["lookup", "service", "certdesk", "username", entry])
+        .output()
+        .expect("secret-tool");
+    assert!(secret.status.success(), "no keyring entry {entry}");
+    assert_eq!(secret.stdout.len(), 32);
+    // The second start opens the same CA through the keyring.
+    let (guard, second) = serve(&sb, &[]);
+    assert_eq!(second["ca_sha256"], first["ca_sha256"]);
+    assert_eq!(second["ca_created"], false);
+    assert_eq!(guard.stop().and_then(|s| s.code()), Some(0));
+    let _ = Command::new("secret-tool")
+        .args(["clear", "service", "certdesk", "username", entry])
+        .status();
+}
