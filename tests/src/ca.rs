@@ -26,6 +26,10 @@ pub struct SignOpts {
     /// Issue with `extendedKeyUsage = serverAuth` instead of `clientAuth`: a certificate a
     /// site will refuse for client authentication.
     pub no_client_auth: bool,
+    /// A CRL distribution point (`crlDistributionPoints = URI:…`) to write into the certificate.
+    pub crl_url: Option<String>,
+    /// An OCSP responder (`authorityInfoAccess = OCSP;URI:…`) to write into the certificate.
+    pub ocsp_url: Option<String>,
 }
 
 impl Default for SignOpts {
@@ -35,6 +39,8 @@ impl Default for SignOpts {
             not_before: None,
             not_after: None,
             no_client_auth: false,
+            crl_url: None,
+            ocsp_url: None,
         }
     }
 }
@@ -325,6 +331,21 @@ impl OpensslCa {
         read_file(&out)
     }
 
+    /// The issuing CA's `openssl ca` database (`openssl ocsp -index`).
+    pub fn index_path(&self) -> PathBuf {
+        self.signing().dir.join("index.txt")
+    }
+
+    /// The issuing CA's certificate file (`openssl ocsp -CA/-rsigner`).
+    pub fn issuer_cert_path(&self) -> PathBuf {
+        self.signing().dir.join("cert.pem")
+    }
+
+    /// The issuing CA's private key file (`openssl ocsp -rkey`).
+    pub fn issuer_key_path(&self) -> PathBuf {
+        self.signing().dir.join("key.pem")
+    }
+
     fn signing(&self) -> &Level {
         self.intermediate.as_ref().unwrap_or(&self.root)
     }
@@ -379,10 +400,31 @@ impl OpensslCa {
         let not_after = opts
             .not_after
             .unwrap_or_else(|| not_before + Duration::days(i64::from(opts.days)));
+        // CRL/OCSP URLs: the section plus those lines, from an -extfile of its own.
+        let mut extfile = Vec::new();
+        if opts.crl_url.is_some() || opts.ocsp_url.is_some() {
+            let config = ca_config(&signing.dir);
+            let header = format!("[ {section} ]");
+            let start = config.find(&header).unwrap_or(0);
+            let body = &config[start..];
+            let end = body[1..].find("\n[").map_or(body.len(), |i| i + 1);
+            let mut text = body[..end].trim_end().to_string();
+            if let Some(url) = &opts.crl_url {
+                text.push_str(&format!("\ncrlDistributionPoints = URI:{url}"));
+            }
+            if let Some(url) = &opts.ocsp_url {
+                text.push_str(&format!("\nauthorityInfoAccess = OCSP;URI:{url}"));
+            }
+            text.push('\n');
+            let path = self.work(&format!("{n}-ext.cnf"));
+            write_file(&path, text.as_bytes());
+            extfile = vec!["-extfile".into(), path.into_os_string()];
+        }
         run_tool(
             Command::new("openssl")
                 .args(["ca", "-batch", "-notext", "-config"])
                 .arg(&signing.config)
+                .args(&extfile)
                 .args([
                     "-extensions",
                     section,

@@ -1161,12 +1161,14 @@ pub fn apply_template(profile: &Profile, input: &TemplateInput) -> Result<(Subje
         .or(given_subject.email.clone())
         .filter(|e| !e.trim().is_empty());
     let email = match (t.email_san, &t.email, t.lock_email, typed_email) {
-        (false, _, _, Some(typed)) => return Err(refuse(
-            "email",
-            format!(
+        (false, _, _, Some(typed)) => {
+            return Err(refuse(
+                "email",
+                format!(
                 "this profile does not put an email address in the request; leave out \"{typed}\""
             ),
-        )),
+            ))
+        }
         (false, _, _, None) => None,
         (true, Some(fixed), true, Some(typed)) if typed.trim() != fixed => {
             return Err(refuse(
@@ -1540,9 +1542,18 @@ auth = "sms"
     fn the_example_profiles_validate() {
         let examples = [
             ("est", include_str!("../../../examples/profiles/est.toml")),
-            ("portal", include_str!("../../../examples/profiles/portal.toml")),
-            ("email", include_str!("../../../examples/profiles/email.toml")),
-            ("practice", include_str!("../../../examples/profiles/practice.toml")),
+            (
+                "portal",
+                include_str!("../../../examples/profiles/portal.toml"),
+            ),
+            (
+                "email",
+                include_str!("../../../examples/profiles/email.toml"),
+            ),
+            (
+                "practice",
+                include_str!("../../../examples/profiles/practice.toml"),
+            ),
         ];
         for (method, text) in examples {
             let loaded = check_profile(text, ProfileOrigin::File(format!("{method}.toml").into()))

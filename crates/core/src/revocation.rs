@@ -620,6 +620,9 @@ pub fn check_ocsp_response(
     })
 }
 
+/// A source's answer with its thisUpdate and nextUpdate.
+type Checked = (SourceStatus, Option<OffsetDateTime>, Option<OffsetDateTime>);
+
 /// How to check.
 #[derive(Debug, Clone)]
 pub struct StatusOptions {
@@ -707,11 +710,7 @@ pub fn check_status(identity: &Identity, options: &StatusOptions) -> Result<Stat
     let mut revocation = Vec::new();
     let check = |source: &'static str,
                  urls: &[String],
-                 run: &dyn Fn(
-        &str,
-        &[u8],
-    )
-        -> (SourceStatus, Option<OffsetDateTime>, Option<OffsetDateTime>)|
+                 run: &dyn Fn(&str, &[u8]) -> Checked|
      -> SourceCheck {
         let url = urls.first().cloned();
         let (status, this_update, next_update) = match (&url, &issuer) {
