@@ -17,8 +17,8 @@ packages=(
   dbus dbus-x11 gnome-keyring libsecret-tools
   # real servers started by the test harness
   nginx apache2
-  # plain-HTTP CRL distribution point in the revocation tests (python3 -m http.server)
-  python3-minimal
+  # plain-HTTP CRL distribution point in the revocation tests (python3 -m http.server; python3-minimal lacks http.server)
+  python3
   # a real browser for the install test (headless, NSS client certificates)
   chromium
   # fetching
