@@ -18,6 +18,9 @@ use serde_json::json;
 
 use crate::{render, Outcome};
 
+// A child of this module, so that it shares `Ctx` (wallet, --json, --passphrase-file).
+#[path = "practice.rs"]
+mod practice;
 #[path = "enroll.rs"]
 mod enroll;
 
@@ -68,6 +71,9 @@ enum Command {
     Enroll(enroll::EnrollCmd),
     /// Renew an identity's certificate through EST (authenticated with the current certificate).
     Renew(enroll::RenewArgs),
+    /// Run the built-in practice CA (EST + an mTLS practice site on 127.0.0.1), offline.
+    #[command(subcommand)]
+    Practice(practice::PracticeCmd),
     /// Install an identity into browser/OS certificate stores (NSS, Keychain, Windows).
     Install(crate::install::InstallArgs),
     /// Remove an identity (certificate and key) from browser/OS certificate stores.
@@ -346,6 +352,7 @@ pub(crate) fn run(cli: Cli) -> anyhow::Result<Outcome> {
         }
         Command::Report(args) => crate::helpdesk::report(&ctx.wallet, ctx.json, args),
         Command::Status(args) => crate::helpdesk::status(&ctx.wallet, ctx.json, args),
+        Command::Practice(cmd) => practice::run(&ctx, cmd),
         Command::Enroll(enroll::EnrollCmd::Est(args)) => enroll::est(&ctx, args),
         Command::Enroll(enroll::EnrollCmd::Portal(args)) => enroll::portal(&ctx, args),
         Command::Enroll(enroll::EnrollCmd::Resume(args)) => enroll::resume(&ctx, args),
