@@ -444,3 +444,57 @@ fn trust_ca_is_explicit_shows_name_and_fingerprint_and_refuses_a_site_certificat
     );
     assert!(refused.hint().contains("CA that issued"), "{refused}");
 }
+
+/// The whole user path with the real binary and a real browser: `certdesk install ID --to
+/// nss:$HOME/.pki/nssdb` and `certdesk trust-ca` (the server's CA, explicitly), then headless
+/// Chromium with that HOME loads a page from nginx requiring a client certificate and sees our
+/// subject echoed; after `certdesk uninstall` the same page is nginx's "no certificate" 400.
+#[test]
+fn certdesk_install_makes_headless_chromium_present_the_identity() {
+    use certdesk_testkit::chromium::HeadlessChromium;
+    use certdesk_testkit::servers::NginxSpec;
+
+    let sb = Sandbox::new();
+    let ca = OpensslCa::new("Cli Browser");
+    let id = sb.new_request("CN=Cli Browser Bob,O=Example Corp", &[]);
+    let signed = ca.sign_csr(&sb.export_csr(&id), SignOpts::default());
+    let reply = sb.file("reply.pem", &signed.full_chain_pem());
+    sb.run(&["import", arg(&reply)]).ok();
+
+    let server = NginxSpec::new(ca.root_pem()).start();
+    let url = server.url_for("/");
+    let db_dir = chromium_db(&sb);
+    NssDb::create(&db_dir).unwrap_or_else(|e| panic!("{e}"));
+    let target = format!("nss:{}", db_dir.display());
+    sb.run(&["install", &id, "--to", &target]).ok();
+    let server_ca = sb.file("server-ca.pem", &server.server_ca_pem);
+    sb.run(&["trust-ca", arg(&server_ca), "--to", &target]).ok();
+
+    let browser = HeadlessChromium::new(&sb.user_home(), url.trim_end_matches('/'))
+        .unwrap_or_else(|e| panic!("{e}"));
+    let page = browser.dump_dom(&url).unwrap_or_else(|e| panic!("{e}"));
+    eprintln!(
+        "headless chromium page load (whole process): {:?}",
+        page.elapsed
+    );
+    assert!(
+        page.dom.contains("hello CN=Cli Browser Bob,O=Example Corp"),
+        "exit {:?}\n{}\n{}",
+        page.code,
+        page.dom,
+        page.log
+    );
+
+    sb.run(&["uninstall", &id, "--from", &target]).ok();
+    let after = browser.dump_dom(&url).unwrap_or_else(|e| panic!("{e}"));
+    assert!(
+        !after.dom.contains("Cli Browser Bob")
+            && after
+                .dom
+                .contains("400 No required SSL certificate was sent"),
+        "exit {:?}\n{}\n{}",
+        after.code,
+        after.dom,
+        after.log
+    );
+}
