@@ -19,10 +19,10 @@ use serde_json::json;
 use crate::{render, Outcome};
 
 // A child of this module, so that it shares `Ctx` (wallet, --json, --passphrase-file).
-#[path = "practice.rs"]
-mod practice;
 #[path = "enroll.rs"]
 mod enroll;
+#[path = "practice.rs"]
+mod practice;
 
 /// certdesk: get a TLS client certificate and prove that it works.
 #[derive(Debug, Parser)]
@@ -496,6 +496,15 @@ fn import(ctx: &Ctx, args: ImportArgs) -> anyhow::Result<Outcome> {
     let outcome = ctx
         .wallet
         .import_certificate(&bytes, &name, args.identity.as_deref())?;
+    if !outcome.already_imported {
+        // For the help desk's report: where the certificate came from. A failed history write
+        // does not undo an import that succeeded.
+        let event =
+            certdesk_core::history::HistoryEvent::now(certdesk_core::history::EventKind::Issued)
+                .via("import")
+                .message(format!("imported from {name}"));
+        let _ = certdesk_core::history::record(&ctx.wallet, &outcome.identity.id, &event);
+    }
     if ctx.json {
         render::json(&outcome)?;
     } else {

@@ -24,8 +24,8 @@ pub mod report;
 pub mod revocation;
 pub mod secret;
 mod tls;
+pub mod transport;
 pub mod vault;
 pub mod wallet;
 
-pub mod transport;
 pub use error::{Error, ErrorKind, Result};
