@@ -121,6 +121,9 @@ impl HeadlessChromium {
                 "--no-first-run",
                 "--disable-extensions",
                 "--disable-background-networking",
+                "--disable-component-update",
+                "--disable-sync",
+                "--no-default-browser-check",
             ])
             .arg(format!("--user-data-dir={}", profile.display()))
             .arg("--dump-dom")

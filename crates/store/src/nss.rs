@@ -279,7 +279,10 @@ fn ensure_db(target: &StoreTarget, dir: &Path) -> Result<bool> {
     if has_db(dir) {
         return Ok(false);
     }
-    if target.nss_kind() == Some(NssKind::Other) {
+    // A Firefox profile listed in profiles.ini whose directory is gone is stale: creating it
+    // would help no browser.
+    let stale_profile = target.nss_kind() == Some(NssKind::Firefox) && !dir.is_dir();
+    if target.nss_kind() == Some(NssKind::Other) || stale_profile {
         return Err(Error::NssDbMissing {
             dir: dir.to_path_buf(),
         });
