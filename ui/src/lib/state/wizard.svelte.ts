@@ -168,9 +168,21 @@ export class WizardState {
     this.busy = null;
   }
 
+  #inFlight: Promise<void> = Promise.resolve();
+
+  /** Resolves when the operation running now (if any) has finished. */
+  settled(): Promise<void> {
+    return this.#inFlight;
+  }
+
   /** Runs `work` as the one operation in flight, recording its error. */
-  async #run(work: (progress: (phase: Phase) => void, current: () => boolean) => Promise<void>): Promise<void> {
-    if (this.busy !== null) return;
+  #run(work: (progress: (phase: Phase) => void, current: () => boolean) => Promise<void>): Promise<void> {
+    if (this.busy !== null) return this.#inFlight;
+    this.#inFlight = this.#runNow(work);
+    return this.#inFlight;
+  }
+
+  async #runNow(work: (progress: (phase: Phase) => void, current: () => boolean) => Promise<void>): Promise<void> {
     const generation = ++this.#generation;
     const current = () => generation === this.#generation;
     this.busy = 'working';

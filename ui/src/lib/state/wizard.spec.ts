@@ -1,0 +1,266 @@
+import { describe, expect, it } from 'vitest';
+import {
+  accepted,
+  chromium,
+  firefox,
+  issuedAda,
+  issuedResult,
+  pendingAda,
+  practice,
+  untrusted,
+} from '../../test/fixtures';
+import { fakeCommands, rejectWith, sendProgress } from '../../test/ipc';
+import { STEPS, WizardState } from './wizard.svelte';
+
+function atSend(source: 'practice' | 'est' | 'email'): WizardState {
+  const wizard = new WizardState();
+  wizard.chooseSource(source);
+  wizard.next();
+  wizard.name = '  Ada Lovelace ';
+  wizard.next();
+  return wizard;
+}
+
+describe('WizardState', () => {
+  it('follows the step table in order', () => {
+    expect(STEPS.map((s) => s.id)).toEqual(['source', 'about', 'send', 'receive', 'install', 'test']);
+    const wizard = new WizardState();
+    expect(wizard.step.id).toBe('source');
+    expect(wizard.isFirst).toBe(true);
+    expect(wizard.back()).toBe(false);
+  });
+
+  it('needs a source before "About you"', () => {
+    const wizard = new WizardState();
+    expect(wizard.canContinue).toBe(false);
+    expect(wizard.next()).toBe(false);
+    wizard.chooseSource('practice');
+    expect(wizard.next()).toBe(true);
+    expect(wizard.step.id).toBe('about');
+  });
+
+  it('needs a name and, when given, a plausible email', () => {
+    const wizard = new WizardState();
+    wizard.chooseSource('email');
+    wizard.next();
+    wizard.name = '   ';
+    expect(wizard.canContinue).toBe(false);
+    wizard.name = 'Ada';
+    wizard.email = 'ada at example';
+    expect(wizard.emailValid).toBe(false);
+    expect(wizard.next()).toBe(false);
+    wizard.email = 'ada@example.org';
+    expect(wizard.next()).toBe(true);
+    expect(wizard.step.id).toBe('send');
+    expect(wizard.back()).toBe(true);
+    expect(wizard.step.id).toBe('about');
+  });
+
+  it('practice path: request, practice CA, enrollment, stores, site check', async () => {
+    const seen: Record<string, unknown>[] = [];
+    const calls = fakeCommands({
+      create_request: (args) => {
+        seen.push(args);
+        sendProgress(args, 'generating_key');
+        return pendingAda;
+      },
+      start_practice: () => practice,
+      enroll_practice: (args) => {
+        seen.push(args);
+        return issuedResult;
+      },
+      list_stores: () => [chromium, firefox],
+      check_site: (args) => {
+        seen.push(args);
+        return accepted;
+      },
+    });
+    const wizard = atSend('practice');
+    expect(wizard.canContinue).toBe(false);
+
+    await wizard.send();
+
+    expect(wizard.error).toBeNull();
+    expect(wizard.identity).toEqual(issuedAda);
+    expect(wizard.practice).toEqual(practice);
+    expect(seen[0]).toMatchObject({
+      spec: { name: 'Ada Lovelace', email: null, organization: null, key_type: 'ec-p256' },
+    });
+    expect(seen[1]).toMatchObject({ id: 'ad4' });
+    expect(wizard.next()).toBe(true); // receive
+    expect(wizard.next()).toBe(true); // install
+    await wizard.settled();
+    expect(wizard.stores).toEqual([chromium, firefox]);
+    expect(wizard.chosenStores).toEqual([chromium.key]); // Firefox already has it
+    expect(wizard.next()).toBe(true); // test
+    expect(wizard.siteUrl).toBe(practice.site_url);
+    expect(wizard.isLast).toBe(true);
+    expect(wizard.canContinue).toBe(false);
+
+    await wizard.checkSite();
+
+    expect(wizard.check).toEqual(accepted);
+    expect(seen[2]).toMatchObject({ url: practice.site_url, id: 'ad4' });
+    expect(calls.filter((c) => c === 'create_request')).toHaveLength(1);
+  });
+
+  it('keeps the waiting request when sending fails, and sends it again without a new key', async () => {
+    let fail = true;
+    const calls = fakeCommands({
+      create_request: () => pendingAda,
+      start_practice: () => practice,
+      enroll_practice: () =>
+        fail
+          ? rejectWith({ kind: 'network', message: 'connection refused', hint: 'try again', server_ca: null })
+          : issuedResult,
+    });
+    const wizard = atSend('practice');
+
+    await wizard.send();
+    expect(wizard.error?.kind).toBe('network');
+    expect(wizard.identity).toEqual(pendingAda);
+    expect(wizard.canContinue).toBe(false);
+
+    fail = false;
+    await wizard.send();
+    expect(wizard.error).toBeNull();
+    expect(wizard.identity?.status).toBe('issued');
+    expect(calls.filter((c) => c === 'create_request')).toHaveLength(1);
+    expect(calls.filter((c) => c === 'start_practice')).toHaveLength(1);
+  });
+
+  it('EST: an unknown server CA becomes a question, and yes pins its fingerprint', async () => {
+    const estArgs: Record<string, unknown>[] = [];
+    fakeCommands({
+      create_request: () => pendingAda,
+      enroll_est: (args) => {
+        estArgs.push(args);
+        return args.trustSha256 ? issuedResult : rejectWith(untrusted);
+      },
+    });
+    const wizard = atSend('est');
+    wizard.estUrl = ' https://est.example.org ';
+    wizard.estCode = 'one-time';
+
+    await wizard.send();
+    expect(wizard.trustQuestion).toEqual(untrusted.server_ca);
+    expect(wizard.error?.kind).toBe('untrusted_server');
+
+    await wizard.trustServer();
+    expect(wizard.trustQuestion).toBeNull();
+    expect(wizard.identity?.status).toBe('issued');
+    expect(estArgs[1]).toMatchObject({
+      id: 'ad4',
+      url: 'https://est.example.org',
+      code: 'one-time',
+      user: null,
+      trustSha256: '12:34:56',
+    });
+  });
+
+  it('EST: a held request may leave "Create and send" but not "Receive"', async () => {
+    fakeCommands({
+      create_request: () => pendingAda,
+      enroll_est: () => ({ identity: pendingAda, retry_after_secs: 60, warnings: [] }),
+      resume_enrollment: () => issuedResult,
+    });
+    const wizard = atSend('est');
+    wizard.estUrl = 'https://est.example.org';
+    await wizard.send();
+    expect(wizard.retryAfterSecs).toBe(60);
+    expect(wizard.next()).toBe(true);
+    expect(wizard.step.id).toBe('receive');
+    expect(wizard.canContinue).toBe(false);
+
+    await wizard.askAgain();
+    expect(wizard.retryAfterSecs).toBeNull();
+    expect(wizard.canContinue).toBe(true);
+  });
+
+  it('email: shows the request, then waits for a reply file', async () => {
+    let picked: unknown = null;
+    const importArgs: Record<string, unknown>[] = [];
+    fakeCommands({
+      create_request: () => pendingAda,
+      request_text: () => ({ pem: '-----BEGIN CERTIFICATE REQUEST-----', sha256: 'CC:DD' }),
+      import_reply: (args) => {
+        importArgs.push(args);
+        return picked;
+      },
+    });
+    const wizard = atSend('email');
+    await wizard.send();
+    expect(wizard.request?.sha256).toBe('CC:DD');
+    expect(wizard.next()).toBe(true);
+    expect(wizard.canContinue).toBe(false);
+
+    await wizard.importFile('picker'); // the picker was closed
+    expect(wizard.identity?.status).toBe('pending');
+    expect(wizard.error).toBeNull();
+
+    wizard.fileDropped(['reply.p7b']);
+    expect(wizard.droppedFile).toBe('reply.p7b');
+    picked = { identity: issuedAda, warnings: ['no client authentication usage'], already_imported: false };
+    await wizard.importFile('dropped');
+    expect(importArgs[1]).toEqual({ source: 'dropped', id: 'ad4' });
+    expect(wizard.identity?.status).toBe('issued');
+    expect(wizard.warnings).toEqual(['no client authentication usage']);
+    expect(wizard.droppedFile).toBeNull();
+    expect(wizard.canContinue).toBe(true);
+  });
+
+  it('cancel stops waiting and drops the late answer; back is blocked while busy', async () => {
+    let answer: (value: unknown) => void = () => undefined;
+    fakeCommands({
+      create_request: () =>
+        new Promise((resolve) => {
+          answer = resolve;
+        }),
+    });
+    const wizard = atSend('practice');
+    const sending = wizard.send();
+    expect(wizard.busy).not.toBeNull();
+    expect(wizard.back()).toBe(false);
+    expect(wizard.canContinue).toBe(false);
+
+    wizard.cancel();
+    expect(wizard.busy).toBeNull();
+    answer(pendingAda);
+    await sending;
+    expect(wizard.identity).toBeNull();
+    expect(wizard.error).toBeNull();
+  });
+
+  it('the source is fixed once the request exists', async () => {
+    fakeCommands({ create_request: () => pendingAda, request_text: () => ({ pem: 'x', sha256: 'y' }) });
+    const wizard = atSend('email');
+    await wizard.send();
+    wizard.chooseSource('practice');
+    expect(wizard.source).toBe('email');
+  });
+
+  it('installs the chosen stores and reads them again', async () => {
+    const installArgs: Record<string, unknown>[] = [];
+    let installed = false;
+    fakeCommands({
+      list_stores: () => [{ ...chromium, installed }],
+      install_identity: (args) => {
+        installArgs.push(args);
+        installed = true;
+        return [{ store: chromium.name, already_installed: false, warnings: [] }];
+      },
+    });
+    const wizard = WizardState.atInstall(issuedAda);
+    expect(wizard.step.id).toBe('install');
+    await wizard.settled();
+    wizard.toggleStore(chromium.key, false);
+    expect(wizard.chosenStores).toEqual([]);
+    wizard.toggleStore(chromium.key, true);
+
+    await wizard.install();
+
+    expect(installArgs[0]).toMatchObject({ id: 'ad4', stores: [chromium.key] });
+    expect(wizard.installResults).toHaveLength(1);
+    expect(wizard.stores[0]?.installed).toBe(true);
+  });
+});
