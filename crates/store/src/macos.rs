@@ -1,7 +1,8 @@
 //! The macOS login Keychain, through security-framework's `Pkcs12ImportOptions`.
 //!
 //! NOT BUILT OR RUN ON THIS MACHINE: certdesk is developed on Linux, which cannot compile
-//! security-framework. The import below follows the crate's documented API; finding and
+//! security-framework. The import below follows the crate's API (signatures checked against
+//! the security-framework 3.7.0 sources, never compiled); finding and
 //! removing an identity are not written yet and answer [`Error::NotVerified`] rather than
 //! pretending. What can be tested on Linux (the PKCS#12 profile the Keychain needs, the
 //! mapping of its "duplicate item" status) is a plain function with unit tests.
