@@ -17,6 +17,7 @@
 mod ca;
 pub mod chromium;
 mod cmd;
+pub mod est;
 mod java;
 mod nss;
 mod openssl;

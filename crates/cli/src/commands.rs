@@ -327,6 +327,7 @@ pub(crate) fn run(cli: Cli) -> anyhow::Result<Outcome> {
                     "csr_pem": identity.csr_pem,
                     "certificate_pem": identity.certificate_pem,
                     "chain_pem": identity.chain_pem,
+                    "previous_certificates": identity.previous_certificates,
                     "certificate": identity.certificate_info()?,
                     "import_warnings": identity.import_warnings,
                 }))?;

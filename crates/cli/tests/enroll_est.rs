@@ -1,0 +1,688 @@
+//! `certdesk enroll est`, `enroll resume` and `renew` with the real binary against an EST server
+//! we did not write (Python's `http.server` + `ssl`, certificates from `openssl ca`, PKCS#7 from
+//! `openssl crl2pkcs7`; see certdesk_testkit::est), and against `certdesk practice serve`.
+//!
+//! Every hostile server case checks the message, the hint, and that nothing was lost: the
+//! identity is still pending, its request still exports, and a retry against a working server
+//! issues the certificate.
+
+mod common;
+
+use std::io::{BufRead as _, BufReader};
+use std::process::{Command, Stdio};
+
+use certdesk_testkit::est::{EstCase, EstServer};
+use certdesk_testkit::{free_port, ChildGuard, OpensslCa};
+use common::{arg, openssl, Sandbox};
+use serde_json::Value;
+
+const USER: &str = "alice";
+const CODE: &str = "one-time-7Qx2";
+const SUBJECT: &str = "CN=Alice Example,O=Example Corp";
+
+/// A CA run by `openssl ca`, the EST server in front of it, and a sandbox with the code file.
+struct World {
+    ca: OpensslCa,
+    est: EstServer,
+    sb: Sandbox,
+    code_file: String,
+}
+
+fn world() -> World {
+    let ca = OpensslCa::new("Enrollment");
+    let est = EstServer::start(&ca, USER, CODE);
+    let sb = Sandbox::new();
+    let code_file = arg(&sb.secret_file("code", CODE)).to_string();
+    World {
+        ca,
+        est,
+        sb,
+        code_file,
+    }
+}
+
+impl World {
+    /// `enroll est ID --url URL(case) --user --password-file --trust-fingerprint FP EXTRA…`.
+    fn enroll(&self, id: &str, case: EstCase, extra: &[&str]) -> common::Run {
+        let url = self.est.url_for(case);
+        let mut args = vec![
+            "enroll",
+            "est",
+            id,
+            "--url",
+            &url,
+            "--user",
+            USER,
+            "--password-file",
+            &self.code_file,
+            "--trust-fingerprint",
+            self.est.server_ca_sha256(),
+        ];
+        args.extend_from_slice(extra);
+        self.sb.run(&args)
+    }
+
+    fn show(&self, id: &str) -> Value {
+        self.sb.run(&["--json", "identity", "show", id]).ok().json()
+    }
+
+    /// Nothing was lost: still pending, the request exports and `openssl req -verify` accepts
+    /// it, and a retry against the working server issues the certificate.
+    #[track_caller]
+    fn assert_kept_and_retry_works(&self, id: &str) {
+        assert_eq!(self.sb.status(id), "pending", "{}", self.est.log());
+        let csr = self.sb.export_csr(id);
+        certdesk_testkit::openssl_req_verify(&csr)
+            .unwrap_or_else(|e| panic!("the kept request does not verify: {e}"));
+        self.enroll(id, EstCase::Ok, &[]).ok();
+        assert_eq!(self.sb.status(id), "issued");
+    }
+}
+
+/// `openssl x509 -fingerprint -sha256` of a PEM file: `AB:CD:…`.
+fn openssl_fingerprint(path: &str) -> String {
+    let out = openssl(&["x509", "-noout", "-fingerprint", "-sha256", "-in", path]);
+    out.trim()
+        .split_once('=')
+        .map(|(_, fp)| fp.to_string())
+        .unwrap_or_else(|| panic!("unexpected openssl output {out:?}"))
+}
+
+/// Serial of a PEM certificate as openssl prints it.
+fn serial(cert_pem: &str) -> String {
+    let out = certdesk_testkit::run_tool_with_stdin(
+        Command::new("openssl").args(["x509", "-noout", "-serial"]),
+        cert_pem.as_bytes(),
+    )
+    .unwrap_or_else(|e| panic!("{e}"))
+    .stdout_text();
+    out.trim().trim_start_matches("serial=").to_string()
+}
+
+/// SubjectPublicKeyInfo of a PEM certificate (`openssl x509 -pubkey`).
+fn public_key(cert_pem: &str) -> String {
+    certdesk_testkit::run_tool_with_stdin(
+        Command::new("openssl").args(["x509", "-noout", "-pubkey"]),
+        cert_pem.as_bytes(),
+    )
+    .unwrap_or_else(|e| panic!("{e}"))
+    .stdout_text()
+}
+
+#[test]
+fn untrusted_server_shows_its_fingerprint_then_the_pinned_enrollment_issues_and_exports() {
+    let w = world();
+    let id = w.sb.new_request(SUBJECT, &[]);
+    let url = w.est.url_for(EstCase::Ok);
+    let base = [
+        "enroll",
+        "est",
+        &id,
+        "--url",
+        &url,
+        "--user",
+        USER,
+        "--password-file",
+        &w.code_file,
+    ];
+
+    // No pin: refused, and the fingerprint openssl computes for the server's CA is shown.
+    let refused = w.sb.run(&base);
+    let message = refused.error();
+    let fp = openssl_fingerprint(arg(&w.est.server_ca_path()));
+    assert!(message.contains("does not trust"), "{refused}");
+    assert!(
+        message.contains(&fp),
+        "fingerprint {fp} missing:\n{refused}"
+    );
+    assert!(
+        refused
+            .hint()
+            .contains(&format!("--trust-fingerprint {fp}")),
+        "{refused}"
+    );
+    assert_eq!(w.sb.status(&id), "pending");
+
+    // The same command with that fingerprint: issued.
+    let mut pinned = base.to_vec();
+    pinned.extend(["--trust-fingerprint", &fp]);
+    let out = w.sb.run(&pinned).ok();
+    assert!(out.stdout.contains(&id), "{out}");
+    let shown = w.show(&id);
+    assert_eq!(shown["summary"]["status"], "issued", "{shown}");
+    // The chain came from cacerts: the CA run by openssl.
+    let chain = shown["chain_pem"].as_array().expect("chain_pem");
+    assert_eq!(chain.len(), 1, "{shown}");
+    assert_eq!(
+        chain[0].as_str().expect("pem").trim(),
+        String::from_utf8_lossy(w.ca.root_pem()).trim()
+    );
+    // openssl issued it for our key and verifies it against the CA.
+    let cert = shown["certificate_pem"].as_str().expect("certificate");
+    let cert_file = w.sb.file("issued.pem", cert.as_bytes());
+    let verified = openssl(&[
+        "verify",
+        "-CAfile",
+        arg(&w.ca.root_path()),
+        "-purpose",
+        "sslclient",
+        arg(&cert_file),
+    ]);
+    assert!(verified.contains("OK"), "{verified}");
+    let subject = openssl(&[
+        "x509",
+        "-noout",
+        "-subject",
+        "-nameopt",
+        "RFC2253",
+        "-in",
+        arg(&cert_file),
+    ]);
+    assert!(
+        subject.contains("CN=Alice Example,O=Example Corp"),
+        "{subject}"
+    );
+
+    // .p12 read back by openssl: key and certificate and chain.
+    let p12 = w.sb.export_p12_checked(&id, "modern");
+    let info = certdesk_testkit::openssl_pkcs12_info(&p12, common::EXPORT_PASSWORD)
+        .unwrap_or_else(|e| panic!("{e}"));
+    assert!(info.contains("Alice Example"), "{info}");
+    assert!(info.contains("Enrollment Root CA"), "{info}");
+}
+
+#[test]
+fn a_ca_file_trusts_the_server_and_json_reports_the_csr_attributes() {
+    let w = world();
+    let id = w.sb.new_request(SUBJECT, &[]);
+    let url = w.est.url_for(EstCase::Ok);
+    let out =
+        w.sb.run(&[
+            "--json",
+            "enroll",
+            "est",
+            &id,
+            "--url",
+            &url,
+            "--user",
+            USER,
+            "--password-file",
+            &w.code_file,
+            "--ca-file",
+            arg(&w.est.server_ca_path()),
+        ])
+        .ok()
+        .json();
+    assert_eq!(out["result"], "issued", "{out}");
+    // The server's csrattrs asks for ecdsa-with-SHA256, which a P-256 request meets.
+    let attrs = out["csr_attributes"].as_array().expect("csr_attributes");
+    assert_eq!(attrs.len(), 1, "{out}");
+    assert_eq!(attrs[0]["status"], "satisfied", "{out}");
+    assert_eq!(w.sb.status(&id), "issued");
+}
+
+/// Runs one hostile case and checks message, hint and that nothing was lost.
+#[track_caller]
+fn hostile(case: EstCase, extra: &[&str], message_has: &[&str], hint_has: &str) {
+    let w = world();
+    let id = w.sb.new_request(SUBJECT, &[]);
+    let run = w.enroll(&id, case, extra);
+    let message = run.error();
+    for fragment in message_has {
+        assert!(
+            message.contains(fragment),
+            "message lacks {fragment:?}:\n{run}\n--- server log ---\n{}",
+            w.est.log()
+        );
+    }
+    assert!(
+        run.hint().contains(hint_has),
+        "hint lacks {hint_has:?}:\n{run}"
+    );
+    w.assert_kept_and_retry_works(&id);
+}
+
+#[test]
+fn hostile_missing_code_is_a_401_asking_for_credentials() {
+    let w = world();
+    let id = w.sb.new_request(SUBJECT, &[]);
+    let url = w.est.url_for(EstCase::Ok);
+    let run = w.sb.run(&[
+        "enroll",
+        "est",
+        &id,
+        "--url",
+        &url,
+        "--trust-fingerprint",
+        w.est.server_ca_sha256(),
+    ]);
+    assert!(
+        run.error()
+            .contains("asks for a user name and an enrollment code or password (401)"),
+        "{run}"
+    );
+    assert!(run.hint().contains("--password-file"), "{run}");
+    w.assert_kept_and_retry_works(&id);
+}
+
+#[test]
+fn hostile_wrong_code_is_a_401_that_was_not_accepted() {
+    let w = world();
+    let id = w.sb.new_request(SUBJECT, &[]);
+    let wrong = w.sb.secret_file("wrong", "not-the-code");
+    let url = w.est.url_for(EstCase::Ok);
+    let run = w.sb.run(&[
+        "enroll",
+        "est",
+        &id,
+        "--url",
+        &url,
+        "--user",
+        USER,
+        "--password-file",
+        arg(&wrong),
+        "--trust-fingerprint",
+        w.est.server_ca_sha256(),
+    ]);
+    assert!(
+        run.error()
+            .contains("did not accept the user name and code or password (401)"),
+        "{run}"
+    );
+    assert!(
+        run.hint().contains("ask your help desk for a new one"),
+        "{run}"
+    );
+    w.assert_kept_and_retry_works(&id);
+}
+
+#[test]
+fn hostile_forbidden_quotes_the_server() {
+    hostile(
+        EstCase::Forbidden,
+        &[],
+        &[
+            "refused the request (403 Forbidden)",
+            "not permitted for your account",
+        ],
+        "ask your help desk",
+    );
+}
+
+#[test]
+fn hostile_not_found_says_there_is_no_est_service() {
+    hostile(
+        EstCase::NotFound,
+        &[],
+        &[
+            "there is no EST service at",
+            "/.well-known/est/notfound",
+            "404",
+        ],
+        "EST addresses look like",
+    );
+}
+
+#[test]
+fn hostile_server_error_quotes_the_server() {
+    hostile(
+        EstCase::Error500,
+        &[],
+        &["failed with 500", "database locked"],
+        "your request is kept",
+    );
+}
+
+#[test]
+fn hostile_html_page_is_named_by_its_title() {
+    hostile(
+        EstCase::Html,
+        &[],
+        &["found an HTML page titled \"Sign in\""],
+        "web page",
+    );
+}
+
+#[test]
+fn hostile_empty_answer() {
+    hostile(
+        EstCase::Empty,
+        &[],
+        &["/empty/simpleenroll is empty"],
+        "no content",
+    );
+}
+
+#[test]
+fn hostile_invalid_pkcs7() {
+    hostile(
+        EstCase::BadP7,
+        &[],
+        &["/badp7/simpleenroll is not a certificate, request, PKCS#7"],
+        "ask the issuer",
+    );
+}
+
+#[test]
+fn hostile_certificate_for_another_key() {
+    hostile(
+        EstCase::OtherKey,
+        &[],
+        &["someone else", "does not match the key"],
+        "ask the issuer",
+    );
+}
+
+#[test]
+fn hostile_hanging_server_times_out() {
+    let started = std::time::Instant::now();
+    hostile(
+        EstCase::Hang,
+        &["--timeout", "2"],
+        &["did not answer within 2 s"],
+        "your request is kept",
+    );
+    // Two seconds for the stalled answer, plus the retry and the fixture; not the server's 60.
+    assert!(started.elapsed().as_secs() < 30);
+}
+
+#[test]
+fn hostile_redirect_to_plain_http_is_refused() {
+    hostile(
+        EstCase::Redirect,
+        &[],
+        &["redirected to the unencrypted address http://127.0.0.1:"],
+        "https://",
+    );
+}
+
+#[test]
+fn hostile_oversized_answer_is_refused() {
+    hostile(
+        EstCase::Huge,
+        &[],
+        &[
+            "/huge/simpleenroll is larger than 4194304 bytes",
+            "stopped reading",
+        ],
+        "not a certificate reply",
+    );
+}
+
+#[test]
+fn hostile_wrong_pin_is_not_trusted() {
+    let w = world();
+    let id = w.sb.new_request(SUBJECT, &[]);
+    let url = w.est.url_for(EstCase::Ok);
+    let wrong = "00:".repeat(31) + "00";
+    let run = w.sb.run(&[
+        "enroll",
+        "est",
+        &id,
+        "--url",
+        &url,
+        "--user",
+        USER,
+        "--password-file",
+        &w.code_file,
+        "--trust-fingerprint",
+        &wrong,
+    ]);
+    let message = run.error();
+    assert!(message.contains("does not trust"), "{run}");
+    assert!(message.contains(w.est.server_ca_sha256()), "{run}");
+    assert!(run.hint().contains("compare this fingerprint"), "{run}");
+    w.assert_kept_and_retry_works(&id);
+}
+
+#[test]
+fn hostile_name_mismatch_fails_tls() {
+    let w = world();
+    let id = w.sb.new_request(SUBJECT, &[]);
+    // The server certificate names IP:127.0.0.1 only.
+    let url = format!("https://localhost:{}/.well-known/est/ok", w.est.port());
+    let run = w.sb.run(&[
+        "enroll",
+        "est",
+        &id,
+        "--url",
+        &url,
+        "--user",
+        USER,
+        "--password-file",
+        &w.code_file,
+        "--ca-file",
+        arg(&w.est.server_ca_path()),
+    ]);
+    let message = run.error();
+    assert!(
+        message.contains("a secure connection to localhost failed"),
+        "{run}"
+    );
+    assert!(message.contains("not made out for localhost"), "{run}");
+    assert!(run.hint().contains("check the address"), "{run}");
+    w.assert_kept_and_retry_works(&id);
+}
+
+#[test]
+fn hostile_connection_refused_is_unreachable() {
+    let w = world();
+    let id = w.sb.new_request(SUBJECT, &[]);
+    let url = format!("https://127.0.0.1:{}/.well-known/est", free_port());
+    let run = w.sb.run(&[
+        "enroll",
+        "est",
+        &id,
+        "--url",
+        &url,
+        "--user",
+        USER,
+        "--password-file",
+        &w.code_file,
+        "--timeout",
+        "5",
+    ]);
+    assert!(run.error().contains("could not reach"), "{run}");
+    assert!(run.hint().contains("your request is kept"), "{run}");
+    w.assert_kept_and_retry_works(&id);
+}
+
+#[test]
+fn hostile_plain_http_url_is_refused_before_sending() {
+    let w = world();
+    let id = w.sb.new_request(SUBJECT, &[]);
+    let url = format!("http://127.0.0.1:{}/.well-known/est/ok", w.est.port());
+    let run = w.sb.run(&[
+        "enroll",
+        "est",
+        &id,
+        "--url",
+        &url,
+        "--user",
+        USER,
+        "--password-file",
+        &w.code_file,
+    ]);
+    assert!(run.error().contains("https://"), "{run}");
+    run.hint();
+    // Nothing reached the server.
+    assert!(!w.est.log().contains("simpleenroll"), "{}", w.est.log());
+    w.assert_kept_and_retry_works(&id);
+}
+
+#[test]
+fn pending_answer_is_recorded_and_a_later_process_resumes_it() {
+    let w = world();
+    let id = w.sb.new_request(SUBJECT, &[]);
+    let out = w.enroll(&id, EstCase::Pending, &[]).ok();
+    assert!(out.stdout.contains("holds the request"), "{out}");
+    assert!(
+        out.stdout.contains(&format!("certdesk enroll resume {id}")),
+        "{out}"
+    );
+    assert_eq!(w.sb.status(&id), "pending");
+    let state: Value = serde_json::from_slice(&common::read(
+        &w.sb
+            .wallet()
+            .join("identities")
+            .join(&id)
+            .join("enrollment.json"),
+    ))
+    .expect("enrollment.json");
+    assert_eq!(state["status"], "pending", "{state}");
+    assert!(
+        !String::from_utf8_lossy(&common::read(
+            &w.sb
+                .wallet()
+                .join("identities")
+                .join(&id)
+                .join("enrollment.json")
+        ))
+        .contains(CODE),
+        "the code was written to disk"
+    );
+
+    // The server said Retry-After: 1. A new process (no keyring: the code is given again).
+    std::thread::sleep(std::time::Duration::from_millis(1100));
+    let resumed =
+        w.sb.run(&["enroll", "resume", &id, "--password-file", &w.code_file])
+            .ok();
+    assert!(resumed.stdout.contains(&id), "{resumed}");
+    assert_eq!(w.sb.status(&id), "issued");
+    assert!(
+        w.est
+            .log()
+            .matches("POST /.well-known/est/pending/simpleenroll")
+            .count()
+            == 2,
+        "{}",
+        w.est.log()
+    );
+}
+
+#[test]
+fn renewal_replaces_the_certificate_keeps_the_old_one_and_the_key() {
+    let w = world();
+    let id = w.sb.new_request(SUBJECT, &[]);
+    w.enroll(&id, EstCase::Reenroll, &[]).ok();
+    let before = w.show(&id);
+    let old_cert = before["certificate_pem"]
+        .as_str()
+        .expect("cert")
+        .to_string();
+
+    let out = w.sb.run(&["renew", &id]).ok();
+    assert!(out.stdout.contains(&id), "{out}");
+    assert!(
+        w.est
+            .log()
+            .contains("POST /.well-known/est/reenroll/simplereenroll"),
+        "{}",
+        w.est.log()
+    );
+    let after = w.show(&id);
+    let new_cert = after["certificate_pem"].as_str().expect("cert").to_string();
+    assert_eq!(after["summary"]["status"], "issued");
+    assert_ne!(serial(&old_cert), serial(&new_cert));
+    assert_eq!(
+        public_key(&old_cert),
+        public_key(&new_cert),
+        "the key changed"
+    );
+    let previous: Vec<&str> = after["previous_certificates"]
+        .as_array()
+        .unwrap_or_else(|| panic!("no previous_certificates in {after}"))
+        .iter()
+        .filter_map(Value::as_str)
+        .collect();
+    assert_eq!(previous, [old_cert.as_str()]);
+    // The renewed identity still exports and openssl reads it.
+    w.sb.export_p12_checked(&id, "modern");
+}
+
+#[test]
+fn renewal_without_a_certificate_the_server_accepts_is_refused_and_keeps_the_old_one() {
+    // simplereenroll under another label answers 404: the old certificate stays.
+    let w = world();
+    let id = w.sb.new_request(SUBJECT, &[]);
+    w.enroll(&id, EstCase::Ok, &[]).ok();
+    let old = w.show(&id)["certificate_pem"].clone();
+    let run = w.sb.run(&["renew", &id]);
+    assert!(run.error().contains("404"), "{run}");
+    let after = w.show(&id);
+    assert_eq!(after["certificate_pem"], old);
+    assert_eq!(after["summary"]["status"], "issued");
+}
+
+/// `certdesk practice serve --json` on free ports, in its own sandbox.
+fn practice(sb: &Sandbox) -> (ChildGuard, Value) {
+    let mut cmd = sb.command(&[
+        "--json",
+        "practice",
+        "serve",
+        "--port",
+        "0",
+        "--site-port",
+        "0",
+    ]);
+    cmd.stdout(Stdio::piped()).stderr(Stdio::piped());
+    let mut guard = ChildGuard::new(cmd.spawn().expect("start certdesk practice serve"));
+    let stdout = guard.child_mut().stdout.take().expect("stdout piped");
+    let mut line = String::new();
+    BufReader::new(stdout)
+        .read_line(&mut line)
+        .expect("read the JSON line");
+    let value: Value =
+        serde_json::from_str(&line).unwrap_or_else(|e| panic!("not a JSON line ({e}): {line:?}"));
+    (guard, value)
+}
+
+#[test]
+fn practice_ca_request_enroll_probe_export() {
+    let server_sb = Sandbox::new();
+    let (guard, info) = practice(&server_sb);
+    let est_url = info["est_url"].as_str().expect("est_url");
+    let site_url = info["site_url"].as_str().expect("site_url");
+    let code_file = info["enrollment_code_file"].as_str().expect("code file");
+    let user = info["demo_user"].as_str().expect("demo_user");
+    let fp = info["ca_sha256"].as_str().expect("ca_sha256");
+    // The printed fingerprint is openssl's for the printed CA file.
+    let ca_file = info["ca_file"].as_str().expect("ca_file");
+    assert_eq!(openssl_fingerprint(ca_file), fp.to_uppercase());
+
+    let sb = Sandbox::new();
+    let id = sb.new_request("CN=Pat Practice", &[]);
+    sb.run(&[
+        "enroll",
+        "est",
+        &id,
+        "--url",
+        est_url,
+        "--user",
+        user,
+        "--password-file",
+        code_file,
+        "--trust-fingerprint",
+        fp,
+    ])
+    .ok();
+    assert_eq!(sb.status(&id), "issued");
+    let probe = sb
+        .run(&[
+            "--json",
+            "probe",
+            site_url,
+            "--identity",
+            &id,
+            "--ca-file",
+            ca_file,
+        ])
+        .ok()
+        .json();
+    assert_eq!(probe["verdict"], "accepted", "{probe}");
+    let p12 = sb.export_p12_checked(&id, "modern");
+    let info = certdesk_testkit::openssl_pkcs12_info(&p12, common::EXPORT_PASSWORD)
+        .unwrap_or_else(|e| panic!("{e}"));
+    assert!(info.contains("Pat Practice"), "{info}");
+    drop(guard);
+}
