@@ -21,6 +21,7 @@ pub mod est;
 mod java;
 mod nss;
 mod openssl;
+pub mod portal;
 mod process;
 pub mod servers;
 
