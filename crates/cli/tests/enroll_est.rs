@@ -465,6 +465,52 @@ fn hostile_name_mismatch_fails_tls() {
 }
 
 #[test]
+fn hostile_plain_http_server_behind_an_https_address_fails_tls() {
+    let w = world();
+    let id = w.sb.new_request(SUBJECT, &[]);
+    // A real plain-HTTP server (python3 -m http.server) where https:// was written.
+    let port = free_port();
+    let _plain = ChildGuard::spawn(
+        Command::new("python3")
+            .args([
+                "-m",
+                "http.server",
+                "--bind",
+                "127.0.0.1",
+                &port.to_string(),
+            ])
+            .current_dir(w.sb.path(""))
+            .stdout(Stdio::null())
+            .stderr(Stdio::null()),
+    )
+    .expect("python3 -m http.server");
+    certdesk_testkit::wait_for_port(port, std::time::Duration::from_secs(10))
+        .expect("http.server listens");
+    let url = format!("https://127.0.0.1:{port}/.well-known/est");
+    let run = w.sb.run(&[
+        "enroll",
+        "est",
+        &id,
+        "--url",
+        &url,
+        "--user",
+        USER,
+        "--password-file",
+        &w.code_file,
+        "--timeout",
+        "5",
+    ]);
+    assert!(
+        run.error().contains(
+            "a secure connection to 127.0.0.1 failed: the server did not answer with TLS"
+        ),
+        "{run}"
+    );
+    assert!(run.hint().contains("check the address"), "{run}");
+    w.assert_kept_and_retry_works(&id);
+}
+
+#[test]
 fn hostile_connection_refused_is_unreachable() {
     let w = world();
     let id = w.sb.new_request(SUBJECT, &[]);

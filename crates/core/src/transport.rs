@@ -618,6 +618,11 @@ fn tls_error(e: &rustls::Error, host: &str, chain: &[Vec<u8>]) -> Error {
         rustls::Error::AlertReceived(alert) => {
             format!("the server ended the handshake ({alert:?})")
         }
+        // Plain HTTP (or another protocol) answered the TLS greeting.
+        rustls::Error::InvalidMessage(rustls::InvalidMessage::InvalidContentType) => {
+            "the server did not answer with TLS (is this a plain http:// server, or the wrong port?)"
+                .to_string()
+        }
         other => other.to_string(),
     };
     Error::TlsFailed {
