@@ -199,25 +199,27 @@ class Handler(BaseHTTPRequestHandler):
         if case == "huge":
             line = b"A" * 64 + b"\n"
             return self.answer(200, line * (6 * 1024 * 1024 // len(line) + 1), P7_TYPE)
+        if (op == "simpleenroll" and case in ("ok", "pending", "otherkey", "reenroll")
+                and not self.basic_ok()):
+            return self.answer(401, b"Unauthorized\n", headers=[("WWW-Authenticate", 'Basic realm="est"')])
+        peer = self.request.getpeercert(binary_form=True)
+        if op == "simplereenroll":
+            if case != "reenroll":
+                return self.answer(404, b"Not Found\n")
+            if not peer:
+                return self.answer(401, b"simplereenroll needs your current certificate (TLS client authentication)\n")
         try:
             csr_der = base64.b64decode(body, validate=False)
             csr_pem = srv.ca.csr_pem(csr_der)
         except (ValueError, RuntimeError) as e:
             return self.answer(400, ("bad request: %s\n" % e).encode())
         if op == "simplereenroll":
-            if case != "reenroll":
-                return self.answer(404, b"Not Found\n")
-            peer = self.request.getpeercert(binary_form=True)
-            if not peer:
-                return self.answer(401, b"simplereenroll needs your current certificate (TLS client authentication)\n")
             peer_pem = ssl.DER_cert_to_PEM_cert(peer).encode()
             have, want = srv.ca.subject(peer_pem, "x509"), srv.ca.subject(csr_pem, "req")
             if have != want:
                 return self.answer(400, ("re-enrollment must keep the subject: %s != %s\n" % (have, want)).encode())
             return self.answer_p7(srv.ca.p7(srv.ca.sign(csr_pem)))
-        # simpleenroll
-        if case in ("ok", "pending", "otherkey", "reenroll") and not self.basic_ok():
-            return self.answer(401, b"Unauthorized\n", headers=[("WWW-Authenticate", 'Basic realm="est"')])
+        # simpleenroll (credentials were checked before the body was read)
         if case == "pending":
             digest = hashlib.sha256(csr_der).hexdigest()
             with srv.seen_lock:

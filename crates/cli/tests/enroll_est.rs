@@ -12,7 +12,7 @@ use std::io::{BufRead as _, BufReader};
 use std::process::{Command, Stdio};
 
 use certdesk_testkit::est::{EstCase, EstServer};
-use certdesk_testkit::{free_port, ChildGuard, OpensslCa};
+use certdesk_testkit::{free_port, run_tool, ChildGuard, OpensslCa};
 use common::{arg, openssl, Sandbox};
 use serde_json::Value;
 
@@ -107,6 +107,60 @@ fn public_key(cert_pem: &str) -> String {
     )
     .unwrap_or_else(|e| panic!("{e}"))
     .stdout_text()
+}
+
+/// The test server itself speaks EST as RFC 7030 and libest do (checked with curl and openssl,
+/// not with certdesk): certs-only PKCS#7, base64 in 64-column lines, the EST headers, 401 with
+/// a Basic challenge, 404 for an unknown label.
+#[test]
+fn the_test_server_answers_like_an_est_server() {
+    let w = world();
+    let dir = tempfile::tempdir().expect("tempdir");
+    let headers = dir.path().join("headers");
+    let curl = |url: String, extra: &[&str]| -> (String, String) {
+        let out = run_tool(
+            Command::new("curl")
+                .args(["-sS", "--max-time", "10", "--cacert"])
+                .arg(w.est.server_ca_path())
+                .arg("-D")
+                .arg(&headers)
+                .args(extra)
+                .arg(url),
+        )
+        .unwrap_or_else(|e| panic!("{e}"));
+        (
+            std::fs::read_to_string(&headers).expect("headers"),
+            out.stdout_text(),
+        )
+    };
+    let (head, body) = curl(format!("{}/cacerts", w.est.url_for(EstCase::Ok)), &[]);
+    assert!(head.starts_with("HTTP/1.1 200"), "{head}");
+    assert!(
+        head.contains("Content-Type: application/pkcs7-mime; smime-type=certs-only"),
+        "{head}"
+    );
+    assert!(head.contains("Content-Transfer-Encoding: base64"), "{head}");
+    assert!(
+        body.ends_with('\n') && body.lines().all(|l| l.len() <= 64),
+        "{body}"
+    );
+    let der = certdesk_testkit::run_tool_with_stdin(
+        Command::new("openssl").args(["base64", "-d"]),
+        body.as_bytes(),
+    )
+    .unwrap_or_else(|e| panic!("{e}"))
+    .stdout;
+    let certs = certdesk_testkit::openssl_pkcs7_certs(&der).unwrap_or_else(|e| panic!("{e}"));
+    assert!(certs.contains("Enrollment Root CA"), "{certs}");
+
+    let (head, _) = curl(
+        format!("{}/simpleenroll", w.est.url_for(EstCase::Ok)),
+        &["--data-binary", "x"],
+    );
+    assert!(head.starts_with("HTTP/1.1 401"), "{head}");
+    assert!(head.contains("WWW-Authenticate: Basic"), "{head}");
+    let (head, _) = curl(format!("{}/cacerts", w.est.url_for(EstCase::NotFound)), &[]);
+    assert!(head.starts_with("HTTP/1.1 404"), "{head}");
 }
 
 #[test]
