@@ -660,6 +660,90 @@ fn pending_answer_is_recorded_and_a_later_process_resumes_it() {
     );
 }
 
+/// Panics unless the Secret Service on our session bus is the private test keyring of
+/// scripts/with-keyring.sh (the check of tests/keyring.rs): the user's own keyring is never used.
+fn require_test_keyring() {
+    let bus = std::env::var("DBUS_SESSION_BUS_ADDRESS").unwrap_or_default();
+    assert!(
+        !bus.is_empty(),
+        "no D-Bus session: run under scripts/with-keyring.sh"
+    );
+    let reply = run_tool(Command::new("dbus-send").args([
+        "--session",
+        "--print-reply",
+        "--dest=org.freedesktop.DBus",
+        "/org/freedesktop/DBus",
+        "org.freedesktop.DBus.GetConnectionUnixProcessID",
+        "string:org.freedesktop.secrets",
+    ]))
+    .unwrap_or_else(|e| panic!("no Secret Service on the session bus: {e}"));
+    let text = reply.stdout_text();
+    let pid: u32 = text
+        .split_whitespace()
+        .skip_while(|w| *w != "uint32")
+        .nth(1)
+        .and_then(|p| p.parse().ok())
+        .unwrap_or_else(|| panic!("no pid in {text}"));
+    let environ = std::fs::read(format!("/proc/{pid}/environ")).unwrap_or_default();
+    assert!(
+        environ
+            .split(|b| *b == 0)
+            .any(|v| v.starts_with(b"HOME=") && v.windows(17).any(|w| w == b"/certdesk-keyring")),
+        "the Secret Service (pid {pid}) is not the private test keyring; refusing to touch it"
+    );
+}
+
+#[test]
+#[ignore = "needs a Secret Service session: run under scripts/with-keyring.sh (scripts/test-all.sh does)"]
+fn with_a_keyring_a_later_process_resumes_without_asking_for_the_code_again() {
+    require_test_keyring();
+    let ca = OpensslCa::new("Enrollment");
+    let est = EstServer::start(&ca, USER, CODE);
+    let sb = Sandbox::with_keyring();
+    let code_file = sb.secret_file("code", CODE);
+    let id = sb.new_request(SUBJECT, &[]);
+    let url = est.url_for(EstCase::Pending);
+    sb.run(&[
+        "enroll",
+        "est",
+        &id,
+        "--url",
+        &url,
+        "--user",
+        USER,
+        "--password-file",
+        arg(&code_file),
+        "--trust-fingerprint",
+        est.server_ca_sha256(),
+    ])
+    .ok();
+    let state = String::from_utf8_lossy(&common::read(
+        &sb.wallet()
+            .join("identities")
+            .join(&id)
+            .join("enrollment.json"),
+    ))
+    .into_owned();
+    assert!(state.contains("\"credential_in_keyring\": true"), "{state}");
+    assert!(!state.contains(CODE), "the code was written to disk");
+    // The code file is gone: only the keyring can supply it now.
+    std::fs::remove_file(&code_file).expect("remove the code file");
+    std::thread::sleep(std::time::Duration::from_millis(1100));
+    sb.run(&["enroll", "resume", &id]).ok();
+    assert_eq!(sb.status(&id), "issued");
+    let state = String::from_utf8_lossy(&common::read(
+        &sb.wallet()
+            .join("identities")
+            .join(&id)
+            .join("enrollment.json"),
+    ))
+    .into_owned();
+    assert!(
+        state.contains("\"credential_in_keyring\": false"),
+        "{state}"
+    );
+}
+
 #[test]
 fn renewal_replaces_the_certificate_keeps_the_old_one_and_the_key() {
     let w = world();
