@@ -155,6 +155,33 @@ fn install_reinstall_list_and_remove_in_chromium_and_firefox() {
     assert_installed(&firefox, "Inst Alice", &cert_pem);
 
     // Idempotent: nothing is imported twice.
+    let json = sb
+        .run(&["--json", "install", &id, "--to", "chromium"])
+        .ok()
+        .json();
+    assert_eq!(json["id"], id.as_str(), "{json}");
+    assert_eq!(json["results"][0]["status"], "already_installed", "{json}");
+    assert_eq!(json["results"][0]["nickname"], "Inst Alice", "{json}");
+    assert_eq!(json["results"][0]["store"]["kind"], "chromium", "{json}");
+    assert_eq!(
+        json["sha256"].as_str().map(|s| s.replace(':', "")),
+        Some(
+            common::openssl(&[
+                "x509",
+                "-noout",
+                "-fingerprint",
+                "-sha256",
+                "-in",
+                arg(&sb.file("leaf.pem", &cert_pem))
+            ])
+            .trim()
+            .rsplit('=')
+            .next()
+            .expect("fingerprint")
+            .replace(':', "")
+        ),
+        "{json}"
+    );
     let again = sb.run(&["install", &id, "--to", "all"]).ok();
     assert_eq!(
         again.stdout.matches("is already installed in").count(),
