@@ -418,14 +418,27 @@ fn show(ctx: &Ctx, outcome: &EnrollOutcome) -> anyhow::Result<Outcome> {
                 identity.label,
                 identity.id
             );
+            // Without a keyring the code was not kept: say that resuming needs it again.
+            let code_kept = enroll::enrollment_state(&ctx.wallet, &identity.id)
+                .ok()
+                .flatten()
+                .is_none_or(|s| s.credential_in_keyring || s.target.auth == AuthSettings::None);
             outln!(
-                "Ask again after {} (in {} s): certdesk enroll resume {} [--wait MINUTES]",
+                "Ask again after {} (in {} s): certdesk enroll resume {}{} [--wait MINUTES]",
                 next_attempt
                     .format(&time::format_description::well_known::Rfc3339)
                     .unwrap_or_default(),
                 retry_after_secs,
-                identity.id
+                identity.id,
+                if code_kept {
+                    ""
+                } else {
+                    " --password-file FILE"
+                }
             );
+            if !code_kept {
+                outln!("(no keyring holds your code, so give it again when you resume)");
+            }
         }
         EnrollOutcome::AlreadyIssued { identity } => {
             outln!(

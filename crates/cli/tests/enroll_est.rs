@@ -403,7 +403,7 @@ fn hostile_empty_answer() {
         EstCase::Empty,
         &[],
         &["/empty/simpleenroll is empty"],
-        "no content",
+        "sent nothing",
     );
 }
 
@@ -413,7 +413,7 @@ fn hostile_invalid_pkcs7() {
         EstCase::BadP7,
         &[],
         &["/badp7/simpleenroll is not a certificate, request, PKCS#7"],
-        "ask the issuer",
+        "not a certificate: tell your help desk",
     );
 }
 
@@ -422,8 +422,11 @@ fn hostile_certificate_for_another_key() {
     hostile(
         EstCase::OtherKey,
         &[],
-        &["someone else", "does not match the key"],
-        "ask the issuer",
+        &[
+            "someone else",
+            "answered with a certificate for a different key",
+        ],
+        "mixed up requests",
     );
 }
 

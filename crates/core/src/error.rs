@@ -304,6 +304,16 @@ pub enum Error {
         /// Where the server sent us.
         to: String,
     },
+    /// The enrollment server answered with a certificate for some other key.
+    #[error(
+        "{url} answered with a certificate for a different key ({subject}), not for this request"
+    )]
+    WrongCertificateFromServer {
+        /// The address.
+        url: String,
+        /// Subject of the certificate it sent.
+        subject: String,
+    },
     /// The answer is larger than any legitimate answer can be.
     #[error("the answer from {url} is larger than {limit} bytes; certdesk stopped reading it")]
     ResponseTooLarge {
@@ -374,9 +384,9 @@ impl Error {
             Error::WrongPassword { .. } | Error::PassphraseRequired { .. } => {
                 ErrorKind::WrongPassword
             }
-            Error::CertDoesNotMatchKey { .. } | Error::NoMatchingRequest { .. } => {
-                ErrorKind::Mismatch
-            }
+            Error::CertDoesNotMatchKey { .. }
+            | Error::NoMatchingRequest { .. }
+            | Error::WrongCertificateFromServer { .. } => ErrorKind::Mismatch,
             Error::UnexpectedContent { .. }
             | Error::HtmlInsteadOfCertificate { .. }
             | Error::EmptyInput { .. }
@@ -433,12 +443,26 @@ impl Error {
                 "to bring in a .p12/.pfx file, give its password with --password-file"
             }
             Error::UnexpectedContent { .. } => "check that you picked the right file",
+            Error::HtmlInsteadOfCertificate { source_name, .. } if source_name.starts_with("https://") => {
+                "the address leads to a web page, not to the certificate service: check the address with your help desk; your request is kept"
+            }
             Error::HtmlInsteadOfCertificate { .. } => {
                 "the download gave a web page (often a login or error page): open the portal in a browser, sign in, and download the certificate file itself"
+            }
+            Error::EmptyInput { source_name } if source_name.starts_with("https://") => {
+                "the server said yes but sent nothing: tell your help desk; your request is kept and can be sent again"
+            }
+            Error::WrongCertificateFromServer { .. } => {
+                "the server mixed up requests: tell your help desk; your request is kept and can be sent again"
             }
             Error::EmptyInput { .. } => "the file has no content: download or save the certificate again",
             Error::Truncated { .. } => {
                 "the file is incomplete: download it again or ask for it to be re-sent as an attachment"
+            }
+            Error::Unrecognised { source_name, .. } | Error::Malformed { source_name, .. }
+                if source_name.starts_with("https://") =>
+            {
+                "the server's answer is not a certificate: tell your help desk what this message says; your request is kept"
             }
             Error::Unrecognised { .. } | Error::Malformed { .. } => {
                 "ask the issuer for the certificate as a .pem, .cer/.crt or .p7b file"

@@ -134,7 +134,7 @@ pub enum EnrollAnswer {
 /// Default wait when a 202 has no usable Retry-After.
 pub const DEFAULT_RETRY_AFTER: Duration = Duration::from_secs(60);
 
-/// Retry-After is delta-seconds or an HTTP-date (RFC 9110 §10.2.3); clamps to 10 s … 1 day
+/// Retry-After is delta-seconds or an HTTP-date (RFC 9110 §10.2.3); clamps to 1 s … 1 day
 /// so that a broken server neither hammers nor hides.
 pub fn parse_retry_after(value: Option<&str>, now: OffsetDateTime) -> Duration {
     let parsed = value.map(str::trim).and_then(|v| {
@@ -151,7 +151,7 @@ pub fn parse_retry_after(value: Option<&str>, now: OffsetDateTime) -> Duration {
     });
     parsed
         .unwrap_or(DEFAULT_RETRY_AFTER)
-        .clamp(Duration::from_secs(10), Duration::from_secs(86_400))
+        .clamp(Duration::from_secs(1), Duration::from_secs(86_400))
 }
 
 /// Maps an HTTP answer of `simpleenroll`/`simplereenroll` (or `cacerts`, which never answers
@@ -499,7 +499,8 @@ mod tests {
             parse_retry_after(Some("120"), now),
             Duration::from_secs(120)
         );
-        assert_eq!(parse_retry_after(Some("1"), now), Duration::from_secs(10));
+        assert_eq!(parse_retry_after(Some("1"), now), Duration::from_secs(1));
+        assert_eq!(parse_retry_after(Some("0"), now), Duration::from_secs(1));
         assert_eq!(
             parse_retry_after(Some("999999"), now),
             Duration::from_secs(86_400)

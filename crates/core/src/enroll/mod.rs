@@ -732,7 +732,17 @@ fn exchange(
             let (mut certs, _, _) = crate::encoding::read_certificates(&body, &url)?;
             certs.extend(extra_certs);
             let bundle = crate::encoding::build_pkcs7(&certs)?;
-            let import = wallet.import_certificate(&bundle, &url, Some(&identity.id))?;
+            let import = wallet
+                .import_certificate(&bundle, &url, Some(&identity.id))
+                .map_err(|e| match e {
+                    Error::CertDoesNotMatchKey { subject, .. } => {
+                        Error::WrongCertificateFromServer {
+                            url: url.clone(),
+                            subject,
+                        }
+                    }
+                    other => other,
+                })?;
             Ok(EnrollOutcome::Issued {
                 import,
                 csr_attributes: state.csr_attributes.clone(),
