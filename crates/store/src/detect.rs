@@ -139,8 +139,8 @@ fn firefox_running(profile_dir: &Path) -> bool {
     std::fs::symlink_metadata(profile_dir.join("lock")).is_ok()
 }
 
-/// The stores found under `home` (Chromium databases that exist, every Firefox profile) and
-/// the platform store on macOS and Windows.
+/// The stores found under `home` (Chromium databases that exist, every Firefox profile whose
+/// directory exists) and the platform store on macOS and Windows.
 pub fn detect_targets(home: &Path) -> Result<Vec<DetectedStore>> {
     let mut out = Vec::new();
     for rel in CHROMIUM_DB_DIRS {
@@ -155,6 +155,10 @@ pub fn detect_targets(home: &Path) -> Result<Vec<DetectedStore>> {
         }
     }
     for p in firefox_profiles(home)? {
+        // profiles.ini can keep entries whose directory was deleted: no browser uses them.
+        if !p.dir.is_dir() {
+            continue;
+        }
         out.push(DetectedStore {
             exists: has_nss_db(&p.dir),
             in_use: firefox_running(&p.dir),
@@ -395,6 +399,15 @@ Version=2
             .unwrap();
         }
         touch_db(&h.join(".mozilla/firefox/p.classic"));
+        // Never started: directory, no database. A listed profile without directory is stale.
+        std::fs::create_dir_all(h.join("snap/firefox/common/.mozilla/firefox/p.snappy")).unwrap();
+        std::fs::create_dir_all(h.join(".var/app/org.mozilla.firefox/.mozilla/firefox/p.flat"))
+            .unwrap();
+        std::fs::write(
+            h.join(".mozilla/firefox/profiles.ini"),
+            "[Profile0]\nName=classic\nIsRelative=1\nPath=p.classic\nDefault=1\n\n[Profile1]\nName=stale\nPath=p.stale\n",
+        )
+        .unwrap();
         std::os::unix::fs::symlink("127.0.0.1:+4242", h.join(".mozilla/firefox/p.classic/lock"))
             .unwrap();
         let found = detect_targets(h).unwrap();

@@ -11,7 +11,7 @@ use std::process::Command;
 use certdesk_core::secret::SecretString;
 use certdesk_store::{
     find_installed, install, resolve_targets, sha256_fingerprint, Error, InstallItem,
-    InstallOutcome, TargetSpec,
+    InstallOutcome, StoreTarget, TargetSpec,
 };
 
 fn openssl(dir: &Path, args: &[&str]) {
@@ -115,14 +115,29 @@ fn never_started_profile_gets_a_database_and_a_stale_one_is_refused() {
         Some("Store Fresh".to_string())
     );
 
+    // The stale entry (directory gone) is neither detected nor resolved, and an install aimed
+    // at its directory directly does not create it.
     let gone = resolve_targets(
         &TargetSpec::Firefox {
             profile: Some("gone".into()),
         },
         home.path(),
     )
-    .unwrap();
-    let err = install(&gone[0], &item, None).unwrap_err();
+    .unwrap_err();
+    assert!(
+        matches!(gone, Error::FirefoxProfileNotFound { ref known, .. } if known == "fresh"),
+        "{gone:?}"
+    );
+    let all = resolve_targets(&TargetSpec::All, home.path()).unwrap();
+    assert!(
+        all.iter().all(|t| !t.to_string().contains("old.gone")),
+        "{all:?}"
+    );
+    let stale = StoreTarget::Firefox {
+        profile: "gone".into(),
+        db: root.join("old.gone"),
+    };
+    let err = install(&stale, &item, None).unwrap_err();
     assert!(matches!(err, Error::NssDbMissing { .. }), "{err:?}");
     assert!(
         !root.join("old.gone").exists(),
