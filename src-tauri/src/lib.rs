@@ -59,3 +59,44 @@ pub fn run() {
         std::process::exit(2);
     }
 }
+
+#[cfg(test)]
+mod tests {
+    /// Every command build.rs declares is granted to the main window, and nothing else of ours.
+    #[test]
+    fn every_command_has_its_permission_in_the_main_capability() {
+        let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR"));
+        let build = std::fs::read_to_string(root.join("build.rs")).expect("read build.rs");
+        let list = build
+            .split_once("const COMMANDS: &[&str] = &[")
+            .and_then(|(_, rest)| rest.split_once("];"))
+            .map(|(list, _)| list)
+            .expect("build.rs lists COMMANDS");
+        let commands: Vec<String> = list
+            .split(',')
+            .map(|c| c.trim().trim_matches('"').to_string())
+            .filter(|c| !c.is_empty())
+            .collect();
+        let capability: serde_json::Value = serde_json::from_str(
+            &std::fs::read_to_string(root.join("capabilities/main.json")).expect("read"),
+        )
+        .expect("capabilities/main.json is JSON");
+        assert_eq!(capability["windows"], serde_json::json!(["main"]));
+        let granted: Vec<&str> = capability["permissions"]
+            .as_array()
+            .expect("permissions")
+            .iter()
+            .filter_map(|p| p.as_str())
+            .filter(|p| p.starts_with("allow-"))
+            .collect();
+        let wanted: Vec<String> = commands
+            .iter()
+            .map(|c| format!("allow-{}", c.replace('_', "-")))
+            .collect();
+        let mut granted_sorted: Vec<String> = granted.iter().map(|s| s.to_string()).collect();
+        granted_sorted.sort();
+        let mut wanted_sorted = wanted.clone();
+        wanted_sorted.sort();
+        assert_eq!(granted_sorted, wanted_sorted);
+    }
+}

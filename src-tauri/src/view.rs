@@ -218,7 +218,7 @@ impl SiteCheck {
             certificate_sent: report.transcript.certificate_sent,
             tls_version: report.transcript.tls_version.clone(),
             http_status: report.transcript.http_status,
-            page_excerpt: report.transcript.body_excerpt.clone(),
+            page_excerpt: report.transcript.body_excerpt.as_deref().map(page_text),
             report: serde_json::to_string_pretty(report)
                 .unwrap_or_else(|error| format!("the report could not be written: {error}")),
         }
@@ -298,6 +298,61 @@ pub struct InstallResult {
     pub warnings: Vec<String>,
 }
 
+/// The words of a page excerpt, without markup: what a person would read on the page.
+fn page_text(html: &str) -> String {
+    let mut text = String::with_capacity(html.len());
+    let mut in_tag = false;
+    let mut skip_until: Option<&str> = None;
+    let lower = html.to_ascii_lowercase();
+    let mut i = 0;
+    while i < html.len() {
+        if let Some(end) = skip_until {
+            match lower[i..].find(end) {
+                Some(at) => {
+                    i += at + end.len();
+                    skip_until = None;
+                    continue;
+                }
+                None => break,
+            }
+        }
+        let rest = &lower[i..];
+        if rest.starts_with("<title") || rest.starts_with("<style") || rest.starts_with("<script") {
+            // The title is the tab's name, not the page's words; style and script are not words.
+            let tag = &rest[1..rest
+                .find(|c: char| c == '>' || c.is_whitespace())
+                .unwrap_or(rest.len())];
+            skip_until = Some(match tag {
+                "title" => "</title>",
+                "style" => "</style>",
+                _ => "</script>",
+            });
+            continue;
+        }
+        let Some(c) = html[i..].chars().next() else {
+            break;
+        };
+        match c {
+            '<' => in_tag = true,
+            '>' if in_tag => {
+                in_tag = false;
+                text.push(' ');
+            }
+            _ if !in_tag => text.push(c),
+            _ => {}
+        }
+        i += c.len_utf8();
+    }
+    let text = text
+        .replace("&amp;", "&")
+        .replace("&lt;", "<")
+        .replace("&gt;", ">")
+        .replace("&quot;", "\"")
+        .replace("&#39;", "'")
+        .replace("&mdash;", "—");
+    text.split_whitespace().collect::<Vec<_>>().join(" ")
+}
+
 /// RFC 3339, or the debug form if formatting fails (it does not for valid dates).
 pub fn rfc3339(at: OffsetDateTime) -> String {
     at.format(&time::format_description::well_known::Rfc3339)
@@ -338,6 +393,16 @@ mod tests {
         assert_eq!(row.status, RowStatus::Issued);
         assert_eq!(row.issuer.as_deref(), Some("Example Issuing CA"));
         assert_eq!(row.key_description, "ECDSA P-256");
+    }
+
+    #[test]
+    fn a_page_excerpt_is_shown_as_its_words() {
+        let html = "<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\"><title>certdesk practice site</title><style>h1{color:red}</style></head>\n<body><h1>Hello, Ada Lovelace &mdash; your certificate works</h1><p>Tom &amp; Jerry</p><dt";
+        assert_eq!(
+            page_text(html),
+            "Hello, Ada Lovelace — your certificate works Tom & Jerry"
+        );
+        assert_eq!(page_text("plain text"), "plain text");
     }
 
     #[test]

@@ -329,9 +329,11 @@ export class WizardState {
     if (!id || this.chosenStores.length === 0) return Promise.resolve();
     return this.#run(async (progress, current) => {
       const results = await installIdentity(id, [...this.chosenStores], this.#onProgress(progress));
+      const stores = await listStores(id);
       if (!current()) return;
+      this.stores = stores;
+      this.chosenStores = [];
       this.installResults = results;
-      this.stores = await listStores(id);
     });
   }
 
