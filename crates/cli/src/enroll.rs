@@ -365,8 +365,137 @@ pub(crate) fn renew(ctx: &Ctx, args: RenewArgs) -> anyhow::Result<Outcome> {
         }
         (None, _) => None,
     };
+    let before = ctx.wallet.get(&args.id)?;
+    let old_chain = before.chain_der()?;
     let outcome = enroll::renew(&ctx.wallet, &args.id, &ctx.access(), target, secret)?;
-    show(ctx, &outcome)
+    let EnrollOutcome::Issued { import, .. } = &outcome else {
+        return show(ctx, &outcome);
+    };
+    if !import.replaced_previous {
+        return show(ctx, &outcome);
+    }
+    // Issue #7: after a renewal, the new certificate goes wherever the old one was, and the
+    // profile's sites are checked again with it.
+    let reinstalled = reinstall_renewed(ctx, &before.id, &old_chain);
+    let sites = certdesk_core::profile::profile_of(&ctx.wallet, &before.id)?
+        .map(|p| p.profile.sites)
+        .unwrap_or_default();
+    let mut checks = Vec::new();
+    for site in &sites {
+        checks.push(check_site(ctx, &before.id, &site.url));
+    }
+    let all_accepted = checks.iter().all(|c| {
+        c.as_ref()
+            .is_ok_and(|r| r.verdict == certdesk_core::probe::Verdict::Accepted)
+    });
+    if ctx.json {
+        render::json(&json!({
+            "renewal": outcome,
+            "reinstalled": reinstalled,
+            "site_checks": checks.iter().zip(&sites).map(|(c, s)| match c {
+                Ok(r) => json!({ "url": s.url, "verdict": r.verdict, "sentence": r.sentence }),
+                Err(e) => json!({ "url": s.url, "error": format!("{e:#}") }),
+            }).collect::<Vec<_>>(),
+        }))?;
+    } else {
+        show(ctx, &outcome)?;
+        for line in &reinstalled {
+            outln!("{line}");
+        }
+        for (check, site) in checks.iter().zip(&sites) {
+            match check {
+                Ok(r) => outln!(
+                    "Checked {} with the new certificate: {}",
+                    site.url,
+                    r.sentence
+                ),
+                Err(e) => outln!("Could not check {}: {e:#}", site.url),
+            }
+        }
+    }
+    Ok(if all_accepted {
+        Outcome::Success
+    } else {
+        Outcome::CheckFailed
+    })
+}
+
+/// Replaces the old certificate with the renewed one in every store on this computer that
+/// held the old one. Failures become lines of the report: the renewal itself succeeded.
+fn reinstall_renewed(ctx: &Ctx, id: &str, old_chain: &[Vec<u8>]) -> Vec<String> {
+    let Some(old_leaf) = old_chain.first() else {
+        return Vec::new();
+    };
+    let Some(home) = std::env::var_os("HOME").map(PathBuf::from) else {
+        return Vec::new();
+    };
+    let old_sha = certdesk_store::sha256_fingerprint(old_leaf);
+    let mut lines = Vec::new();
+    let Ok(stores) = certdesk_store::detect_targets(&home) else {
+        return lines;
+    };
+    for store in stores.iter().filter(|s| s.exists) {
+        if !matches!(
+            certdesk_store::find_installed(&store.target, &old_sha),
+            Ok(Some(_))
+        ) {
+            continue;
+        }
+        let result = (|| -> anyhow::Result<()> {
+            let identity = ctx.wallet.get(id)?;
+            let chain = identity.chain_der()?;
+            let password = certdesk_core::secret::generate_password();
+            let p12 = ctx.wallet.export_pkcs12(
+                id,
+                &ctx.access(),
+                &password,
+                store.target.p12_profile(),
+            )?;
+            certdesk_store::uninstall(&store.target, old_leaf, old_chain, None)?;
+            certdesk_store::install(
+                &store.target,
+                &certdesk_store::InstallItem {
+                    p12_der: &p12,
+                    p12_password: &password,
+                    nickname: &identity.label,
+                    cert_der: &chain[0],
+                },
+                None,
+            )?;
+            Ok(())
+        })();
+        lines.push(match result {
+            Ok(()) => format!(
+                "Replaced the old certificate with the new one in {}",
+                store.target
+            ),
+            Err(e) => format!(
+                "Could not update {}: {e:#} (run `certdesk install {id} --to …`)",
+                store.target
+            ),
+        });
+    }
+    lines
+}
+
+fn check_site(ctx: &Ctx, id: &str, url: &str) -> anyhow::Result<certdesk_core::probe::ProbeReport> {
+    use certdesk_core::probe::{self, diagnose::LocalIdentity, ProbeRequest};
+    let identity = ctx.wallet.client_identity(id, &ctx.access())?;
+    let local = LocalIdentity::from_chain(&identity.chain)?;
+    // The CA file the person gave for the enrollment server (typically the organisation's
+    // CA) also vouches for its sites; otherwise the system's roots decide.
+    let server_ca_pem = enroll::enrollment_state(&ctx.wallet, id)?
+        .and_then(|s| s.target.trust.ca_pem)
+        .map(String::into_bytes);
+    let transcript = probe::run_probe(&ProbeRequest {
+        url: url.to_string(),
+        identity: Some(identity),
+        server_ca_pem,
+        timeout: Duration::from_secs(15),
+    })?;
+    let report = probe::diagnose(transcript, Some(&local), OffsetDateTime::now_utc());
+    crate::helpdesk::record_probe(&ctx.wallet, id, &report);
+    Ok(report)
 }
 
 pub(crate) fn email(ctx: &Ctx, args: EmailArgs) -> anyhow::Result<Outcome> {
