@@ -103,6 +103,7 @@ pub(crate) fn install(
     // everywhere does not even unlock its key).
     let mut p12s: BTreeMap<&'static str, (SecretString, Vec<u8>)> = BTreeMap::new();
     let mut results = Vec::new();
+    let mut failures = Vec::new();
     for target in &targets {
         let outcome = match certdesk_store::find_installed(target, &sha256) {
             Ok(Some(nickname)) => InstallOutcome::AlreadyInstalled {
@@ -124,13 +125,24 @@ pub(crate) fn install(
                     nickname: &identity.label,
                     cert_der,
                 };
-                certdesk_store::install(target, &item, db_password.as_ref())?
+                match certdesk_store::install(target, &item, db_password.as_ref()) {
+                    Ok(outcome) => outcome,
+                    // One store refusing (a primary password, a read-only profile) must not
+                    // keep the identity out of the others: go on, report it at the end.
+                    Err(e) => {
+                        failures.push(e);
+                        continue;
+                    }
+                }
             }
         };
         if !json_out {
             print_install(&identity.label, &outcome);
         }
         results.push(outcome);
+    }
+    if !failures.is_empty() {
+        return Err(report_failures(failures, json_out));
     }
     if json_out {
         render::json(&json!({
@@ -178,9 +190,16 @@ pub(crate) fn uninstall(
     let targets = resolve(&args.from)?;
     let db_password = nss_password(args.nss_password_file.as_deref())?;
     let mut results = Vec::new();
+    let mut failures = Vec::new();
     for target in &targets {
         let outcome =
-            certdesk_store::uninstall(target, &chain[0], &chain[1..], db_password.as_ref())?;
+            match certdesk_store::uninstall(target, &chain[0], &chain[1..], db_password.as_ref()) {
+                Ok(outcome) => outcome,
+                Err(e) => {
+                    failures.push(e);
+                    continue;
+                }
+            };
         if !json_out {
             match &outcome {
                 RemoveOutcome::Removed {
@@ -212,6 +231,9 @@ pub(crate) fn uninstall(
             }
         }
         results.push(outcome);
+    }
+    if !failures.is_empty() {
+        return Err(report_failures(failures, json_out));
     }
     if json_out {
         render::json(&json!({ "id": identity.id, "label": identity.label, "results": results }))?;
@@ -375,6 +397,23 @@ pub(crate) fn trust_ca(json_out: bool, args: TrustCaArgs) -> anyhow::Result<Outc
         render::json(&json!({ "results": results }))?;
     }
     Ok(Outcome::Success)
+}
+
+/// After trying every store: the stores that failed, all but the last printed here (text mode;
+/// the stores that worked were already reported), the last one returned for `main` to print
+/// with its hint and exit code 2. With `--json` the error object is the last failure's; `certdesk
+/// stores --json` shows where the identity is now.
+fn report_failures(mut failures: Vec<certdesk_store::Error>, json_out: bool) -> anyhow::Error {
+    let last = failures.pop();
+    if !json_out {
+        for e in failures {
+            render_store_error(&anyhow::Error::from(e), false);
+        }
+    }
+    match last {
+        Some(e) => e.into(),
+        None => anyhow::anyhow!("no store failed"),
+    }
 }
 
 /// Prints a certdesk-store error with its hint (text on stderr, or the JSON error shape on

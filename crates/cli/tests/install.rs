@@ -525,3 +525,62 @@ fn certdesk_install_makes_headless_chromium_present_the_identity() {
         after.log
     );
 }
+
+/// One store refusing (a Firefox profile with a primary password) does not keep the identity
+/// out of the others; the refusal is the command's error. Given the password, the run
+/// completes and what was done before is "already installed".
+#[test]
+fn a_locked_firefox_profile_does_not_stop_chromium_and_is_named() {
+    let sb = Sandbox::new();
+    let (id, cert_pem) = issued(&sb, "Inst Frank");
+    let chromium = NssDb::create(chromium_db(&sb)).unwrap_or_else(|e| panic!("{e}"));
+    let root = sb.user_home().join(".mozilla/firefox");
+    std::fs::create_dir_all(&root).expect("create firefox root");
+    std::fs::write(
+        root.join("profiles.ini"),
+        "[Profile0]\nName=locked\nIsRelative=1\nPath=zz.locked\n",
+    )
+    .expect("write profiles.ini");
+    let profile_dir = root.join("zz.locked");
+    let firefox =
+        NssDb::create_with_password(&profile_dir, "ff-primary-9").unwrap_or_else(|e| panic!("{e}"));
+
+    let first = sb.run(&["install", &id, "--to", "all"]).exit(2);
+    assert!(
+        first.stdout.contains("Installed Inst Frank in Chromium"),
+        "{first}"
+    );
+    assert!(
+        first.stderr.starts_with(&format!(
+            "error: the NSS database in {} is protected by a primary password\nhint: ",
+            profile_dir.display()
+        )),
+        "{first}"
+    );
+    assert_installed(&chromium, "Inst Frank", &cert_pem);
+
+    let pw = sb.secret_file("ff-pw", "ff-primary-9");
+    let second = sb
+        .run(&[
+            "install",
+            &id,
+            "--to",
+            "all",
+            "--nss-password-file",
+            arg(&pw),
+        ])
+        .ok();
+    assert!(
+        second
+            .stdout
+            .contains("Inst Frank is already installed in Chromium"),
+        "{second}"
+    );
+    assert!(
+        second
+            .stdout
+            .contains("Installed Inst Frank in Firefox profile locked"),
+        "{second}"
+    );
+    assert_installed(&firefox, "Inst Frank", &cert_pem);
+}
