@@ -50,6 +50,15 @@ pub(crate) fn run_tool(
     args: &[std::ffi::OsString],
     db: &Path,
 ) -> Result<ToolRun> {
+    run_tool_within(tool, args, db, TOOL_TIMEOUT)
+}
+
+fn run_tool_within(
+    tool: &'static str,
+    args: &[std::ffi::OsString],
+    db: &Path,
+    limit: Duration,
+) -> Result<ToolRun> {
     let mut cmd = Command::new(tool);
     cmd.args(args)
         .stdin(Stdio::null())
@@ -80,7 +89,7 @@ pub(crate) fn run_tool(
         }
         s
     });
-    let deadline = Instant::now() + TOOL_TIMEOUT;
+    let deadline = Instant::now() + limit;
     let status = loop {
         match child.try_wait() {
             Ok(Some(status)) => break status,
@@ -91,7 +100,7 @@ pub(crate) fn run_tool(
                 return Err(Error::Timeout {
                     tool,
                     dir: db.to_path_buf(),
-                    secs: TOOL_TIMEOUT.as_secs(),
+                    secs: limit.as_secs(),
                 });
             }
             Err(e) => return Err(Error::io("wait for", tool)(e)),
@@ -102,4 +111,44 @@ pub(crate) fn run_tool(
         stdout: out_thread.join().unwrap_or_default(),
         stderr: err_thread.join().unwrap_or_default(),
     })
+}
+
+#[cfg(all(test, unix))]
+// In tests a panic is the failure report.
+#[allow(clippy::unwrap_used)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_tool_waiting_for_input_gets_end_of_file_not_a_person() {
+        // `cat` would wait forever on a terminal; with stdin closed it ends at once.
+        let started = Instant::now();
+        let run = run_tool_within("cat", &[], Path::new("/db"), Duration::from_secs(5)).unwrap();
+        assert!(run.success);
+        assert!(started.elapsed() < Duration::from_secs(5));
+    }
+
+    #[test]
+    fn a_tool_that_hangs_is_killed_at_the_limit() {
+        let started = Instant::now();
+        let err = run_tool_within(
+            "sleep",
+            &["30".into()],
+            Path::new("/db"),
+            Duration::from_millis(300),
+        )
+        .unwrap_err();
+        assert!(
+            matches!(err, Error::Timeout { tool: "sleep", .. }),
+            "{err:?}"
+        );
+        assert!(started.elapsed() < Duration::from_secs(5));
+    }
+
+    #[test]
+    fn a_missing_tool_names_the_nss_tools_package() {
+        let err = run_tool("certdesk-no-such-tool", &[], Path::new("/db")).unwrap_err();
+        assert!(matches!(err, Error::NssToolsMissing { .. }), "{err:?}");
+        assert!(err.hint().unwrap().contains("libnss3-tools"));
+    }
 }
