@@ -57,8 +57,8 @@ pub struct IpcError {
     pub message: String,
     /// A concrete next step, when core knows one.
     pub hint: Option<String>,
-    /// Only for `untrusted_server`: the CA to ask about.
-    pub server_ca: Option<ServerCa>,
+    /// Only for `untrusted_server`: the CA to ask about (boxed: errors stay small).
+    pub server_ca: Option<Box<ServerCa>>,
 }
 
 impl IpcError {
@@ -103,11 +103,11 @@ impl From<certdesk_core::Error> for IpcError {
                 host,
                 ca_subject,
                 ca_sha256,
-            } => Some(ServerCa {
+            } => Some(Box::new(ServerCa {
                 host: host.clone(),
                 subject: ca_subject.clone(),
                 sha256: ca_sha256.clone(),
-            }),
+            })),
             _ => None,
         };
         Self {

@@ -15,6 +15,6 @@ message: string,
  */
 hint: string | null, 
 /**
- * Only for `untrusted_server`: the CA to ask about.
+ * Only for `untrusted_server`: the CA to ask about (boxed: errors stay small).
  */
 server_ca: ServerCa | null, };
