@@ -49,4 +49,7 @@ run_start=$SECONDS
 "$bin"
 echo
 CERTDESK_BIN="$certdesk_bin" "$probe_bin"
+echo
+# The desktop app: first window and memory under Xvfb (figures only, never fails the run).
+bash "$(dirname "$0")/bench-app.sh" || echo "bench.sh: the app benchmark could not run"
 echo "bench.sh: benchmark ran for $((SECONDS - run_start)) s (figures only; nothing passes or fails)"

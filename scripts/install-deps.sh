@@ -73,3 +73,11 @@ else
   echo "install-deps: installing cargo-nextest"
   cargo install cargo-nextest --locked
 fi
+
+# The E2E tests drive the app through tauri-driver (it proxies to WebKitWebDriver).
+if command -v tauri-driver >/dev/null 2>&1; then
+  echo "install-deps: tauri-driver present"
+else
+  echo "install-deps: installing tauri-driver"
+  cargo install tauri-driver --locked --version '^2'
+fi

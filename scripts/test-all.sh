@@ -42,6 +42,9 @@ stage "cargo nextest run --workspace --run-ignored all (private D-Bus session + 
 dbus-run-session -- scripts/with-keyring.sh \
   cargo nextest run --workspace --run-ignored all --no-fail-fast
 
+stage "end-to-end: the built app under Xvfb through tauri-driver (scripts/e2e.sh)"
+bash scripts/e2e.sh
+
 if [[ -f scripts/bench.sh ]]; then
   stage "benchmarks (scripts/bench.sh; figures, not pass/fail)"
   bash scripts/bench.sh
