@@ -384,7 +384,9 @@ fn report_after_a_full_flow_has_the_facts_and_no_secrets() {
         .iter()
         .filter_map(|e| e["kind"].as_str())
         .collect();
-    assert_eq!(kinds, vec!["requested", "site_check"], "{json}");
+    // The manual import is the enrollment step here; it shows as the last enrollment.
+    assert_eq!(kinds, vec!["requested", "issued", "site_check"], "{json}");
+    assert_eq!(json["last_enrollment"]["via"], "import", "{json}");
     assert!(
         text.contains("Profile: Example Corp staff (from file "),
         "{text}"
