@@ -146,4 +146,15 @@ fn headless_chromium_presents_the_installed_identity_and_not_after_removal() {
         "{}",
         explain("removed", &after)
     );
+
+    // Withdrawing the website trust makes Chromium refuse the site again.
+    let untrusted =
+        certdesk_store::untrust_server_ca(&target, &server_ca[0], None).expect("untrust");
+    assert!(untrusted.was_trusted && untrusted.deleted, "{untrusted:?}");
+    let refused = browser.dump_dom(&url).unwrap_or_else(|e| panic!("{e}"));
+    assert!(
+        !refused.dom.contains("400 No required") && !refused.dom.contains("hello "),
+        "{}",
+        explain("untrusted", &refused)
+    );
 }

@@ -54,6 +54,9 @@ pub(crate) struct TrustCaArgs {
     /// File with the primary password of an NSS database that has one.
     #[arg(long, value_name = "FILE")]
     nss_password_file: Option<PathBuf>,
+    /// Withdraw the trust instead (the certificate is deleted when nothing else keeps it).
+    #[arg(long)]
+    remove: bool,
 }
 
 fn parse_target(s: &str) -> Result<TargetSpec, String> {
@@ -371,6 +374,9 @@ pub(crate) fn trust_ca(json_out: bool, args: TrustCaArgs) -> anyhow::Result<Outc
         .into());
     }
     let db_password = nss_password(args.nss_password_file.as_deref())?;
+    if args.remove {
+        return untrust_ca(&certs[0], &targets, db_password.as_ref(), json_out);
+    }
     let mut results: Vec<TrustOutcome> = Vec::new();
     for target in &targets {
         let outcome = certdesk_store::trust_server_ca(target, &certs[0], db_password.as_ref())?;
@@ -387,6 +393,45 @@ pub(crate) fn trust_ca(json_out: bool, args: TrustCaArgs) -> anyhow::Result<Outc
                     outcome.subject,
                     outcome.store,
                     outcome.nickname
+                );
+            }
+            outln!("  SHA-256: {}", outcome.sha256);
+        }
+        results.push(outcome);
+    }
+    if json_out {
+        render::json(&json!({ "results": results }))?;
+    }
+    Ok(Outcome::Success)
+}
+
+/// `certdesk trust-ca FILE --to … --remove`.
+fn untrust_ca(
+    ca_der: &[u8],
+    targets: &[StoreTarget],
+    db_password: Option<&SecretString>,
+    json_out: bool,
+) -> anyhow::Result<Outcome> {
+    let mut results = Vec::new();
+    for target in targets {
+        let outcome = certdesk_store::untrust_server_ca(target, ca_der, db_password)?;
+        if !json_out {
+            if outcome.was_trusted {
+                outln!(
+                    "\"{}\" is no longer trusted to identify websites in {}{}.",
+                    outcome.subject,
+                    outcome.store,
+                    if outcome.deleted {
+                        " (its certificate was removed)"
+                    } else {
+                        ""
+                    }
+                );
+            } else {
+                outln!(
+                    "\"{}\" was not trusted for websites in {}; nothing to do.",
+                    outcome.subject,
+                    outcome.store
                 );
             }
             outln!("  SHA-256: {}", outcome.sha256);

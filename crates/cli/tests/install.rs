@@ -462,6 +462,28 @@ fn trust_ca_is_explicit_shows_name_and_fingerprint_and_refuses_a_site_certificat
     let again = sb.run(&["trust-ca", arg(&ca_file), "--to", &target]).ok();
     assert!(again.stdout.contains("was already trusted"), "{again}");
 
+    // Withdrawn on request: nothing of it is left, and withdrawing again is a no-op.
+    let removed = sb
+        .run(&["trust-ca", arg(&ca_file), "--to", &target, "--remove"])
+        .ok();
+    assert!(
+        removed
+            .stdout
+            .contains("is no longer trusted to identify websites in NSS database")
+            && removed.stdout.contains("(its certificate was removed)"),
+        "{removed}"
+    );
+    let list = db.list_certs().unwrap_or_else(|e| panic!("{e}"));
+    assert!(cert_lines(&list).is_empty(), "{list}");
+    let none = sb
+        .run(&["trust-ca", arg(&ca_file), "--to", &target, "--remove"])
+        .ok();
+    assert!(
+        none.stdout.contains("was not trusted for websites"),
+        "{none}"
+    );
+    sb.run(&["trust-ca", arg(&ca_file), "--to", &target]).ok();
+
     let site = server_ca.issue_server_identity(&["intranet.example"]);
     let site_file = sb.file("site.pem", &site.cert.cert_pem);
     let refused = sb.run(&["trust-ca", arg(&site_file), "--to", &target]);

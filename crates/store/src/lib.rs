@@ -111,6 +111,21 @@ pub struct TrustOutcome {
     pub already_trusted: bool,
 }
 
+/// The result of withdrawing website trust from a server CA in one store.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct UntrustOutcome {
+    /// Where.
+    pub store: StoreTarget,
+    /// The CA's subject.
+    pub subject: String,
+    /// The CA certificate's SHA-256, colon hex.
+    pub sha256: String,
+    /// It was trusted for websites there (false: nothing to do).
+    pub was_trusted: bool,
+    /// The certificate itself was deleted (no trust left and no identity there issued by it).
+    pub deleted: bool,
+}
+
 /// A certificate with its private key found in a store.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct InstalledCert {
@@ -231,6 +246,23 @@ pub fn trust_server_ca(
         | StoreTarget::Nss { db } => nss::trust_server_ca(target, db, ca_der, nss_password),
         StoreTarget::Keychain | StoreTarget::Windows => Err(Error::NotVerified {
             what: format!("trusting a server CA in {target}"),
+        }),
+    }
+}
+
+/// Withdraws the website trust [`trust_server_ca`] gave (the `C` flag), in one NSS store; the
+/// certificate is deleted when nothing else keeps it.
+pub fn untrust_server_ca(
+    target: &StoreTarget,
+    ca_der: &[u8],
+    nss_password: Option<&SecretString>,
+) -> Result<UntrustOutcome> {
+    match target {
+        StoreTarget::Chromium { db }
+        | StoreTarget::Firefox { db, .. }
+        | StoreTarget::Nss { db } => nss::untrust_server_ca(target, db, ca_der, nss_password),
+        StoreTarget::Keychain | StoreTarget::Windows => Err(Error::NotVerified {
+            what: format!("withdrawing trust from a server CA in {target}"),
         }),
     }
 }

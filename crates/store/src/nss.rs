@@ -24,6 +24,7 @@ use crate::runner::{run_tool, ToolRun};
 use crate::target::{NssKind, StoreTarget};
 use crate::{
     sha256_fingerprint, InstallItem, InstallOutcome, InstalledCert, RemoveOutcome, TrustOutcome,
+    UntrustOutcome,
 };
 
 /// `sql:DIR`, the form every NSS tool takes after `-d`.
@@ -173,6 +174,14 @@ pub fn with_server_trust(trust: &str) -> String {
 
 fn has_server_trust(trust: &str) -> bool {
     trust.split(',').next().is_some_and(|f| f.contains('C'))
+}
+
+/// The trust string without `C` in its SSL field, other flags kept.
+pub fn without_server_trust(trust: &str) -> String {
+    let mut fields: Vec<String> = trust.split(',').map(str::to_string).collect();
+    fields.resize(3, String::new());
+    fields[0] = fields[0].replace('C', "");
+    fields.join(",")
 }
 
 /// A private scratch directory (0700) for password files and the one-time PKCS#12; deleted on
@@ -583,6 +592,60 @@ pub(crate) fn trust_server_ca(
     })
 }
 
+pub(crate) fn untrust_server_ca(
+    target: &StoreTarget,
+    dir: &Path,
+    ca_der: &[u8],
+    nss_password: Option<&SecretString>,
+) -> Result<UntrustOutcome> {
+    let info = certdesk_core::cert::parse_certificate(ca_der)?;
+    let sha256 = sha256_fingerprint(ca_der);
+    let mut outcome = UntrustOutcome {
+        store: target.clone(),
+        subject: info.subject,
+        sha256: sha256.clone(),
+        was_trusted: false,
+        deleted: false,
+    };
+    if !has_db(dir) {
+        if target.nss_kind() == Some(NssKind::Other) {
+            return Err(Error::NssDbMissing {
+                dir: dir.to_path_buf(),
+            });
+        }
+        return Ok(outcome);
+    }
+    let all = certificates(dir, false)?;
+    let Some((nick, trust, _)) = all
+        .iter()
+        .find(|(_, trust, der)| sha256_fingerprint(der) == sha256 && has_server_trust(trust))
+    else {
+        return Ok(outcome);
+    };
+    ensure_writable(dir)?;
+    let scratch = Scratch::new()?;
+    let pw = login(dir, &scratch, nss_password)?;
+    let remaining = without_server_trust(trust);
+    // A CA certificate left without any trust that no identity here was issued by is only
+    // clutter: remove it, as `trust-ca` brought it.
+    let issues_an_identity = all
+        .iter()
+        .filter(|(_, t, _)| t.contains('u'))
+        .filter_map(|(_, _, der)| certdesk_core::cert::parse_certificate(der).ok())
+        .any(|leaf| leaf.issuer == outcome.subject);
+    let run = if remaining.chars().all(|c| c == ',') && !issues_an_identity {
+        outcome.deleted = true;
+        certutil(args_delete_cert(dir, nick, &pw), dir)?
+    } else {
+        certutil(args_modify_trust(dir, nick, &remaining, &pw), dir)?
+    };
+    if !run.success {
+        return Err(failure("certutil", dir, &run));
+    }
+    outcome.was_trusted = true;
+    Ok(outcome)
+}
+
 #[cfg(test)]
 // In tests a panic is the failure report.
 #[allow(clippy::unwrap_used)]
@@ -681,6 +744,13 @@ mod tests {
             ]
         );
         assert!(parse_cert_list("").is_empty());
+    }
+
+    #[test]
+    fn server_trust_is_removed_from_the_ssl_field_only() {
+        assert_eq!(without_server_trust("C,,"), ",,");
+        assert_eq!(without_server_trust("CT,C,C"), "T,C,C");
+        assert_eq!(without_server_trust(",C,"), ",C,");
     }
 
     #[test]
