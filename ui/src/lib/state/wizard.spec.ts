@@ -1,4 +1,4 @@
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import {
   accepted,
   chromium,
@@ -262,5 +262,33 @@ describe('WizardState', () => {
     expect(installArgs[0]).toMatchObject({ id: 'ad4', stores: [chromium.key] });
     expect(wizard.installResults).toHaveLength(1);
     expect(wizard.stores[0]?.installed).toBe(true);
+  });
+
+  it('asks again by itself when the server said "later"', async () => {
+    vi.useFakeTimers();
+    try {
+      let polls = 0;
+      fakeCommands({
+        create_request: () => pendingAda,
+        enroll_est: () => ({ identity: pendingAda, retry_after_secs: 30, warnings: [] }),
+        resume_enrollment: () => {
+          polls += 1;
+          return issuedResult;
+        },
+      });
+      const wizard = atSend('est');
+      wizard.estUrl = 'https://est.example.org';
+      await wizard.send();
+      await vi.advanceTimersByTimeAsync(29_000);
+      expect(polls).toBe(0);
+      await vi.advanceTimersByTimeAsync(1_000);
+      await wizard.settled();
+      expect(polls).toBe(1);
+      expect(wizard.identity?.status).toBe('issued');
+      await vi.advanceTimersByTimeAsync(60_000);
+      expect(polls).toBe(1);
+    } finally {
+      vi.useRealTimers();
+    }
   });
 });

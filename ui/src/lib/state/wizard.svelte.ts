@@ -204,10 +204,31 @@ export class WizardState {
     };
   }
 
+  #pollTimer: ReturnType<typeof setTimeout> | null = null;
+
   #takeEnrollment(result: EnrollResult): void {
     this.identity = result.identity;
     this.retryAfterSecs = result.identity.status === 'issued' ? null : result.retry_after_secs;
     this.warnings = result.warnings;
+    this.#schedulePoll();
+  }
+
+  /** A held request is asked for again when the server said to (5 s to 1 h); the wallet
+   * records it, so closing the app loses nothing (Details → "Ask the server again"). */
+  #schedulePoll(): void {
+    this.stopPolling();
+    if (this.retryAfterSecs === null) return;
+    const delay = Math.min(Math.max(this.retryAfterSecs, 5), 3600) * 1000;
+    this.#pollTimer = setTimeout(() => {
+      this.#pollTimer = null;
+      void this.askAgain();
+    }, delay);
+  }
+
+  /** Stops the automatic "ask again" (the wizard was closed). */
+  stopPolling(): void {
+    if (this.#pollTimer !== null) clearTimeout(this.#pollTimer);
+    this.#pollTimer = null;
   }
 
   /** Create and send: makes the key and request (once), then sends it the chosen way. */
