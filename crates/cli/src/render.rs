@@ -339,10 +339,9 @@ pub(crate) fn probe_report(r: &certdesk_core::probe::ProbeReport) {
         outln!("  HTTP status:         {s}");
     }
     if let Some(e) = &t.error_detail {
-        outln!(
-            "  stopped at {}:      {e}",
-            t.failed_phase.as_deref().unwrap_or("?")
-        );
+        // Labels are padded to 21 columns so the values line up.
+        let label = format!("stopped at {}:", t.failed_phase.as_deref().unwrap_or("?"));
+        outln!("  {label:<21}{e}");
     }
     let timings: Vec<String> = t
         .timings
