@@ -8,12 +8,11 @@
 
 mod common;
 
-use std::io::{BufRead as _, BufReader};
 use std::process::{Command, Stdio};
 
 use certdesk_testkit::est::{EstCase, EstServer};
 use certdesk_testkit::{free_port, run_tool, ChildGuard, OpensslCa};
-use common::{arg, openssl, Sandbox};
+use common::{Sandbox, arg, openssl, practice_serve, require_test_keyring};
 use serde_json::Value;
 
 const USER: &str = "alice";
@@ -663,38 +662,6 @@ fn pending_answer_is_recorded_and_a_later_process_resumes_it() {
     );
 }
 
-/// Panics unless the Secret Service on our session bus is the private test keyring of
-/// scripts/with-keyring.sh (the check of tests/keyring.rs): the user's own keyring is never used.
-fn require_test_keyring() {
-    let bus = std::env::var("DBUS_SESSION_BUS_ADDRESS").unwrap_or_default();
-    assert!(
-        !bus.is_empty(),
-        "no D-Bus session: run under scripts/with-keyring.sh"
-    );
-    let reply = run_tool(Command::new("dbus-send").args([
-        "--session",
-        "--print-reply",
-        "--dest=org.freedesktop.DBus",
-        "/org/freedesktop/DBus",
-        "org.freedesktop.DBus.GetConnectionUnixProcessID",
-        "string:org.freedesktop.secrets",
-    ]))
-    .unwrap_or_else(|e| panic!("no Secret Service on the session bus: {e}"));
-    let text = reply.stdout_text();
-    let pid: u32 = text
-        .split_whitespace()
-        .skip_while(|w| *w != "uint32")
-        .nth(1)
-        .and_then(|p| p.parse().ok())
-        .unwrap_or_else(|| panic!("no pid in {text}"));
-    let environ = std::fs::read(format!("/proc/{pid}/environ")).unwrap_or_default();
-    assert!(
-        environ
-            .split(|b| *b == 0)
-            .any(|v| v.starts_with(b"HOME=") && v.windows(17).any(|w| w == b"/certdesk-keyring")),
-        "the Secret Service (pid {pid}) is not the private test keyring; refusing to touch it"
-    );
-}
 
 #[test]
 #[ignore = "needs a Secret Service session: run under scripts/with-keyring.sh (scripts/test-all.sh does)"]
@@ -801,33 +768,11 @@ fn renewal_without_a_certificate_the_server_accepts_is_refused_and_keeps_the_old
     assert_eq!(after["summary"]["status"], "issued");
 }
 
-/// `certdesk practice serve --json` on free ports, in its own sandbox.
-fn practice(sb: &Sandbox) -> (ChildGuard, Value) {
-    let mut cmd = sb.command(&[
-        "--json",
-        "practice",
-        "serve",
-        "--port",
-        "0",
-        "--site-port",
-        "0",
-    ]);
-    cmd.stdout(Stdio::piped()).stderr(Stdio::piped());
-    let mut guard = ChildGuard::new(cmd.spawn().expect("start certdesk practice serve"));
-    let stdout = guard.child_mut().stdout.take().expect("stdout piped");
-    let mut line = String::new();
-    BufReader::new(stdout)
-        .read_line(&mut line)
-        .expect("read the JSON line");
-    let value: Value =
-        serde_json::from_str(&line).unwrap_or_else(|e| panic!("not a JSON line ({e}): {line:?}"));
-    (guard, value)
-}
 
 #[test]
 fn practice_ca_request_enroll_probe_export() {
     let server_sb = Sandbox::new();
-    let (guard, info) = practice(&server_sb);
+    let (guard, info) = practice_serve(&server_sb, &[]);
     let est_url = info["est_url"].as_str().expect("est_url");
     let site_url = info["site_url"].as_str().expect("site_url");
     let code_file = info["enrollment_code_file"].as_str().expect("code file");

@@ -14,41 +14,8 @@ mod common;
 use std::process::Command;
 
 use certdesk_testkit::{run_tool, OpensslCa, SignOpts};
-use common::{arg, run_command, Sandbox, NO_BUS};
+use common::{NO_BUS, Sandbox, arg, require_test_keyring, run_command};
 
-/// Panics unless the Secret Service on our session bus is the gnome-keyring-daemon started by
-/// scripts/with-keyring.sh (its HOME is that script's `certdesk-keyring.*` scratch directory).
-fn require_test_keyring() {
-    let bus = std::env::var("DBUS_SESSION_BUS_ADDRESS").unwrap_or_default();
-    assert!(
-        !bus.is_empty(),
-        "no D-Bus session: run under `dbus-run-session -- scripts/with-keyring.sh`"
-    );
-    let reply = run_tool(Command::new("dbus-send").args([
-        "--session",
-        "--print-reply",
-        "--dest=org.freedesktop.DBus",
-        "/org/freedesktop/DBus",
-        "org.freedesktop.DBus.GetConnectionUnixProcessID",
-        "string:org.freedesktop.secrets",
-    ]))
-    .unwrap_or_else(|e| panic!("no Secret Service on the session bus: {e}"));
-    let text = reply.stdout_text();
-    let pid: u32 = text
-        .split_whitespace()
-        .skip_while(|w| *w != "uint32")
-        .nth(1)
-        .and_then(|p| p.parse().ok())
-        .unwrap_or_else(|| panic!("no pid in {text}"));
-    let environ = std::fs::read(format!("/proc/{pid}/environ")).unwrap_or_default();
-    let is_test_keyring = environ
-        .split(|b| *b == 0)
-        .any(|var| var.starts_with(b"HOME=") && var.windows(17).any(|w| w == b"/certdesk-keyring"));
-    assert!(
-        is_test_keyring,
-        "the Secret Service (pid {pid}) is not the private test keyring of scripts/with-keyring.sh; refusing to touch it"
-    );
-}
 
 /// `secret-tool lookup service certdesk username ID`: the secret's length, or None.
 fn keyring_secret_len(id: &str) -> Option<usize> {

@@ -3,39 +3,12 @@
 
 mod common;
 
-use std::io::{BufRead as _, BufReader};
-use std::process::{Command, Stdio};
+use std::process::Command;
 
-use certdesk_testkit::{run_tool, run_tool_with_stdin, ChildGuard};
-use common::{arg, mode, Sandbox};
+use certdesk_testkit::{run_tool, run_tool_with_stdin};
+use common::{Sandbox, arg, mode, practice_serve, require_test_keyring};
 use serde_json::Value;
 
-/// Starts `certdesk practice serve --json` on free ports and returns the guard and its line.
-fn serve(sb: &Sandbox, extra: &[&str]) -> (ChildGuard, Value) {
-    let mut args = vec![
-        "--json",
-        "practice",
-        "serve",
-        "--port",
-        "0",
-        "--site-port",
-        "0",
-    ];
-    args.extend_from_slice(extra);
-    let mut cmd = sb.command(&args);
-    cmd.stdout(Stdio::piped()).stderr(Stdio::piped());
-    let mut guard = ChildGuard::new(cmd.spawn().expect("start certdesk practice serve"));
-    let stdout = guard.child_mut().stdout.take().expect("stdout piped");
-    let mut line = String::new();
-    BufReader::new(stdout)
-        .read_line(&mut line)
-        .expect("read the JSON line");
-    let value: Value = serde_json::from_str(&line).unwrap_or_else(|e| {
-        let status = guard.try_wait();
-        panic!("not a JSON line ({e}): {line:?}, process: {status:?}")
-    });
-    (guard, value)
-}
 
 fn curl(args: &[&str]) -> (u16, String) {
     let out = Command::new("curl")
@@ -51,7 +24,7 @@ fn curl(args: &[&str]) -> (u16, String) {
 #[test]
 fn serve_prints_one_json_line_serves_cacerts_and_stops_cleanly_on_sigterm() {
     let sb = Sandbox::new();
-    let (guard, info) = serve(&sb, &[]);
+    let (guard, info) = practice_serve(&sb, &[]);
     let est_url = info["est_url"].as_str().expect("est_url");
     let site_url = info["site_url"].as_str().expect("site_url");
     let ca_file = info["ca_file"].as_str().expect("ca_file");
@@ -159,9 +132,9 @@ fn serve_prints_one_json_line_serves_cacerts_and_stops_cleanly_on_sigterm() {
 #[test]
 fn a_restart_keeps_the_ca() {
     let sb = Sandbox::new();
-    let (guard, first) = serve(&sb, &[]);
+    let (guard, first) = practice_serve(&sb, &[]);
     assert_eq!(guard.stop().and_then(|s| s.code()), Some(0));
-    let (guard, second) = serve(&sb, &[]);
+    let (guard, second) = practice_serve(&sb, &[]);
     assert_eq!(second["ca_created"], false);
     assert_eq!(second["ca_sha256"], first["ca_sha256"]);
     assert_ne!(second["demo_code"], first["demo_code"]);
@@ -217,7 +190,7 @@ fn no_keyring_and_no_passphrase_is_refused_without_writing_a_key() {
 #[test]
 fn the_printed_commands_take_a_newcomer_through_the_whole_flow() {
     let sb = Sandbox::new();
-    let (guard, info) = serve(&sb, &[]);
+    let (guard, info) = practice_serve(&sb, &[]);
     let next: Vec<String> = info["next"]
         .as_array()
         .expect("next")
@@ -255,46 +228,13 @@ fn the_printed_commands_take_a_newcomer_through_the_whole_flow() {
     assert_eq!(guard.stop().and_then(|s| s.code()), Some(0));
 }
 
-/// Panics unless the Secret Service on our session bus is the private test keyring of
-/// scripts/with-keyring.sh (same check as tests/keyring.rs): the user's own keyring is never
-/// touched.
-fn require_test_keyring() {
-    let bus = std::env::var("DBUS_SESSION_BUS_ADDRESS").unwrap_or_default();
-    assert!(
-        !bus.is_empty(),
-        "no D-Bus session: run under scripts/with-keyring.sh"
-    );
-    let reply = run_tool(Command::new("dbus-send").args([
-        "--session",
-        "--print-reply",
-        "--dest=org.freedesktop.DBus",
-        "/org/freedesktop/DBus",
-        "org.freedesktop.DBus.GetConnectionUnixProcessID",
-        "string:org.freedesktop.secrets",
-    ]))
-    .unwrap_or_else(|e| panic!("no Secret Service on the session bus: {e}"));
-    let text = reply.stdout_text();
-    let pid: u32 = text
-        .split_whitespace()
-        .skip_while(|w| *w != "uint32")
-        .nth(1)
-        .and_then(|p| p.parse().ok())
-        .unwrap_or_else(|| panic!("no pid in {text}"));
-    let environ = std::fs::read(format!("/proc/{pid}/environ")).unwrap_or_default();
-    assert!(
-        environ
-            .split(|b| *b == 0)
-            .any(|v| v.starts_with(b"HOME=") && v.windows(17).any(|w| w == b"/certdesk-keyring")),
-        "the Secret Service (pid {pid}) is not the private test keyring; refusing to touch it"
-    );
-}
 
 #[test]
 #[ignore = "needs a Secret Service session: run under scripts/with-keyring.sh (scripts/test-all.sh does)"]
 fn keyring_protects_the_practice_ca_key() {
     require_test_keyring();
     let sb = Sandbox::with_keyring();
-    let (guard, first) = serve(&sb, &[]);
+    let (guard, first) = practice_serve(&sb, &[]);
     assert_eq!(guard.stop().and_then(|s| s.code()), Some(0));
     let record: Value = serde_json::from_slice(
         &std::fs::read(sb.wallet().join("practice").join("ca.json")).expect("ca.json"),
@@ -309,7 +249,7 @@ fn keyring_protects_the_practice_ca_key() {
     assert!(secret.status.success(), "no keyring entry {entry}");
     assert_eq!(secret.stdout.len(), 32);
     // The second start opens the same CA through the keyring.
-    let (guard, second) = serve(&sb, &[]);
+    let (guard, second) = practice_serve(&sb, &[]);
     assert_eq!(second["ca_sha256"], first["ca_sha256"]);
     assert_eq!(second["ca_created"], false);
     assert_eq!(guard.stop().and_then(|s| s.code()), Some(0));

@@ -4,34 +4,10 @@
 
 mod common;
 
-use std::io::{BufRead, BufReader};
 use std::process::{Command, Stdio};
 
-use certdesk_testkit::ChildGuard;
-use common::Sandbox;
-use serde_json::Value;
+use common::{Sandbox, practice_serve};
 
-fn practice(sb: &Sandbox) -> (ChildGuard, Value) {
-    let mut cmd = sb.command(&[
-        "--json",
-        "practice",
-        "serve",
-        "--port",
-        "0",
-        "--site-port",
-        "0",
-    ]);
-    cmd.stdout(Stdio::piped()).stderr(Stdio::piped());
-    let mut guard = ChildGuard::new(cmd.spawn().expect("start certdesk practice serve"));
-    let stdout = guard.child_mut().stdout.take().expect("stdout piped");
-    let mut line = String::new();
-    BufReader::new(stdout)
-        .read_line(&mut line)
-        .expect("read the JSON line");
-    let value: Value =
-        serde_json::from_str(&line).unwrap_or_else(|e| panic!("not a JSON line ({e}): {line:?}"));
-    (guard, value)
-}
 
 /// SHA-256 fingerprints (colon hex, as certdesk prints them) of the certificates in an NSS db.
 fn nss_fingerprints(db: &std::path::Path) -> Vec<String> {
@@ -88,7 +64,7 @@ fn nss_fingerprints(db: &std::path::Path) -> Vec<String> {
 #[test]
 fn renewal_replaces_the_installed_certificate_and_rechecks_the_profile_sites() {
     let server_sb = Sandbox::new();
-    let (guard, info) = practice(&server_sb);
+    let (guard, info) = practice_serve(&server_sb, &[]);
     let est_url = info["est_url"].as_str().expect("est_url");
     let site_url = info["site_url"].as_str().expect("site_url");
     let code_file = info["enrollment_code_file"].as_str().expect("code file");

@@ -365,3 +365,60 @@ pub fn warning_codes(outcome: &Value) -> Vec<String> {
 pub fn count(haystack: &str, needle: &str) -> usize {
     haystack.matches(needle).count()
 }
+
+/// `certdesk practice serve --json --port 0 --site-port 0 EXTRA…` in this sandbox; returns the
+/// running server (stopped by PID on drop) and the JSON line it printed.
+pub fn practice_serve(sb: &Sandbox, extra: &[&str]) -> (certdesk_testkit::ChildGuard, Value) {
+    use std::io::{BufRead as _, BufReader};
+    let mut args = vec!["--json", "practice", "serve", "--port", "0", "--site-port", "0"];
+    args.extend_from_slice(extra);
+    let mut cmd = sb.command(&args);
+    cmd.stdout(Stdio::piped()).stderr(Stdio::piped());
+    let mut guard =
+        certdesk_testkit::ChildGuard::new(cmd.spawn().expect("start certdesk practice serve"));
+    let stdout = guard.child_mut().stdout.take().expect("stdout piped");
+    let mut line = String::new();
+    BufReader::new(stdout)
+        .read_line(&mut line)
+        .expect("read the JSON line");
+    let value: Value = serde_json::from_str(&line).unwrap_or_else(|e| {
+        let status = guard.try_wait();
+        panic!("not a JSON line ({e}): {line:?}, process: {status:?}")
+    });
+    (guard, value)
+}
+
+/// Panics unless the Secret Service on our session bus is the gnome-keyring-daemon started by
+/// scripts/with-keyring.sh (its HOME is that script's `certdesk-keyring.*` scratch directory):
+/// the user's own keyring is never touched.
+pub fn require_test_keyring() {
+    let bus = std::env::var("DBUS_SESSION_BUS_ADDRESS").unwrap_or_default();
+    assert!(
+        !bus.is_empty(),
+        "no D-Bus session: run under `dbus-run-session -- scripts/with-keyring.sh`"
+    );
+    let reply = certdesk_testkit::run_tool(Command::new("dbus-send").args([
+        "--session",
+        "--print-reply",
+        "--dest=org.freedesktop.DBus",
+        "/org/freedesktop/DBus",
+        "org.freedesktop.DBus.GetConnectionUnixProcessID",
+        "string:org.freedesktop.secrets",
+    ]))
+    .unwrap_or_else(|e| panic!("no Secret Service on the session bus: {e}"));
+    let text = reply.stdout_text();
+    let pid: u32 = text
+        .split_whitespace()
+        .skip_while(|w| *w != "uint32")
+        .nth(1)
+        .and_then(|p| p.parse().ok())
+        .unwrap_or_else(|| panic!("no pid in {text}"));
+    let environ = std::fs::read(format!("/proc/{pid}/environ")).unwrap_or_default();
+    let is_test_keyring = environ
+        .split(|b| *b == 0)
+        .any(|var| var.starts_with(b"HOME=") && var.windows(17).any(|w| w == b"/certdesk-keyring"));
+    assert!(
+        is_test_keyring,
+        "the Secret Service (pid {pid}) is not the private test keyring of scripts/with-keyring.sh; refusing to touch it"
+    );
+}

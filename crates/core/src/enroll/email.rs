@@ -171,19 +171,10 @@ fn wrap76(b64: &str) -> String {
     out
 }
 
-/// RFC 3986 percent-encoding of everything but unreserved characters (for `mailto:`, RFC 6068).
+/// RFC 3986 percent-encoding of everything but unreserved characters (for `mailto:`, RFC 6068),
+/// keeping `@` readable in the address.
 fn percent_encode(text: &str) -> String {
-    let mut out = String::new();
-    for b in text.bytes() {
-        match b {
-            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'.' | b'_' | b'~' => {
-                out.push(b as char)
-            }
-            b'@' => out.push('@'),
-            _ => out.push_str(&format!("%{b:02X}")),
-        }
-    }
-    out
+    super::portal::percent_encode(text, b"-._~@", false)
 }
 
 #[cfg(test)]

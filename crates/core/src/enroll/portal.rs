@@ -89,14 +89,20 @@ pub fn portal_body(mode: &PortalMode, csr: &Csr, boundary_seed: &[u8; 16]) -> (S
 /// `application/x-www-form-urlencoded` encoding (WHATWG URL standard): space as `+`,
 /// everything but `*-._` and alphanumerics percent-encoded.
 pub fn form_encode(value: &str) -> String {
+    percent_encode(value, b"*-._", true)
+}
+
+/// Percent-encodes every byte but ASCII alphanumerics and `keep`; a space becomes `+` when
+/// `space_as_plus` (forms) and `%20` otherwise (URIs such as `mailto:`).
+pub(crate) fn percent_encode(value: &str, keep: &[u8], space_as_plus: bool) -> String {
     let mut out = String::with_capacity(value.len() * 3);
     for b in value.bytes() {
-        match b {
-            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'*' | b'-' | b'.' | b'_' => {
-                out.push(b as char)
-            }
-            b' ' => out.push('+'),
-            _ => out.push_str(&format!("%{b:02X}")),
+        if b.is_ascii_alphanumeric() || keep.contains(&b) {
+            out.push(b as char);
+        } else if b == b' ' && space_as_plus {
+            out.push('+');
+        } else {
+            out.push_str(&format!("%{b:02X}"));
         }
     }
     out
