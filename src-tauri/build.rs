@@ -14,6 +14,8 @@ const COMMANDS: &[&str] = &[
     "resume_enrollment",
     "list_stores",
     "install_identity",
+    "open_profile",
+    "create_request_from_profile",
 ];
 
 fn main() {

@@ -11,8 +11,8 @@ use crate::commands::identities::ReplySource;
 use crate::error::{IpcError, IpcErrorKind, ServerCa};
 use crate::view::{
     EnrollResult, ExportedP12, FindingSeverity, FindingView, IdentityDetails, IdentityRow,
-    ImportedReply, InstallResult, NewIdentitySpec, Phase, PracticeInfo, ProgressEvent, RequestText,
-    RowStatus, SiteCheck, SiteVerdict, StoreView,
+    ImportedReply, InstallResult, NewIdentitySpec, Phase, PracticeInfo, ProfileView, ProgressEvent,
+    RequestText, RowStatus, SiteCheck, SiteVerdict, StoreView,
 };
 
 fn generated_dir() -> PathBuf {
@@ -58,6 +58,7 @@ fn typescript_bindings_are_up_to_date() {
         sync::<EnrollResult>(&cfg),
         sync::<StoreView>(&cfg),
         sync::<InstallResult>(&cfg),
+        sync::<ProfileView>(&cfg),
     ]
     .into_iter()
     .flatten()

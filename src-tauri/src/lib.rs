@@ -24,6 +24,7 @@ pub fn run() {
         .plugin(tauri_plugin_dialog::init())
         .manage(commands::DroppedFiles::default())
         .manage(commands::enroll::Practice::default())
+        .manage(commands::profile::OpenedProfile::default())
         .on_window_event(|window, event| {
             // A dropped file is kept here; the webview only learns its name and asks Rust to
             // import "the dropped file", so it never hands a path to a command.
@@ -52,6 +53,8 @@ pub fn run() {
             commands::enroll::resume_enrollment,
             commands::stores::list_stores,
             commands::stores::install_identity,
+            commands::profile::open_profile,
+            commands::profile::create_request_from_profile,
         ])
         .run(tauri::generate_context!());
     if let Err(error) = result {

@@ -265,6 +265,37 @@ impl PracticeInfo {
     }
 }
 
+/// A help-desk profile as the wizard shows it: where it came from, what it fixes, what it asks.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, TS)]
+pub struct ProfileView {
+    pub name: String,
+    pub support: Option<String>,
+    /// "file /path/staff.toml": always shown next to the name.
+    pub origin: String,
+    /// `est`, `portal` or `email`.
+    pub method: String,
+    pub url: Option<String>,
+    /// The EST CA label, when the server has several.
+    pub label: Option<String>,
+    /// The administrator's address for the email hand-off.
+    pub email_to: Option<String>,
+    /// The enrollment server's CA, pinned by the profile.
+    pub ca_sha256: Option<String>,
+    /// `one-time-code`, `password`, `token` or `none`.
+    pub auth: String,
+    pub username: Option<String>,
+    pub preset_name: Option<String>,
+    pub name_locked: bool,
+    pub preset_email: Option<String>,
+    pub email_locked: bool,
+    pub organization: Option<String>,
+    pub organizational_unit: Option<String>,
+    pub allowed_keys: Vec<String>,
+    pub default_key: String,
+    /// Sites to test after enrollment.
+    pub sites: Vec<String>,
+}
+
 /// The answer of an enrollment: issued (status `issued`) or waiting (`retry_after_secs`).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, TS)]
 pub struct EnrollResult {

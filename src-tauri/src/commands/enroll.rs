@@ -129,6 +129,7 @@ pub async fn enroll_practice(
 pub async fn enroll_est(
     id: String,
     url: String,
+    label: Option<String>,
     user: Option<String>,
     code: Option<String>,
     trust_sha256: Option<String>,
@@ -142,7 +143,7 @@ pub async fn enroll_est(
         };
         let target = EnrollTarget {
             method: EnrollMethod::Est {
-                base: est_base(url.trim(), None)?,
+                base: est_base(url.trim(), label.as_deref().filter(|l| !l.is_empty()))?,
             },
             trust: TrustSettings {
                 pinned_sha256: trust_sha256,

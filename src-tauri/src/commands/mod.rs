@@ -16,6 +16,7 @@ use crate::view::{Phase, ProgressEvent};
 
 pub mod enroll;
 pub mod identities;
+pub mod profile;
 pub mod site;
 pub mod stores;
 

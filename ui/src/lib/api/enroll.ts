@@ -15,6 +15,8 @@ export function enrollPractice(id: string, onProgress: OnProgress): Promise<Enro
 /** What an EST enrollment needs from the person. */
 export interface EstRequest {
   url: string;
+  /** The CA label on servers with several (`/.well-known/est/<label>`). */
+  label: string | null;
   user: string | null;
   code: string | null;
   /** A CA fingerprint the person confirmed after an `untrusted_server` error. */

@@ -11,6 +11,7 @@ export type { IpcErrorKind } from './generated/IpcErrorKind';
 export type { NewIdentitySpec } from './generated/NewIdentitySpec';
 export type { Phase } from './generated/Phase';
 export type { PracticeInfo } from './generated/PracticeInfo';
+export type { ProfileView } from './generated/ProfileView';
 export type { ProgressEvent } from './generated/ProgressEvent';
 export type { ReplySource } from './generated/ReplySource';
 export type { RequestText } from './generated/RequestText';
@@ -31,5 +32,6 @@ export {
   requestText,
 } from './identities';
 export { CommandFailed, toIpcError, type OnProgress } from './ipc';
+export { createRequestFromProfile, openProfile } from './profile';
 export { checkSite } from './site';
 export { installIdentity, listStores } from './stores';

@@ -18,7 +18,9 @@ export type Command =
   | 'list_stores'
   | 'install_identity'
   | 'enroll_est'
-  | 'resume_enrollment';
+  | 'resume_enrollment'
+  | 'open_profile'
+  | 'create_request_from_profile';
 
 /** Receives progress of a long operation. */
 export type OnProgress = (event: ProgressEvent) => void;

@@ -15,8 +15,6 @@ export const de: Messages = {
     get: 'Zertifikat beantragen',
     check: 'Website prüfen',
     profile: 'Helpdesk-Profil öffnen',
-    profileMissing:
-      'Helpdesk-Profile lassen sich in der App noch nicht öffnen. Im Terminal: certdesk request new --profile DATEI',
     details: (label: string): string => `Details zu ${label}`,
   },
   identity: {
@@ -77,6 +75,11 @@ export const de: Messages = {
       email: 'Ich schicke meinem Helpdesk einen Antrag per E-Mail',
       emailHint: 'Sie senden eine Antragsdatei; zurück kommt eine Zertifikatsdatei.',
       profile: 'Eine Helpdesk-Profildatei',
+      profileHint: 'Ihr Helpdesk hat Ihnen eine .toml-Datei geschickt: Sie füllt alles aus, was sie kann.',
+      profileFrom: (origin: string): string => `Aus ${origin}`,
+      support: (contact: string): string => `Hilfe: ${contact}`,
+      portalNotYet:
+        'Dieses Profil verwendet ein Webportal, das die App noch nicht kann. Im Terminal: certdesk enroll portal',
       portal: 'Die Adresse eines Webportals',
       notYet: 'in der App noch nicht verfügbar',
     },
@@ -106,6 +109,7 @@ export const de: Messages = {
       estUrl: 'Antragsadresse',
       estUser: 'Benutzername (falls Ihr Helpdesk einen vergeben hat)',
       estCode: 'Antragscode',
+      pinned: 'Server geprüft gegen den Fingerabdruck in Ihrem Profil:',
       button: 'Erstellen und senden',
       buttonEmail: 'Antrag erstellen',
       retry: 'Erneut senden',

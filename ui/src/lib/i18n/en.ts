@@ -15,8 +15,6 @@ export const en = {
     get: 'Get a certificate',
     check: 'Check a site',
     profile: 'Open a help-desk profile',
-    profileMissing:
-      'Help-desk profiles cannot be opened in the app yet. In a terminal: certdesk request new --profile FILE',
     details: (label: string): string => `Details of ${label}`,
   },
   identity: {
@@ -76,6 +74,10 @@ export const en = {
       email: 'I will email a request to my help desk',
       emailHint: 'You send a request file; they send back a certificate file.',
       profile: 'A help-desk profile file',
+      profileHint: 'Your help desk sent you a .toml file: it fills in everything it can.',
+      profileFrom: (origin: string): string => `From ${origin}`,
+      support: (contact: string): string => `Help: ${contact}`,
+      portalNotYet: 'This profile uses a web portal, which the app cannot do yet. In a terminal: certdesk enroll portal',
       portal: 'A web portal address',
       notYet: 'not available in the app yet',
     },
@@ -104,6 +106,7 @@ export const en = {
       estUrl: 'Enrollment address',
       estUser: 'User name (if your help desk gave you one)',
       estCode: 'Enrollment code',
+      pinned: 'Server checked against the fingerprint in your profile:',
       button: 'Create and send',
       buttonEmail: 'Create the request',
       retry: 'Send again',

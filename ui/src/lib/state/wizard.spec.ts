@@ -291,4 +291,75 @@ describe('WizardState', () => {
       vi.useRealTimers();
     }
   });
+
+  it('a help-desk profile fills in the form, pins the server and says where to test', async () => {
+    const profile = {
+      name: 'Example Corp staff certificate',
+      support: 'helpdesk@example.org',
+      origin: 'file /home/ada/staff.toml',
+      method: 'est',
+      url: 'https://est.example.org',
+      label: 'staff',
+      email_to: null,
+      ca_sha256: '3F:9A',
+      auth: 'one-time-code',
+      username: 'ada',
+      preset_name: null,
+      name_locked: false,
+      preset_email: 'ada@example.org',
+      email_locked: true,
+      organization: 'Example Corp',
+      organizational_unit: 'Staff',
+      allowed_keys: ['ec-p256', 'rsa-3072'],
+      default_key: 'rsa-3072',
+      sites: ['https://intranet.example.org/'],
+    };
+    const seen: Record<string, Record<string, unknown>> = {};
+    fakeCommands({
+      open_profile: () => profile,
+      create_request_from_profile: (args) => {
+        seen.create = args;
+        return pendingAda;
+      },
+      enroll_est: (args) => {
+        seen.est = args;
+        return issuedResult;
+      },
+    });
+    const wizard = new WizardState();
+    await wizard.openProfile();
+    expect(wizard.source).toBe('profile');
+    expect(wizard.method).toBe('est');
+    expect(wizard.email).toBe('ada@example.org');
+    expect(wizard.keyType).toBe('rsa-3072');
+    expect(wizard.next()).toBe(true);
+    wizard.name = 'Ada Lovelace';
+    expect(wizard.next()).toBe(true);
+    wizard.estCode = 'one-time';
+
+    await wizard.send();
+
+    expect(seen.create).toMatchObject({ spec: { name: 'Ada Lovelace', organization: 'Example Corp' } });
+    expect(seen.est).toMatchObject({
+      url: 'https://est.example.org',
+      label: 'staff',
+      user: 'ada',
+      code: 'one-time',
+      trustSha256: '3F:9A',
+    });
+    expect(wizard.identity?.status).toBe('issued');
+    expect(wizard.siteUrl).toBe('https://intranet.example.org/');
+  });
+
+  it('a portal profile cannot go on (portals are not in the app yet); a closed picker changes nothing', async () => {
+    let answer: unknown = null;
+    fakeCommands({ open_profile: () => answer });
+    const wizard = new WizardState();
+    await wizard.openProfile();
+    expect(wizard.source).toBeNull();
+    answer = { method: 'portal', url: 'https://portal.example.org', sites: [], default_key: 'ec-p256' };
+    await wizard.openProfile();
+    expect(wizard.method).toBe('portal');
+    expect(wizard.canContinue).toBe(false);
+  });
 });

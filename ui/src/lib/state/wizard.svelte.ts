@@ -1,6 +1,8 @@
 import {
   checkSite,
   createRequest,
+  createRequestFromProfile,
+  openProfile,
   enrollEst,
   enrollPractice,
   exportP12,
@@ -18,6 +20,7 @@ import {
   type IpcError,
   type Phase,
   type PracticeInfo,
+  type ProfileView,
   type ReplySource,
   type RequestText,
   type ServerCa,
@@ -25,8 +28,11 @@ import {
   type StoreView,
 } from '../api';
 
-/** Where the certificate comes from. Profiles and portals are not wired in the app yet. */
-export type Source = 'practice' | 'est' | 'email';
+/** Where the certificate comes from. Web portals are not wired in the app yet. */
+export type Source = 'practice' | 'est' | 'email' | 'profile';
+
+/** How the request travels (a profile says which). */
+export type Method = 'practice' | 'est' | 'email' | 'portal';
 
 export type StepId = 'source' | 'about' | 'send' | 'receive' | 'install' | 'test';
 
@@ -42,14 +48,14 @@ const EMAIL = /^[^\s@]+@[^\s@]+\.[^\s@]+$/;
 
 /** The wizard, in order. The components render whatever step this table says is current. */
 export const STEPS: readonly StepDef[] = [
-  { id: 'source', canLeave: (w) => w.source !== null },
+  { id: 'source', canLeave: (w) => w.method !== null && w.method !== 'portal' },
   { id: 'about', canLeave: (w) => w.name.trim() !== '' && w.emailValid },
   {
     id: 'send',
     // Practice and EST: the request went out (issued or waiting); email: the request exists.
     canLeave: (w) =>
       w.identity !== null &&
-      (w.source === 'email' ? w.request !== null : w.identity.status === 'issued' || w.retryAfterSecs !== null),
+      (w.method === 'email' ? w.request !== null : w.identity.status === 'issued' || w.retryAfterSecs !== null),
   },
   { id: 'receive', canLeave: (w) => w.identity?.status === 'issued' },
   { id: 'install', canLeave: () => true, onEnter: (w) => void w.loadStores() },
@@ -82,6 +88,7 @@ export class WizardState {
   trustedSha256: string | null = $state(null);
 
   practice: PracticeInfo | null = $state(null);
+  profile: ProfileView | null = $state(null);
   identity: IdentityRow | null = $state(null);
   request: RequestText | null = $state(null);
   retryAfterSecs: number | null = $state(null);
@@ -132,6 +139,13 @@ export class WizardState {
     return this.stepIndex === STEPS.length - 1;
   }
 
+  /** How the request travels: the source, or what the open profile says. */
+  get method(): Method | null {
+    if (this.source !== 'profile') return this.source;
+    const method = this.profile?.method;
+    return method === 'est' || method === 'email' || method === 'portal' ? method : null;
+  }
+
   get emailValid(): boolean {
     const email = this.email.trim();
     return email === '' || EMAIL.test(email);
@@ -160,6 +174,27 @@ export class WizardState {
   chooseSource(source: Source): void {
     if (this.identity !== null) return; // the request is made; its source stays
     this.source = source;
+  }
+
+  /** Opens a help-desk profile (file picker in Rust) and fills in what it says. */
+  openProfile(): Promise<void> {
+    if (this.identity !== null) return Promise.resolve();
+    return this.#run(async (_progress, current) => {
+      const profile = await openProfile();
+      if (!current() || profile === null) return;
+      this.profile = profile;
+      this.source = 'profile';
+      this.name = profile.preset_name ?? this.name;
+      this.email = profile.preset_email ?? this.email;
+      this.organization = profile.organization ?? '';
+      this.unit = profile.organizational_unit ?? '';
+      this.keyType = profile.default_key;
+      this.estUrl = profile.url ?? '';
+      this.estUser = profile.username ?? '';
+      // The profile's pin is the help desk's answer to "do you trust this server?".
+      this.trustedSha256 = profile.ca_sha256;
+      this.siteUrl = profile.sites[0] ?? '';
+    });
   }
 
   /** Stops waiting for the running operation: its answer is ignored when it comes. */
@@ -236,21 +271,22 @@ export class WizardState {
     return this.#run(async (progress, current) => {
       const onProgress = this.#onProgress(progress);
       if (this.identity === null) {
-        const identity = await createRequest(
-          {
-            name: this.name.trim(),
-            email: this.email.trim() || null,
-            organization: this.organization.trim() || null,
-            organizational_unit: this.unit.trim() || null,
-            key_type: this.keyType,
-          },
-          onProgress,
-        );
+        const spec = {
+          name: this.name.trim(),
+          email: this.email.trim() || null,
+          organization: this.organization.trim() || null,
+          organizational_unit: this.unit.trim() || null,
+          key_type: this.keyType,
+        };
+        const identity =
+          this.source === 'profile'
+            ? await createRequestFromProfile(spec, onProgress)
+            : await createRequest(spec, onProgress);
         if (!current()) return;
         this.identity = identity;
       }
       const id = this.identity.id;
-      switch (this.source) {
+      switch (this.method) {
         case 'practice': {
           this.practice ??= await startPractice(onProgress);
           if (!current()) return;
@@ -265,6 +301,7 @@ export class WizardState {
               id,
               {
                 url: this.estUrl.trim(),
+                label: this.profile?.label ?? null,
                 user: this.estUser.trim() || null,
                 code: this.estCode || null,
                 trustSha256: this.trustedSha256,
@@ -286,6 +323,7 @@ export class WizardState {
           if (current()) this.request = request;
           return;
         }
+        case 'portal':
         case null:
           return;
       }
