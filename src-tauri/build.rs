@@ -12,6 +12,7 @@ const COMMANDS: &[&str] = &[
     "enroll_practice",
     "enroll_est",
     "resume_enrollment",
+    "renew_identity",
     "list_stores",
     "install_identity",
     "open_profile",

@@ -51,6 +51,7 @@ pub fn run() {
             commands::enroll::enroll_practice,
             commands::enroll::enroll_est,
             commands::enroll::resume_enrollment,
+            commands::enroll::renew_identity,
             commands::stores::list_stores,
             commands::stores::install_identity,
             commands::profile::open_profile,

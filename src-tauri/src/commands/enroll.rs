@@ -103,24 +103,73 @@ pub async fn enroll_practice(
     })?;
     blocking(move || {
         report(&on_progress, Phase::SendingRequest);
-        let target = EnrollTarget {
+        let vault = os_vault().ok();
+        enroll_with(
+            &wallet()?,
+            &id,
+            handle.target(),
+            Some(handle.demo_code),
+            vault.as_deref(),
+        )
+    })
+    .await
+}
+
+/// Renews an issued identity over EST with its current certificate (simplereenroll): at the
+/// practice CA when it issued it and runs now, else where it was enrolled.
+#[tauri::command]
+pub async fn renew_identity(
+    practice: State<'_, Practice>,
+    id: String,
+    on_progress: Channel<ProgressEvent>,
+) -> Result<EnrollResult, IpcError> {
+    let handle = practice.handle();
+    blocking(move || {
+        report(&on_progress, Phase::SendingRequest);
+        renew_with(&wallet()?, &id, &key_access()?, handle.as_ref())
+    })
+    .await
+}
+
+impl PracticeHandle {
+    fn target(&self) -> EnrollTarget {
+        EnrollTarget {
             method: EnrollMethod::Est {
-                base: handle.est_url.clone(),
+                base: self.est_url.clone(),
             },
             // The practice CA runs inside this app: its certificate comes from the server
             // object itself, not from the network, so there is nothing to ask the person.
             trust: TrustSettings {
-                ca_pem: Some(handle.ca_pem.clone()),
+                ca_pem: Some(self.ca_pem.clone()),
                 ..TrustSettings::default()
             },
             auth: AuthSettings::Basic {
-                user: handle.demo_user.clone(),
+                user: self.demo_user.clone(),
             },
             timeout_secs: ENROLL_TIMEOUT_SECS,
-        };
-        enroll_with(&wallet()?, &id, target, Some(handle.demo_code))
-    })
-    .await
+        }
+    }
+}
+
+pub(crate) fn renew_with(
+    wallet: &Wallet,
+    id: &str,
+    access: &certdesk_core::wallet::KeyAccess,
+    practice: Option<&PracticeHandle>,
+) -> Result<EnrollResult, IpcError> {
+    let issuer = wallet
+        .get(id)?
+        .certificate_info()?
+        .and_then(|info| info.issuer_cn);
+    // The practice CA's address changes at every start: renew against the running one.
+    let target = practice
+        .filter(|_| issuer.as_deref() == Some(certdesk_practice::CA_COMMON_NAME))
+        .map(PracticeHandle::target);
+    let outcome = enroll::renew(wallet, id, access, target, None)?;
+    Ok(EnrollResult::from_outcome(
+        &outcome,
+        OffsetDateTime::now_utc(),
+    ))
 }
 
 /// Sends the pending request `id` to an EST server. `trust_sha256` is a CA fingerprint the
@@ -152,7 +201,14 @@ pub async fn enroll_est(
             auth,
             timeout_secs: ENROLL_TIMEOUT_SECS,
         };
-        enroll_with(&wallet()?, &id, target, code.map(SecretString::new))
+        let vault = os_vault().ok();
+        enroll_with(
+            &wallet()?,
+            &id,
+            target,
+            code.map(SecretString::new),
+            vault.as_deref(),
+        )
     })
     .await
 }
@@ -175,14 +231,14 @@ pub async fn resume_enrollment(
     .await
 }
 
-fn enroll_with(
+pub(crate) fn enroll_with(
     wallet: &Wallet,
     id: &str,
     target: EnrollTarget,
     secret: Option<SecretString>,
+    vault: Option<&dyn certdesk_core::vault::SecretVault>,
 ) -> Result<EnrollResult, IpcError> {
-    let vault = os_vault().ok();
-    let outcome = enroll::enroll(wallet, id, target, secret, vault.as_deref())?;
+    let outcome = enroll::enroll(wallet, id, target, secret, vault)?;
     Ok(EnrollResult::from_outcome(
         &outcome,
         OffsetDateTime::now_utc(),
@@ -212,5 +268,105 @@ impl EnrollResult {
                 warnings: Vec::new(),
             },
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    //! The practice CA for real: started in-process on loopback, as the app does it.
+    use super::*;
+    use crate::commands::identities::create_identity;
+    use crate::commands::site::check_site_with;
+    use crate::view::{NewIdentitySpec, RowStatus, SiteVerdict};
+    use certdesk_core::vault::{MemoryVault, SecretVault};
+    use certdesk_core::wallet::{KeyAccess, KeyProtection};
+
+    #[test]
+    fn practice_enroll_check_and_renew_with_the_real_practice_ca() {
+        let home = tempfile::tempdir().expect("temp dir");
+        let wallet = Wallet::open(home.path()).expect("open");
+        let vault: Arc<dyn SecretVault> = Arc::new(MemoryVault::default());
+        let access = KeyAccess {
+            vault: Some(Arc::clone(&vault)),
+            passphrase: None,
+        };
+        let server = certdesk_practice::start(PracticeConfig {
+            data_dir: home.path().join("practice"),
+            est_port: 0,
+            site_port: 0,
+            key_access: access.clone(),
+        })
+        .expect("start the practice CA");
+        let practice = Practice::default();
+        let info = PracticeInfo::from_server(&server);
+        *practice.0.lock().expect("lock") = Some(server);
+        let handle = practice.handle().expect("running");
+
+        let row = create_identity(
+            &wallet,
+            &NewIdentitySpec {
+                name: "Ada Lovelace".into(),
+                email: None,
+                organization: None,
+                organizational_unit: None,
+                key_type: None,
+            },
+            &KeyProtection::Keyring(Arc::clone(&vault)),
+        )
+        .expect("create");
+        let issued = enroll_with(
+            &wallet,
+            &row.id,
+            handle.target(),
+            Some(handle.demo_code.clone()),
+            None,
+        )
+        .expect("enroll");
+        assert_eq!(issued.identity.status, RowStatus::Issued);
+        assert_eq!(
+            issued.identity.issuer.as_deref(),
+            Some(certdesk_practice::CA_COMMON_NAME)
+        );
+
+        // The site check trusts the practice CA only for the practice site's address.
+        let ca = practice.ca_for(&info.site_url).expect("the practice site");
+        assert!(practice.ca_for("https://example.org/").is_none());
+        let accepted = check_site_with(
+            &wallet,
+            &info.site_url,
+            Some(&row.id),
+            Some(&access),
+            Some(ca.clone()),
+        )
+        .expect("check");
+        assert_eq!(accepted.verdict, SiteVerdict::Accepted, "{accepted:?}");
+        assert!(
+            accepted
+                .page_excerpt
+                .as_deref()
+                .is_some_and(|p| p.contains("Ada Lovelace")),
+            "{accepted:?}"
+        );
+        let refused = check_site_with(&wallet, &info.site_url, None, None, Some(ca))
+            .expect("check without a certificate");
+        assert_eq!(refused.verdict, SiteVerdict::Rejected, "{refused:?}");
+        assert!(refused.findings.iter().all(|f| !f.remedy.is_empty()));
+
+        let before = wallet.get(&row.id).expect("get").certificate_pem;
+        let renewed = renew_with(&wallet, &row.id, &access, Some(&handle)).expect("renew");
+        assert_eq!(renewed.identity.status, RowStatus::Issued);
+        let after = wallet.get(&row.id).expect("get");
+        assert_ne!(
+            after.certificate_pem, before,
+            "a new certificate replaced the old one"
+        );
+        assert_eq!(after.previous_certificates.len(), 1, "the old one is kept");
+    }
+
+    #[test]
+    fn enrolling_without_a_running_practice_ca_is_an_error_with_a_hint() {
+        let practice = Practice::default();
+        assert!(practice.handle().is_none());
+        assert!(practice.ca_for("https://127.0.0.1:1/").is_none());
     }
 }

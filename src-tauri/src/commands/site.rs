@@ -3,7 +3,7 @@
 use std::time::Duration;
 
 use certdesk_core::probe::{self, diagnose::LocalIdentity, ProbeRequest};
-use certdesk_core::wallet::Wallet;
+use certdesk_core::wallet::{KeyAccess, Wallet};
 use tauri::ipc::Channel;
 use tauri::State;
 use time::OffsetDateTime;
@@ -28,7 +28,17 @@ pub async fn check_site(
     let server_ca_pem = practice.ca_for(&url);
     blocking(move || {
         report(&on_progress, Phase::CheckingSite);
-        check_site_with(&wallet()?, url.trim(), id.as_deref(), server_ca_pem)
+        let access = match id {
+            Some(_) => Some(key_access()?),
+            None => None,
+        };
+        check_site_with(
+            &wallet()?,
+            url.trim(),
+            id.as_deref(),
+            access.as_ref(),
+            server_ca_pem,
+        )
     })
     .await
 }
@@ -38,11 +48,13 @@ pub(crate) fn check_site_with(
     wallet: &Wallet,
     url: &str,
     id: Option<&str>,
+    access: Option<&KeyAccess>,
     server_ca_pem: Option<Vec<u8>>,
 ) -> Result<SiteCheck, IpcError> {
-    let identity = match id {
-        Some(id) => Some(wallet.client_identity(id, &key_access()?)?),
-        None => None,
+    let identity = match (id, access) {
+        (Some(id), Some(access)) => Some(wallet.client_identity(id, access)?),
+        (Some(id), None) => Some(wallet.client_identity(id, &KeyAccess::default())?),
+        (None, _) => None,
     };
     let local = identity
         .as_ref()

@@ -32,3 +32,8 @@ export function enrollEst(id: string, est: EstRequest, onProgress: OnProgress): 
 export function resumeEnrollment(id: string, onProgress: OnProgress): Promise<EnrollResult> {
   return callWithProgress<EnrollResult>('resume_enrollment', { id }, onProgress);
 }
+
+/** Renews an issued identity over EST with its current certificate. */
+export function renewIdentity(id: string, onProgress: OnProgress): Promise<EnrollResult> {
+  return callWithProgress<EnrollResult>('renew_identity', { id }, onProgress);
+}

@@ -20,7 +20,14 @@ export type { ServerCa } from './generated/ServerCa';
 export type { SiteCheck } from './generated/SiteCheck';
 export type { SiteVerdict } from './generated/SiteVerdict';
 export type { StoreView } from './generated/StoreView';
-export { enrollEst, enrollPractice, resumeEnrollment, startPractice, type EstRequest } from './enroll';
+export {
+  enrollEst,
+  enrollPractice,
+  renewIdentity,
+  resumeEnrollment,
+  startPractice,
+  type EstRequest,
+} from './enroll';
 export { onFileDropped } from './events';
 export {
   createRequest,

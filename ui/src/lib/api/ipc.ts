@@ -19,6 +19,7 @@ export type Command =
   | 'install_identity'
   | 'enroll_est'
   | 'resume_enrollment'
+  | 'renew_identity'
   | 'open_profile'
   | 'create_request_from_profile';
 

@@ -222,7 +222,8 @@ export const de: Messages = {
       'Endgültig entfernen? Der private Schlüssel wird gelöscht und kann nicht wiederhergestellt werden.',
     confirmYes: 'Ja, entfernen',
     confirmNo: 'Behalten',
-    renew: 'Erneuern in der App folgt später; bis dahin: certdesk renew ID',
+    renew: 'Jetzt erneuern',
+    renewed: 'Erneuert: Das neue Zertifikat ersetzt das alte (installieren Sie es dort neu, wo Sie es verwenden).',
   },
   error: {
     retry: 'Erneut versuchen',

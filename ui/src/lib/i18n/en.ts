@@ -216,7 +216,8 @@ export const en = {
     confirmRemove: 'Remove it for good? The private key is deleted and cannot come back.',
     confirmYes: 'Yes, remove it',
     confirmNo: 'Keep it',
-    renew: 'Renewal from the app comes later; until then: certdesk renew ID',
+    renew: 'Renew now',
+    renewed: 'Renewed: the new certificate replaces the old one (reinstall it where you use it).',
   },
   error: {
     retry: 'Try again',

@@ -2,6 +2,7 @@ import {
   deleteIdentity,
   exportP12,
   identityDetails,
+  renewIdentity,
   resumeEnrollment,
   toIpcError,
   type ExportedP12,
@@ -17,6 +18,7 @@ export class DetailsState {
   exported: ExportedP12 | null = $state(null);
   compatible = $state(false);
   confirmingRemove = $state(false);
+  renewed = $state(false);
   removed = $state(false);
   busy: Phase | 'working' | null = $state(null);
   error: IpcError | null = $state(null);
@@ -56,6 +58,17 @@ export class DetailsState {
         this.busy = event.phase;
       });
       this.details = await identityDetails(this.id);
+    });
+  }
+
+  /** Asks the issuer for a new certificate for the same key and name (EST re-enroll). */
+  renew(): Promise<void> {
+    return this.#run(async () => {
+      await renewIdentity(this.id, (event) => {
+        this.busy = event.phase;
+      });
+      this.details = await identityDetails(this.id);
+      this.renewed = true;
     });
   }
 
