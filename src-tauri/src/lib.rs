@@ -12,9 +12,37 @@
 mod bindings;
 mod commands;
 pub mod error;
+pub mod expiry;
 pub mod view;
 
 use tauri::{DragDropEvent, Emitter, Manager, WindowEvent};
+use tauri_plugin_notification::NotificationExt;
+
+/// At start, off the main thread: a desktop notification per certificate expiring soon.
+fn announce_expiry(app: tauri::AppHandle) {
+    std::thread::spawn(move || {
+        let Ok(home) = certdesk_core::wallet::default_home() else {
+            return;
+        };
+        let Ok(summaries) = certdesk_core::wallet::Wallet::open(home).and_then(|w| w.list()) else {
+            return;
+        };
+        let now = time::OffsetDateTime::now_utc();
+        let rows: Vec<view::IdentityRow> = summaries
+            .iter()
+            .map(|s| view::IdentityRow::from_summary(s, now))
+            .collect();
+        for row in expiry::expiring_within(&rows, expiry::notice_days()) {
+            // Best effort: without a notification service the home screen still shows it.
+            let _ = app
+                .notification()
+                .builder()
+                .title("certdesk: renew your certificate")
+                .body(expiry::notice_text(row))
+                .show();
+        }
+    });
+}
 
 /// Builds and runs the app until its last window closes.
 pub fn run() {
@@ -22,6 +50,11 @@ pub fn run() {
         // The dialog plugin is used from Rust only (pickers return a path that Rust reads); the
         // webview has no permission for its commands.
         .plugin(tauri_plugin_dialog::init())
+        .plugin(tauri_plugin_notification::init())
+        .setup(|app| {
+            announce_expiry(app.handle().clone());
+            Ok(())
+        })
         .manage(commands::DroppedFiles::default())
         .manage(commands::enroll::Practice::default())
         .manage(commands::profile::OpenedProfile::default())

@@ -1,0 +1,98 @@
+//! Expiry watch: at start, a desktop notification for each certificate that expires soon.
+//!
+//! The notification is sent from Rust (tauri-plugin-notification); the webview has no
+//! permission for it. Which certificates qualify is a pure function, tested below; whether the
+//! desktop shows the notification depends on a notification service (none runs under Xvfb in
+//! the tests, so that part is not verified here).
+
+use crate::view::{IdentityRow, RowStatus};
+
+/// Days before expiry from which the app warns; `CERTDESK_EXPIRY_NOTICE_DAYS` overrides it.
+pub const DEFAULT_NOTICE_DAYS: i64 = 30;
+
+/// The notice period from the environment, else [`DEFAULT_NOTICE_DAYS`].
+pub fn notice_days() -> i64 {
+    std::env::var("CERTDESK_EXPIRY_NOTICE_DAYS")
+        .ok()
+        .and_then(|v| v.trim().parse::<i64>().ok())
+        .filter(|d| *d >= 0)
+        .unwrap_or(DEFAULT_NOTICE_DAYS)
+}
+
+/// The issued certificates that expire within `days` (or have expired), soonest first.
+pub fn expiring_within(rows: &[IdentityRow], days: i64) -> Vec<&IdentityRow> {
+    let mut out: Vec<&IdentityRow> = rows
+        .iter()
+        .filter(|r| r.status == RowStatus::Issued)
+        .filter(|r| r.expires_in_days.is_some_and(|left| left <= days))
+        .collect();
+    out.sort_by_key(|r| r.expires_in_days);
+    out
+}
+
+/// The notification's body for one certificate.
+pub fn notice_text(row: &IdentityRow) -> String {
+    match row.expires_in_days {
+        Some(left) if left < 0 => format!(
+            "Your certificate \"{}\" expired {} day(s) ago. Open certdesk to renew it.",
+            row.label, -left
+        ),
+        Some(0) => format!(
+            "Your certificate \"{}\" expires today. Open certdesk to renew it.",
+            row.label
+        ),
+        Some(left) => format!(
+            "Your certificate \"{}\" expires in {left} day(s). Open certdesk to renew it.",
+            row.label
+        ),
+        None => format!("Your certificate \"{}\" has no expiry date.", row.label),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn row(label: &str, status: RowStatus, days: Option<i64>) -> IdentityRow {
+        IdentityRow {
+            id: label.into(),
+            label: label.into(),
+            status,
+            subject: format!("CN={label}"),
+            issuer: None,
+            key_type: "ec-p256".into(),
+            key_description: "ECDSA P-256".into(),
+            expires_in_days: days,
+            installed_in: Vec::new(),
+        }
+    }
+
+    #[test]
+    fn only_issued_certificates_inside_the_notice_period_soonest_first() {
+        let rows = vec![
+            row("later", RowStatus::Issued, Some(31)),
+            row("edge", RowStatus::Issued, Some(30)),
+            row("expired", RowStatus::Issued, Some(-2)),
+            row("waiting", RowStatus::Pending, None),
+            row("soon", RowStatus::Issued, Some(3)),
+        ];
+        let labels: Vec<&str> = expiring_within(&rows, 30)
+            .iter()
+            .map(|r| r.label.as_str())
+            .collect();
+        assert_eq!(labels, ["expired", "soon", "edge"]);
+        assert!(expiring_within(&rows, -3).is_empty());
+    }
+
+    #[test]
+    fn the_text_says_when_in_words() {
+        assert_eq!(
+            notice_text(&row("VPN", RowStatus::Issued, Some(3))),
+            "Your certificate \"VPN\" expires in 3 day(s). Open certdesk to renew it."
+        );
+        assert!(
+            notice_text(&row("VPN", RowStatus::Issued, Some(-1))).contains("expired 1 day(s) ago")
+        );
+        assert!(notice_text(&row("VPN", RowStatus::Issued, Some(0))).contains("expires today"));
+    }
+}
