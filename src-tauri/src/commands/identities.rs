@@ -53,7 +53,7 @@ pub async fn create_request(
     on_progress: Channel<ProgressEvent>,
 ) -> Result<IdentityRow, IpcError> {
     blocking(move || {
-        let protection = KeyProtection::Keyring(os_vault()?);
+        let protection = KeyProtection::Keyring(super::os_keyring()?);
         report(&on_progress, Phase::GeneratingKey);
         create_identity(&wallet()?, &spec, &protection)
     })

@@ -7,11 +7,11 @@
 
 use std::sync::{Arc, Mutex};
 
-use certdesk_core::vault::os_vault;
+use certdesk_core::vault::{os_vault, SecretVault};
 use certdesk_core::wallet::{default_home, KeyAccess, Wallet};
 use tauri::ipc::Channel;
 
-use crate::error::IpcError;
+use crate::error::{IpcError, IpcErrorKind};
 use crate::view::{Phase, ProgressEvent};
 
 pub mod enroll;
@@ -34,10 +34,26 @@ fn wallet() -> Result<Wallet, IpcError> {
     Ok(Wallet::open(default_home()?)?)
 }
 
+/// The OS keyring. The app has no passphrase entry, so core's hint (which names the CLI's
+/// `--passphrase-file`) is replaced by what a person can do here.
+fn os_keyring() -> Result<Arc<dyn SecretVault>, IpcError> {
+    os_vault().map_err(|error| in_app_terms(error.into()))
+}
+
+fn in_app_terms(mut error: IpcError) -> IpcError {
+    if error.kind == IpcErrorKind::Keyring {
+        error.hint = Some(KEYRING_HINT.into());
+    }
+    error
+}
+
+/// What to do when no keyring answers, in the app's words.
+const KEYRING_HINT: &str = "start or unlock your desktop keyring (GNOME Keyring, KWallet or KeePassXC: it usually opens when you log in), then try again; certdesk keeps your key encrypted with a secret stored there";
+
 /// The app unlocks keys with the OS keyring only; without one the error says what to do.
 fn key_access() -> Result<KeyAccess, IpcError> {
     Ok(KeyAccess {
-        vault: Some(os_vault()?),
+        vault: Some(os_keyring()?),
         passphrase: None,
     })
 }
@@ -51,3 +67,29 @@ fn report(progress: &Channel<ProgressEvent>, phase: Phase) {
 /// Files dropped on the window, remembered in Rust so the webview never names a path itself.
 #[derive(Debug, Default, Clone)]
 pub struct DroppedFiles(pub Arc<Mutex<Vec<std::path::PathBuf>>>);
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_missing_keyring_gets_a_hint_the_app_user_can_follow() {
+        let error = in_app_terms(IpcError::from(certdesk_core::Error::NoKeyring {
+            detail: "org.freedesktop.secrets was not provided by any .service files".into(),
+        }));
+        assert_eq!(error.kind, IpcErrorKind::Keyring);
+        assert!(
+            error.message.contains("org.freedesktop.secrets"),
+            "{error:?}"
+        );
+        let hint = error.hint.expect("a hint");
+        assert!(!hint.contains("--passphrase-file"), "{hint}");
+        assert!(hint.contains("keyring"), "{hint}");
+    }
+
+    #[test]
+    fn other_errors_keep_core_hints() {
+        let original = IpcError::new(IpcErrorKind::Io, "boom", Some("check the disk"));
+        assert_eq!(in_app_terms(original.clone()), original);
+    }
+}

@@ -7,7 +7,6 @@ use certdesk_core::key::KeySpec;
 use certdesk_core::profile::{
     apply_template, load_profile, store_with_identity, EnrollMethod, LoadedProfile, TemplateInput,
 };
-use certdesk_core::vault::os_vault;
 use certdesk_core::wallet::{KeyProtection, NewRequest, Wallet};
 use tauri::ipc::Channel;
 use tauri::{AppHandle, State};
@@ -69,7 +68,7 @@ pub async fn create_request_from_profile(
             )
         })?;
     blocking(move || {
-        let protection = KeyProtection::Keyring(os_vault()?);
+        let protection = KeyProtection::Keyring(super::os_keyring()?);
         report(&on_progress, Phase::GeneratingKey);
         create_from_profile(&wallet()?, &loaded, &spec, &protection)
     })
