@@ -27,7 +27,8 @@ if [[ ! "$root/ui/node_modules/.package-lock.json" -nt "$root/ui/package-lock.js
   npm --prefix ui ci --no-audit --no-fund >&2
 fi
 if [[ ! "$root/tests/e2e/node_modules/.package-lock.json" -nt "$root/tests/e2e/package-lock.json" ]]; then
-  npm --prefix tests/e2e ci --no-audit --no-fund >&2
+  # No install scripts: WebdriverIO needs none, and some of its optional drivers would download.
+  npm --prefix tests/e2e ci --no-audit --no-fund --ignore-scripts >&2
 fi
 
 say "building the app (tauri build --debug --no-bundle)"
