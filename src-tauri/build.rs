@@ -4,6 +4,7 @@ const COMMANDS: &[&str] = &[
     "identity_details",
     "create_request",
     "request_text",
+    "save_email_request",
     "import_reply",
     "export_p12",
     "delete_identity",

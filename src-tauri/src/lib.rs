@@ -76,6 +76,7 @@ pub fn run() {
             commands::identities::identity_details,
             commands::identities::create_request,
             commands::identities::request_text,
+            commands::identities::save_email_request,
             commands::identities::import_reply,
             commands::identities::export_p12,
             commands::identities::delete_identity,

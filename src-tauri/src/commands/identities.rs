@@ -66,6 +66,43 @@ pub async fn request_text(id: String) -> Result<RequestText, IpcError> {
     blocking(move || request_of(&wallet()?, &id)).await
 }
 
+/// Saves the request as a ready email (`.eml`, request attached, with instructions and its
+/// fingerprint for the administrator) where the person chooses; returns the file, or `null`.
+#[tauri::command]
+pub async fn save_email_request(
+    app: AppHandle,
+    id: String,
+    to: Option<String>,
+) -> Result<Option<String>, IpcError> {
+    blocking(move || {
+        let wallet = wallet()?;
+        let label = wallet.get(&id)?.label;
+        let Some(path) = app
+            .dialog()
+            .file()
+            .set_file_name(format!("{label} certificate request.eml"))
+            .add_filter("Email", &["eml"])
+            .blocking_save_file()
+            .and_then(|p| p.into_path().ok())
+        else {
+            return Ok(None);
+        };
+        write_email_request(&wallet, &id, to.as_deref(), &path).map(Some)
+    })
+    .await
+}
+
+pub(crate) fn write_email_request(
+    wallet: &Wallet,
+    id: &str,
+    to: Option<&str>,
+    path: &Path,
+) -> Result<String, IpcError> {
+    let handoff = certdesk_core::enroll::email_request(wallet, id, to.filter(|t| !t.is_empty()))?;
+    write_atomic(path, handoff.eml.as_bytes(), FileMode::Public)?;
+    Ok(path.display().to_string())
+}
+
 /// Where a reply file comes from: the file picker (opened here, in Rust) or the last drop.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, TS)]
 #[serde(rename_all = "snake_case")]
@@ -438,6 +475,41 @@ mod tests {
         let error = import_reply_file(&wallet, &missing, None).expect_err("missing");
         assert_eq!(error.kind, IpcErrorKind::Io, "{error:?}");
         assert!(error.message.contains("nowhere.pem"), "{error:?}");
+    }
+
+    #[test]
+    fn the_email_request_carries_the_csr_and_no_key() {
+        let home = tempfile::tempdir().expect("temp dir");
+        let wallet = Wallet::open(home.path()).expect("open");
+        let row = create_identity(&wallet, &alice(), &keyring()).expect("create");
+        let out = home.path().join("request.eml");
+
+        let written = write_email_request(&wallet, &row.id, Some("pki@example.org"), &out)
+            .expect("write the email");
+
+        assert_eq!(written, out.display().to_string());
+        let eml = std::fs::read_to_string(&out).expect("read");
+        assert!(eml.contains("pki@example.org"), "{eml}");
+        let fingerprint = request_of(&wallet, &row.id).expect("request").sha256;
+        // The text part is base64: decode it as a mail program would.
+        let text_part: String = eml
+            .split("Content-Transfer-Encoding: base64")
+            .nth(1)
+            .and_then(|part| part.split("--certdesk-").next())
+            .expect("a base64 text part")
+            .split_whitespace()
+            .collect();
+        use base64::Engine;
+        let body = base64::engine::general_purpose::STANDARD
+            .decode(text_part)
+            .expect("valid base64");
+        let body = String::from_utf8(body).expect("utf-8");
+        assert!(
+            body.contains(&fingerprint),
+            "the fingerprint is in the message:\n{body}"
+        );
+        assert!(eml.contains("filename=\"request.csr\""), "{eml}");
+        assert!(!eml.contains("PRIVATE KEY"), "{eml}");
     }
 
     #[test]

@@ -41,3 +41,8 @@ export function exportP12(id: string, compatible: boolean): Promise<ExportedP12 
 export async function deleteIdentity(id: string): Promise<void> {
   await call<null>('delete_identity', { id });
 }
+
+/** Saves the request as a ready email (.eml) where the person chooses; null when cancelled. */
+export function saveEmailRequest(id: string, to: string | null): Promise<string | null> {
+  return call<string | null>('save_email_request', { id, to });
+}

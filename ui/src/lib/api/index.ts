@@ -37,6 +37,7 @@ export {
   importReply,
   listIdentities,
   requestText,
+  saveEmailRequest,
 } from './identities';
 export { CommandFailed, toIpcError, type OnProgress } from './ipc';
 export { createRequestFromProfile, openProfile } from './profile';

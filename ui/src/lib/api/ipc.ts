@@ -9,6 +9,7 @@ export type Command =
   | 'identity_details'
   | 'create_request'
   | 'request_text'
+  | 'save_email_request'
   | 'import_reply'
   | 'export_p12'
   | 'delete_identity'

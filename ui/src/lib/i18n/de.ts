@@ -126,6 +126,9 @@ export const de: Messages = {
       fingerprint: 'Fingerabdruck',
       copy: 'Antrag kopieren',
       copied: 'Kopiert.',
+      saveEmail: 'Als E-Mail zum Senden speichern …',
+      emailSaved: (file: string): string =>
+        `${file} gespeichert. Öffnen Sie die Datei mit Ihrem E-Mail-Programm und senden Sie sie: Der Antrag ist mit Anleitung angehängt.`,
     },
     receive: {
       heading: 'Zertifikat empfangen',

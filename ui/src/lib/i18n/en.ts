@@ -123,6 +123,9 @@ export const en = {
       fingerprint: 'Fingerprint',
       copy: 'Copy the request',
       copied: 'Copied.',
+      saveEmail: 'Save as an email to send…',
+      emailSaved: (file: string): string =>
+        `Saved ${file}. Open it with your mail program and send it: the request is attached, with instructions.`,
     },
     receive: {
       heading: 'Receive your certificate',

@@ -183,6 +183,10 @@ describe('WizardState', () => {
     fakeCommands({
       create_request: () => pendingAda,
       request_text: () => ({ pem: '-----BEGIN CERTIFICATE REQUEST-----', sha256: 'CC:DD' }),
+      save_email_request: (args) => {
+        importArgs.push(args);
+        return '/home/ada/Ada Lovelace certificate request.eml';
+      },
       import_reply: (args) => {
         importArgs.push(args);
         return picked;
@@ -191,6 +195,8 @@ describe('WizardState', () => {
     const wizard = atSend('email');
     await wizard.send();
     expect(wizard.request?.sha256).toBe('CC:DD');
+    await wizard.saveEmail();
+    expect(wizard.emailFile).toBe('/home/ada/Ada Lovelace certificate request.eml');
     expect(wizard.next()).toBe(true);
     expect(wizard.canContinue).toBe(false);
 
@@ -202,7 +208,8 @@ describe('WizardState', () => {
     expect(wizard.droppedFile).toBe('reply.p7b');
     picked = { identity: issuedAda, warnings: ['no client authentication usage'], already_imported: false };
     await wizard.importFile('dropped');
-    expect(importArgs[1]).toEqual({ source: 'dropped', id: 'ad4' });
+    expect(importArgs[0]).toEqual({ id: 'ad4', to: null });
+    expect(importArgs[2]).toEqual({ source: 'dropped', id: 'ad4' });
     expect(wizard.identity?.status).toBe('issued');
     expect(wizard.warnings).toEqual(['no client authentication usage']);
     expect(wizard.droppedFile).toBeNull();

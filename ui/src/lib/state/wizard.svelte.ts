@@ -11,6 +11,7 @@ import {
   listStores,
   requestText,
   resumeEnrollment,
+  saveEmailRequest,
   startPractice,
   toIpcError,
   type EnrollResult,
@@ -91,6 +92,8 @@ export class WizardState {
   profile: ProfileView | null = $state(null);
   identity: IdentityRow | null = $state(null);
   request: RequestText | null = $state(null);
+  /** Where the ready email was saved. */
+  emailFile: string | null = $state(null);
   retryAfterSecs: number | null = $state(null);
   warnings: string[] = $state([]);
   droppedFile: string | null = $state(null);
@@ -327,6 +330,16 @@ export class WizardState {
         case null:
           return;
       }
+    });
+  }
+
+  /** Saves the request as a ready email (.eml) to open in the mail program and send. */
+  saveEmail(): Promise<void> {
+    const id = this.identity?.id;
+    if (!id) return Promise.resolve();
+    return this.#run(async (_progress, current) => {
+      const file = await saveEmailRequest(id, this.profile?.email_to ?? null);
+      if (current() && file !== null) this.emailFile = file;
     });
   }
 
