@@ -347,6 +347,16 @@ mod tests {
                 .is_some_and(|p| p.contains("Ada Lovelace")),
             "{accepted:?}"
         );
+        // "Copy report for the help desk" carries the whole diagnostic report, with this
+        // check in the identity's history, and no key material.
+        assert!(
+            accepted.report.contains("certdesk diagnostic report")
+                && accepted.report.contains("site_check")
+                && accepted.report.contains("accepted your certificate"),
+            "{}",
+            accepted.report
+        );
+        assert!(!accepted.report.contains("PRIVATE KEY"));
         let refused = check_site_with(&wallet, &info.site_url, None, None, Some(ca))
             .expect("check without a certificate");
         assert_eq!(refused.verdict, SiteVerdict::Rejected, "{refused:?}");

@@ -68,5 +68,18 @@ pub(crate) fn check_site_with(
     };
     let transcript = probe::run_probe(&request)?;
     let report = probe::diagnose(transcript, local.as_ref(), OffsetDateTime::now_utc());
-    Ok(SiteCheck::from_report(&report))
+    let mut view = SiteCheck::from_report(&report);
+    if let Some(id) = id {
+        // Issue #7: the check goes into the identity's history, and "Copy report for the help
+        // desk" copies the whole redacted diagnostic report (identity, profile, steps, this
+        // check), not only this check. Recording is best effort: the check itself succeeded.
+        let full_id = wallet.get(id)?.id;
+        let _ = certdesk_core::report::record_site_check(wallet, &full_id, &report);
+        if let Ok(diagnostic) =
+            certdesk_core::report::build_report(wallet, &full_id, env!("CARGO_PKG_VERSION"))
+        {
+            view.report = diagnostic.to_text();
+        }
+    }
+    Ok(view)
 }
