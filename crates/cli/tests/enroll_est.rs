@@ -12,7 +12,7 @@ use std::process::{Command, Stdio};
 
 use certdesk_testkit::est::{EstCase, EstServer};
 use certdesk_testkit::{free_port, run_tool, ChildGuard, OpensslCa};
-use common::{Sandbox, arg, openssl, practice_serve, require_test_keyring};
+use common::{arg, openssl, practice_serve, require_test_keyring, Sandbox};
 use serde_json::Value;
 
 const USER: &str = "alice";
@@ -662,7 +662,6 @@ fn pending_answer_is_recorded_and_a_later_process_resumes_it() {
     );
 }
 
-
 #[test]
 #[ignore = "needs a Secret Service session: run under scripts/with-keyring.sh (scripts/test-all.sh does)"]
 fn with_a_keyring_a_later_process_resumes_without_asking_for_the_code_again() {
@@ -767,7 +766,6 @@ fn renewal_without_a_certificate_the_server_accepts_is_refused_and_keeps_the_old
     assert_eq!(after["certificate_pem"], old);
     assert_eq!(after["summary"]["status"], "issued");
 }
-
 
 #[test]
 fn practice_ca_request_enroll_probe_export() {

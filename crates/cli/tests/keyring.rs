@@ -14,8 +14,7 @@ mod common;
 use std::process::Command;
 
 use certdesk_testkit::{run_tool, OpensslCa, SignOpts};
-use common::{NO_BUS, Sandbox, arg, require_test_keyring, run_command};
-
+use common::{arg, require_test_keyring, run_command, Sandbox, NO_BUS};
 
 /// `secret-tool lookup service certdesk username ID`: the secret's length, or None.
 fn keyring_secret_len(id: &str) -> Option<usize> {

@@ -6,9 +6,8 @@ mod common;
 use std::process::Command;
 
 use certdesk_testkit::{run_tool, run_tool_with_stdin};
-use common::{Sandbox, arg, mode, practice_serve, require_test_keyring};
+use common::{arg, mode, practice_serve, require_test_keyring, Sandbox};
 use serde_json::Value;
-
 
 fn curl(args: &[&str]) -> (u16, String) {
     let out = Command::new("curl")
@@ -227,7 +226,6 @@ fn the_printed_commands_take_a_newcomer_through_the_whole_flow() {
     sb.export_p12_checked(&id, "modern");
     assert_eq!(guard.stop().and_then(|s| s.code()), Some(0));
 }
-
 
 #[test]
 #[ignore = "needs a Secret Service session: run under scripts/with-keyring.sh (scripts/test-all.sh does)"]

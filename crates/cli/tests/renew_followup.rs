@@ -6,8 +6,7 @@ mod common;
 
 use std::process::{Command, Stdio};
 
-use common::{Sandbox, practice_serve};
-
+use common::{practice_serve, Sandbox};
 
 /// SHA-256 fingerprints (colon hex, as certdesk prints them) of the certificates in an NSS db.
 fn nss_fingerprints(db: &std::path::Path) -> Vec<String> {

@@ -370,7 +370,15 @@ pub fn count(haystack: &str, needle: &str) -> usize {
 /// running server (stopped by PID on drop) and the JSON line it printed.
 pub fn practice_serve(sb: &Sandbox, extra: &[&str]) -> (certdesk_testkit::ChildGuard, Value) {
     use std::io::{BufRead as _, BufReader};
-    let mut args = vec!["--json", "practice", "serve", "--port", "0", "--site-port", "0"];
+    let mut args = vec![
+        "--json",
+        "practice",
+        "serve",
+        "--port",
+        "0",
+        "--site-port",
+        "0",
+    ];
     args.extend_from_slice(extra);
     let mut cmd = sb.command(&args);
     cmd.stdout(Stdio::piped()).stderr(Stdio::piped());
