@@ -298,6 +298,18 @@ fn save_state(wallet: &Wallet, id: &str, state: &EnrollmentState) -> Result<()> 
     )
 }
 
+/// Requests and codes travel encrypted only: an upload page must be `https://` (EST bases are
+/// checked when they are built, see [`est::est_base`]).
+fn check_target(target: &EnrollTarget) -> Result<()> {
+    match &target.method {
+        EnrollMethod::Portal { url, .. } if !url.trim().starts_with("https://") => Err(Error::invalid(
+            "URL",
+            format!("the request and your code must travel encrypted: expected an https:// address, found \"{}\"", url.trim()),
+        )),
+        _ => Ok(()),
+    }
+}
+
 /// The history is a help for people reading a report later; failing to write it must not
 /// fail an enrollment whose certificate is already stored.
 fn note(wallet: &Wallet, id: &str, event: HistoryEvent) {
@@ -349,6 +361,7 @@ pub fn enroll(
             identity: identity.summary()?,
         });
     }
+    check_target(&target)?;
     let auth = auth_for(&target.auth, secret.as_ref())?;
     let mut credential_in_keyring = false;
     if let (Some(secret), Some(vault)) = (&secret, vault) {
