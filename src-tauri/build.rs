@@ -12,6 +12,7 @@ const COMMANDS: &[&str] = &[
     "start_practice",
     "enroll_practice",
     "enroll_est",
+    "enroll_portal",
     "resume_enrollment",
     "renew_identity",
     "list_stores",

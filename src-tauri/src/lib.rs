@@ -84,6 +84,7 @@ pub fn run() {
             commands::enroll::start_practice,
             commands::enroll::enroll_practice,
             commands::enroll::enroll_est,
+            commands::enroll::enroll_portal,
             commands::enroll::resume_enrollment,
             commands::enroll::renew_identity,
             commands::stores::list_stores,

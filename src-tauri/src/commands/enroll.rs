@@ -1,10 +1,11 @@
-//! Enrollment: the built-in practice CA (started in this process) and EST servers.
+//! Enrollment: the built-in practice CA (started in this process), EST servers and web portals.
 
 use std::sync::{Arc, Mutex};
 
 use certdesk_core::cert::to_pem;
 use certdesk_core::enroll::{
-    self, est::est_base, AuthSettings, EnrollMethod, EnrollOutcome, EnrollTarget, TrustSettings,
+    self, est::est_base, portal::PortalMode, AuthSettings, EnrollMethod, EnrollOutcome,
+    EnrollTarget, TrustSettings,
 };
 use certdesk_core::secret::SecretString;
 use certdesk_core::vault::os_vault;
@@ -213,6 +214,119 @@ pub async fn enroll_est(
     .await
 }
 
+/// Sends the pending request `id` to a "paste or upload your request" web page of the
+/// person's organisation. `upload` is `form`, `multipart`, `pem` or `der`; `field` names the
+/// form field (form and multipart); `user` + `code` are HTTP Basic, `token` a bearer token;
+/// `trust_sha256` is a CA fingerprint the person confirmed after an `untrusted_server` error.
+#[tauri::command]
+#[allow(clippy::too_many_arguments)] // the IPC arguments, one per field of the form
+pub async fn enroll_portal(
+    id: String,
+    url: String,
+    upload: String,
+    field: Option<String>,
+    user: Option<String>,
+    code: Option<String>,
+    token: Option<String>,
+    trust_sha256: Option<String>,
+    on_progress: Channel<ProgressEvent>,
+) -> Result<EnrollResult, IpcError> {
+    // Checked before anything runs: a bad address or upload way never touches the wallet.
+    let (target, secret) = portal_target(
+        &url,
+        &upload,
+        field.as_deref(),
+        user.as_deref(),
+        code,
+        token,
+        trust_sha256,
+    )?;
+    blocking(move || {
+        report(&on_progress, Phase::SendingRequest);
+        let vault = os_vault().ok();
+        enroll_with(&wallet()?, &id, target, secret, vault.as_deref())
+    })
+    .await
+}
+
+/// The portal target and its secret from what the wizard sent; refuses a page that is not
+/// `https://`, an unknown upload way, a bad field name, and ambiguous credentials.
+pub(crate) fn portal_target(
+    url: &str,
+    upload: &str,
+    field: Option<&str>,
+    user: Option<&str>,
+    code: Option<String>,
+    token: Option<String>,
+    trust_sha256: Option<String>,
+) -> Result<(EnrollTarget, Option<SecretString>), IpcError> {
+    let url = url.trim();
+    if !url.starts_with("https://") || url.len() == "https://".len() {
+        return Err(IpcError::new(
+            IpcErrorKind::InvalidInput,
+            format!("the web page address must start with https://, found \"{url}\""),
+            Some(
+                "your request and your code must travel encrypted: use the https:// address your help desk gave you",
+            ),
+        ));
+    }
+    let upload = upload.trim();
+    let field = field.map(str::trim).filter(|f| !f.is_empty()).unwrap_or(
+        // The same defaults as certdesk_core::enroll::target_from_profile.
+        if upload == "multipart" { "file" } else { "csr" },
+    );
+    let mode = PortalMode::parse(upload, field)?;
+    let user = user.map(str::trim).filter(|u| !u.is_empty());
+    let code = code.filter(|c| !c.is_empty());
+    let token = token
+        .map(|t| t.trim().to_string())
+        .filter(|t| !t.is_empty());
+    let (auth, secret) = match (user, code, token) {
+        (None, None, Some(token)) => (AuthSettings::Bearer, Some(SecretString::new(token))),
+        (_, _, Some(_)) => {
+            return Err(IpcError::new(
+                IpcErrorKind::InvalidInput,
+                "give either a user name and password or a token, not both",
+                Some("your help desk said which one the page takes"),
+            ))
+        }
+        (Some(user), Some(code), None) => (
+            AuthSettings::Basic { user: user.into() },
+            Some(SecretString::new(code)),
+        ),
+        (Some(_), None, None) => {
+            return Err(IpcError::new(
+                IpcErrorKind::InvalidInput,
+                "a user name needs its code or password",
+                Some("type the code or password your help desk gave you"),
+            ))
+        }
+        // Like the CLI: a code without a user name goes with an empty one.
+        (None, Some(code), None) => (
+            AuthSettings::Basic {
+                user: String::new(),
+            },
+            Some(SecretString::new(code)),
+        ),
+        (None, None, None) => (AuthSettings::None, None),
+    };
+    Ok((
+        EnrollTarget {
+            method: EnrollMethod::Portal {
+                url: url.to_string(),
+                mode,
+            },
+            trust: TrustSettings {
+                pinned_sha256: trust_sha256.filter(|p| !p.trim().is_empty()),
+                ..TrustSettings::default()
+            },
+            auth,
+            timeout_secs: ENROLL_TIMEOUT_SECS,
+        },
+        secret,
+    ))
+}
+
 /// Asks again for a pending enrollment (the server said "later"), with what was recorded.
 #[tauri::command]
 pub async fn resume_enrollment(
@@ -371,6 +485,121 @@ mod tests {
             "a new certificate replaced the old one"
         );
         assert_eq!(after.previous_certificates.len(), 1, "the old one is kept");
+    }
+
+    fn portal(
+        url: &str,
+        upload: &str,
+        field: Option<&str>,
+    ) -> Result<(EnrollTarget, Option<SecretString>), IpcError> {
+        portal_target(url, upload, field, None, None, None, None)
+    }
+
+    #[test]
+    fn a_portal_address_that_is_not_https_is_refused_with_a_hint() {
+        for url in [
+            "http://ca.example.edu/submit",
+            "ca.example.edu/submit",
+            "ftp://ca.example.edu/",
+            "https://",
+            "",
+        ] {
+            let error = portal(url, "form", Some("csr")).expect_err(url);
+            assert_eq!(error.kind, IpcErrorKind::InvalidInput, "{url}: {error:?}");
+            assert!(error.message.contains("https://"), "{error:?}");
+            assert!(error
+                .hint
+                .as_deref()
+                .is_some_and(|h| h.contains("encrypted")));
+        }
+        let (target, secret) =
+            portal(" https://ca.example.edu/submit ", "form", None).expect("https is fine");
+        assert_eq!(
+            target.method,
+            EnrollMethod::Portal {
+                url: "https://ca.example.edu/submit".into(),
+                mode: PortalMode::Form {
+                    field: "csr".into()
+                },
+            }
+        );
+        assert_eq!(target.auth, AuthSettings::None);
+        assert!(secret.is_none());
+    }
+
+    #[test]
+    fn upload_ways_map_to_portal_modes_and_bad_ones_are_invalid_input() {
+        let mode = |upload: &str, field: Option<&str>| match portal(
+            "https://ca.example.edu/submit",
+            upload,
+            field,
+        ) {
+            Ok((t, _)) => match t.method {
+                EnrollMethod::Portal { mode, .. } => Ok(mode),
+                other => panic!("not a portal: {other:?}"),
+            },
+            Err(e) => Err(e),
+        };
+        assert_eq!(
+            mode("multipart", None).expect("multipart"),
+            PortalMode::Multipart {
+                field: "file".into()
+            }
+        );
+        assert_eq!(
+            mode("form", Some(" CertRequest ")).expect("form"),
+            PortalMode::Form {
+                field: "CertRequest".into()
+            }
+        );
+        assert_eq!(mode("pem", None).expect("pem"), PortalMode::RawPem);
+        assert_eq!(
+            mode("der", Some("ignored")).expect("der"),
+            PortalMode::RawDer
+        );
+
+        let unknown = mode("fax", None).expect_err("unknown way");
+        assert_eq!(unknown.kind, IpcErrorKind::InvalidInput, "{unknown:?}");
+        assert!(unknown.message.contains("fax"), "{unknown:?}");
+        let bad_field = mode("form", Some("my field")).expect_err("a space in a field name");
+        assert_eq!(bad_field.kind, IpcErrorKind::InvalidInput, "{bad_field:?}");
+        assert!(bad_field.message.contains("my field"), "{bad_field:?}");
+    }
+
+    #[test]
+    fn portal_credentials_are_basic_or_bearer_never_both() {
+        let target = |user: Option<&str>, code: Option<&str>, token: Option<&str>| {
+            portal_target(
+                "https://ca.example.edu/submit",
+                "form",
+                Some("csr"),
+                user,
+                code.map(str::to_string),
+                token.map(str::to_string),
+                Some("AB:CD".into()),
+            )
+        };
+        let (basic, secret) = target(Some(" ada "), Some("pw"), None).expect("basic");
+        assert_eq!(basic.auth, AuthSettings::Basic { user: "ada".into() });
+        assert_eq!(
+            secret.map(|s| s.expose().to_string()).as_deref(),
+            Some("pw")
+        );
+        assert_eq!(basic.trust.pinned_sha256.as_deref(), Some("AB:CD"));
+        let (bearer, secret) = target(None, None, Some("tok")).expect("bearer");
+        assert_eq!(bearer.auth, AuthSettings::Bearer);
+        assert_eq!(
+            secret.map(|s| s.expose().to_string()).as_deref(),
+            Some("tok")
+        );
+        for (user, code, token) in [
+            (Some("ada"), Some("pw"), Some("tok")),
+            (Some("ada"), None, None),
+        ] {
+            let error = target(user, code, token).expect_err("ambiguous or incomplete");
+            assert_eq!(error.kind, IpcErrorKind::InvalidInput, "{error:?}");
+            assert!(error.hint.is_some(), "{error:?}");
+        }
     }
 
     #[test]

@@ -5,7 +5,8 @@ use std::sync::{Arc, Mutex};
 use certdesk_core::csr::CsrSpec;
 use certdesk_core::key::KeySpec;
 use certdesk_core::profile::{
-    apply_template, load_profile, store_with_identity, EnrollMethod, LoadedProfile, TemplateInput,
+    apply_template, load_profile, store_with_identity, EnrollMethod, LoadedProfile, PortalUpload,
+    TemplateInput,
 };
 use certdesk_core::wallet::{KeyProtection, NewRequest, Wallet};
 use tauri::ipc::Channel;
@@ -130,6 +131,21 @@ impl ProfileView {
             EnrollMethod::Portal { url, .. } => ("portal", Some(url.clone()), None, None),
             EnrollMethod::Email { to } => ("email", None, None, Some(to.clone())),
         };
+        // The same defaults as certdesk_core::enroll::target_from_profile.
+        let (upload, field) = match &p.enroll.method {
+            EnrollMethod::Portal { field, upload, .. } => match upload {
+                PortalUpload::Form => (
+                    Some("form"),
+                    Some(field.clone().unwrap_or_else(|| "csr".into())),
+                ),
+                PortalUpload::Multipart => (
+                    Some("multipart"),
+                    Some(field.clone().unwrap_or_else(|| "file".into())),
+                ),
+                PortalUpload::Raw => (Some("pem"), None),
+            },
+            _ => (None, None),
+        };
         let spec_name = |k: KeySpec| match serde_json::to_value(k) {
             Ok(serde_json::Value::String(name)) => name,
             _ => format!("{k:?}"),
@@ -141,6 +157,8 @@ impl ProfileView {
             method: method.into(),
             url,
             label,
+            upload: upload.map(str::to_string),
+            field,
             email_to,
             ca_sha256: p.enroll.ca_sha256.clone(),
             auth: p.enroll.auth.as_str().into(),
@@ -201,6 +219,44 @@ mod tests {
         assert_eq!(view.auth, "one-time-code");
         assert_eq!(view.allowed_keys, ["ec-p256", "ec-p384", "rsa-3072"]);
         assert_eq!(view.sites[0], "https://intranet.example.org/");
+    }
+
+    #[test]
+    fn a_portal_profile_says_how_the_page_takes_the_request() {
+        let text = std::fs::read_to_string(
+            std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+                .join("../examples/profiles/portal.toml"),
+        )
+        .expect("read examples/profiles/portal.toml");
+        let loaded = parse_profile(&text, ProfileOrigin::File("/tmp/portal.toml".into()))
+            .expect("the example profile is valid");
+        let view = ProfileView::from_loaded(&loaded);
+        assert_eq!(view.method, "portal");
+        assert_eq!(
+            view.url.as_deref(),
+            Some("https://ca.example.edu/certsrv/submit")
+        );
+        assert_eq!(view.upload.as_deref(), Some("form"));
+        assert_eq!(view.field.as_deref(), Some("csr"));
+        assert_eq!(view.auth, "password");
+        // What the view says is what the core would send.
+        let target = certdesk_core::enroll::target_from_profile(&loaded.profile)
+            .expect("target")
+            .expect("a portal has a target");
+        let (from_view, _) = crate::commands::enroll::portal_target(
+            view.url.as_deref().unwrap_or_default(),
+            view.upload.as_deref().unwrap_or_default(),
+            view.field.as_deref(),
+            Some("ada"),
+            Some("secret".into()),
+            None,
+            None,
+        )
+        .expect("the view's settings are valid");
+        assert_eq!(from_view.method, target.method);
+
+        let est = ProfileView::from_loaded(&est_profile());
+        assert_eq!((est.upload, est.field), (None, None));
     }
 
     #[test]

@@ -57,3 +57,10 @@ export function rejectWith(error: IpcError): Promise<never> {
   // eslint-disable-next-line @typescript-eslint/prefer-promise-reject-errors -- the wire shape
   return Promise.reject(error);
 }
+
+/** A command's arguments without its progress Channel, which must be there. */
+export function withoutChannel(args: Record<string, unknown>): Record<string, unknown> {
+  const { onProgress, ...rest } = args;
+  if (typeof onProgress !== 'object' || onProgress === null) throw new Error('no onProgress Channel was passed');
+  return rest;
+}

@@ -28,6 +28,30 @@ export function enrollEst(id: string, est: EstRequest, onProgress: OnProgress): 
   return callWithProgress<EnrollResult>('enroll_est', { id, ...est }, onProgress);
 }
 
+/** How a web portal takes the request: a form field, a file upload, or the raw body. */
+export type PortalUpload = 'form' | 'multipart' | 'pem' | 'der';
+
+/** What a web-portal enrollment needs from the person. */
+export interface PortalRequest {
+  /** The page's https:// address. */
+  url: string;
+  upload: PortalUpload;
+  /** The form field's name (form and multipart); the Rust side picks a default when null. */
+  field: string | null;
+  user: string | null;
+  /** A password or one-time code (HTTP Basic). */
+  code: string | null;
+  /** A bearer token, when the page takes one instead of a user name and password. */
+  token: string | null;
+  /** A CA fingerprint the person confirmed after an `untrusted_server` error. */
+  trustSha256: string | null;
+}
+
+/** Sends a pending request to a "paste or upload your request" web page. */
+export function enrollPortal(id: string, portal: PortalRequest, onProgress: OnProgress): Promise<EnrollResult> {
+  return callWithProgress<EnrollResult>('enroll_portal', { id, ...portal }, onProgress);
+}
+
 /** Asks again for a request the server holds for approval. */
 export function resumeEnrollment(id: string, onProgress: OnProgress): Promise<EnrollResult> {
   return callWithProgress<EnrollResult>('resume_enrollment', { id }, onProgress);

@@ -22,11 +22,14 @@ export type { SiteVerdict } from './generated/SiteVerdict';
 export type { StoreView } from './generated/StoreView';
 export {
   enrollEst,
+  enrollPortal,
   enrollPractice,
   renewIdentity,
   resumeEnrollment,
   startPractice,
   type EstRequest,
+  type PortalRequest,
+  type PortalUpload,
 } from './enroll';
 export { onFileDropped } from './events';
 export {

@@ -19,6 +19,7 @@ export type Command =
   | 'list_stores'
   | 'install_identity'
   | 'enroll_est'
+  | 'enroll_portal'
   | 'resume_enrollment'
   | 'renew_identity'
   | 'open_profile'

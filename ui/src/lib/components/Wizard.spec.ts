@@ -1,8 +1,8 @@
 import { render, screen, waitFor, within } from '@testing-library/svelte';
 import userEvent from '@testing-library/user-event';
 import { describe, expect, it } from 'vitest';
-import { accepted, chromium, issuedResult, pendingAda, practice, rejected } from '../../test/fixtures';
-import { fakeCommands, rejectWith, sendProgress } from '../../test/ipc';
+import { accepted, chromium, issuedResult, pendingAda, practice, rejected, untrusted } from '../../test/fixtures';
+import { fakeCommands, rejectWith, sendProgress, withoutChannel } from '../../test/ipc';
 import { messagesFor } from '../i18n';
 import { WizardState } from '../state/wizard.svelte';
 import CheckSite from './CheckSite.svelte';
@@ -42,7 +42,7 @@ describe('Wizard', () => {
     });
     const next = screen.getByRole('button', { name: 'Continue' });
     expect((next as HTMLButtonElement).disabled).toBe(true);
-    expect(screen.getByRole<HTMLInputElement>('radio', { name: /A web portal address/ }).disabled).toBe(true);
+    expect(screen.getByRole<HTMLInputElement>('radio', { name: /A web page of my organisation/ }).disabled).toBe(false);
 
     await user.click(screen.getByRole('radio', { name: 'Try it now with the practice CA' }));
     await user.click(next);
@@ -133,6 +133,76 @@ describe('Wizard', () => {
     expect(wizard.step.id).toBe('send');
   });
 
+  it('web page: address guard, upload way in plain words, trust question, exact IPC arguments', async () => {
+    const portalArgs: Record<string, unknown>[] = [];
+    fakeCommands({
+      create_request: () => pendingAda,
+      enroll_portal: (args) => {
+        portalArgs.push(withoutChannel(args));
+        return args.trustSha256 ? issuedResult : rejectWith(untrusted);
+      },
+    });
+    const wizard = new WizardState();
+    render(Wizard, { wizard, t: en, onclose: () => undefined });
+    const user = userEvent.setup();
+    const next = screen.getByRole<HTMLButtonElement>('button', { name: 'Continue' });
+
+    await user.click(
+      screen.getByRole('radio', { name: 'A web page of my organisation (upload or paste the request)' }),
+    );
+    expect(next.disabled).toBe(true);
+    const address = screen.getByLabelText('Address of the page');
+    await user.type(address, 'http://ca.example.edu/submit');
+    expect(screen.getByText(/must start with https:\/\//)).toBeTruthy();
+    expect(address.getAttribute('aria-invalid')).toBe('true');
+    expect(next.disabled).toBe(true);
+    await user.clear(address);
+    await user.type(address, 'https://ca.example.edu/submit');
+    expect(address.getAttribute('aria-invalid')).toBe('false');
+    expect(next.disabled).toBe(false);
+
+    const ways = screen.getByRole('group', { name: 'How does the page take the request?' });
+    expect(within(ways).getAllByRole('radio')).toHaveLength(4);
+    const pasteBox = screen.getByRole<HTMLInputElement>('radio', { name: 'It has a box to paste the request into' });
+    expect(pasteBox.checked).toBe(true);
+    await user.click(screen.getByRole('radio', { name: 'It has a button to upload the request file' }));
+    await user.click(screen.getByText('Advanced'));
+    const field = screen.getByLabelText<HTMLInputElement>('Name of the box or upload field');
+    expect(field.value).toBe('csr');
+    await user.clear(field);
+    await user.type(field, 'upload{Enter}'); // Enter submits: on to "About you"
+
+    await waitFor(() => {
+      expect(document.activeElement).toBe(screen.getByRole('heading', { level: 2, name: 'About you' }));
+    });
+    await user.type(screen.getByLabelText('Your full name'), 'Ada Lovelace{Enter}');
+
+    expect(screen.getByText('https://ca.example.edu/submit')).toBeTruthy();
+    await user.type(screen.getByLabelText('User name (if the page asks for one)'), 'ada');
+    await user.type(screen.getByLabelText('Password or code (if the page asks for one)'), 's3cret');
+    await user.click(screen.getByRole('button', { name: 'Create and send' }));
+
+    const question = await screen.findByRole('alertdialog', { name: 'Do you trust this enrollment server?' });
+    expect(within(question).getByText('12:34:56')).toBeTruthy();
+    await user.click(within(question).getByRole('button', { name: 'Yes, the fingerprint matches' }));
+
+    expect(await screen.findByText('Your certificate has been issued.')).toBeTruthy();
+    const expected = {
+      id: 'ad4',
+      url: 'https://ca.example.edu/submit',
+      upload: 'multipart',
+      field: 'upload',
+      user: 'ada',
+      code: 's3cret',
+      token: null,
+    };
+    expect(portalArgs).toEqual([
+      { ...expected, trustSha256: null },
+      { ...expected, trustSha256: '12:34:56' },
+    ]);
+    expect(next.disabled).toBe(false);
+  });
+
   it('speaks German on the main flow', async () => {
     practiceBackend();
     render(Wizard, { wizard: new WizardState(), t: de, onclose: () => undefined });
@@ -141,6 +211,18 @@ describe('Wizard', () => {
     await user.click(screen.getByRole('radio', { name: 'Jetzt ausprobieren mit der Übungs-CA' }));
     await user.click(screen.getByRole('button', { name: 'Weiter' }));
     expect(screen.getByLabelText('Ihr vollständiger Name')).toBeTruthy();
+  });
+
+  it('speaks German on the web-page path', async () => {
+    render(Wizard, { wizard: new WizardState(), t: de, onclose: () => undefined });
+    const user = userEvent.setup();
+    await user.click(
+      screen.getByRole('radio', { name: 'Eine Webseite meiner Organisation (Antrag hochladen oder einfügen)' }),
+    );
+    await user.type(screen.getByLabelText('Adresse der Seite'), 'http://x');
+    expect(screen.getByText(/muss mit https:\/\/ beginnen/)).toBeTruthy();
+    expect(screen.getByRole('group', { name: 'Wie nimmt die Seite den Antrag an?' })).toBeTruthy();
+    expect(screen.getByRole('radio', { name: 'Sie hat ein Feld, in das man den Antrag einfügt' })).toBeTruthy();
   });
 });
 

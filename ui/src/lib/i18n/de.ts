@@ -78,10 +78,22 @@ export const de: Messages = {
       profileHint: 'Ihr Helpdesk hat Ihnen eine .toml-Datei geschickt: Sie füllt alles aus, was sie kann.',
       profileFrom: (origin: string): string => `Aus ${origin}`,
       support: (contact: string): string => `Hilfe: ${contact}`,
-      portalNotYet:
-        'Dieses Profil verwendet ein Webportal, das die App noch nicht kann. Im Terminal: certdesk enroll portal',
-      portal: 'Die Adresse eines Webportals',
-      notYet: 'in der App noch nicht verfügbar',
+      portal: 'Eine Webseite meiner Organisation (Antrag hochladen oder einfügen)',
+      portalHint:
+        'Ihr Helpdesk hat Ihnen die Adresse einer Seite gegeben, auf der Sie einen Zertifikatsantrag einfügen oder hochladen.',
+      portalUrl: 'Adresse der Seite',
+      portalUrlInvalid:
+        'Die Adresse muss mit https:// beginnen, damit Ihr Antrag und Ihr Passwort verschlüsselt übertragen werden.',
+      portalUpload: 'Wie nimmt die Seite den Antrag an?',
+      portalUploads: {
+        form: 'Sie hat ein Feld, in das man den Antrag einfügt',
+        multipart: 'Sie hat eine Schaltfläche, um die Antragsdatei hochzuladen',
+        pem: 'Der Antrag wird unverändert als Text gesendet (sagt Ihr Helpdesk)',
+        der: 'Der Antrag wird unverändert als Binärdatei gesendet (sagt Ihr Helpdesk)',
+      },
+      portalAdvanced: 'Erweitert',
+      portalField: 'Name des Eingabe- oder Upload-Felds',
+      portalFieldHint: 'Meist „csr“. Ihr Helpdesk weiß es, falls die Seite einen anderen Namen verwendet.',
     },
     about: {
       heading: 'Über Sie',
@@ -109,6 +121,10 @@ export const de: Messages = {
       estUrl: 'Antragsadresse',
       estUser: 'Benutzername (falls Ihr Helpdesk einen vergeben hat)',
       estCode: 'Antragscode',
+      portalPage: 'Webseite',
+      portalUser: 'Benutzername (falls die Seite danach fragt)',
+      portalCode: 'Passwort oder Code (falls die Seite danach fragt)',
+      portalToken: 'Zugangstoken von Ihrem Helpdesk',
       pinned: 'Server geprüft gegen den Fingerabdruck in Ihrem Profil:',
       button: 'Erstellen und senden',
       buttonEmail: 'Antrag erstellen',

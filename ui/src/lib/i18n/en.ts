@@ -1,4 +1,4 @@
-import type { FindingSeverity, IpcErrorKind, Phase, RowStatus, SiteVerdict } from '../api';
+import type { FindingSeverity, IpcErrorKind, Phase, PortalUpload, RowStatus, SiteVerdict } from '../api';
 
 /** English, the reference catalogue: every other language has exactly these keys. */
 export const en = {
@@ -77,9 +77,20 @@ export const en = {
       profileHint: 'Your help desk sent you a .toml file: it fills in everything it can.',
       profileFrom: (origin: string): string => `From ${origin}`,
       support: (contact: string): string => `Help: ${contact}`,
-      portalNotYet: 'This profile uses a web portal, which the app cannot do yet. In a terminal: certdesk enroll portal',
-      portal: 'A web portal address',
-      notYet: 'not available in the app yet',
+      portal: 'A web page of my organisation (upload or paste the request)',
+      portalHint: 'Your help desk gave you the address of a page where you paste or upload a certificate request.',
+      portalUrl: 'Address of the page',
+      portalUrlInvalid: 'The address must start with https:// so that your request and password travel encrypted.',
+      portalUpload: 'How does the page take the request?',
+      portalUploads: {
+        form: 'It has a box to paste the request into',
+        multipart: 'It has a button to upload the request file',
+        pem: 'The request is sent as it is, as text (your help desk says so)',
+        der: 'The request is sent as it is, as a binary file (your help desk says so)',
+      } as Record<PortalUpload, string>,
+      portalAdvanced: 'Advanced',
+      portalField: 'Name of the box or upload field',
+      portalFieldHint: 'Usually “csr”. Your help desk knows it if the page uses another name.',
     },
     about: {
       heading: 'About you',
@@ -106,6 +117,10 @@ export const en = {
       estUrl: 'Enrollment address',
       estUser: 'User name (if your help desk gave you one)',
       estCode: 'Enrollment code',
+      portalPage: 'Web page',
+      portalUser: 'User name (if the page asks for one)',
+      portalCode: 'Password or code (if the page asks for one)',
+      portalToken: 'Access token from your help desk',
       pinned: 'Server checked against the fingerprint in your profile:',
       button: 'Create and send',
       buttonEmail: 'Create the request',

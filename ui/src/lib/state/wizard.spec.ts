@@ -9,12 +9,13 @@ import {
   practice,
   untrusted,
 } from '../../test/fixtures';
-import { fakeCommands, rejectWith, sendProgress } from '../../test/ipc';
+import { fakeCommands, rejectWith, sendProgress, withoutChannel } from '../../test/ipc';
 import { STEPS, WizardState } from './wizard.svelte';
 
-function atSend(source: 'practice' | 'est' | 'email'): WizardState {
+function atSend(source: 'practice' | 'est' | 'email' | 'portal'): WizardState {
   const wizard = new WizardState();
   wizard.chooseSource(source);
+  if (source === 'portal') wizard.portalUrl = ' https://ca.example.edu/submit ';
   wizard.next();
   wizard.name = '  Ada Lovelace ';
   wizard.next();
@@ -358,15 +359,139 @@ describe('WizardState', () => {
     expect(wizard.siteUrl).toBe('https://intranet.example.org/');
   });
 
-  it('a portal profile cannot go on (portals are not in the app yet); a closed picker changes nothing', async () => {
+  it('portal: cannot leave "Where from" without an https:// page address', () => {
+    const wizard = new WizardState();
+    wizard.chooseSource('portal');
+    expect(wizard.method).toBe('portal');
+    for (const url of ['', 'http://ca.example.edu/submit', 'ca.example.edu', 'https://', 'https://ca example']) {
+      wizard.portalUrl = url;
+      expect(wizard.portalUrlValid).toBe(false);
+      expect(wizard.next()).toBe(false);
+    }
+    wizard.portalUrl = ' https://ca.example.edu/submit ';
+    expect(wizard.next()).toBe(true);
+    expect(wizard.step.id).toBe('about');
+  });
+
+  it('portal: sends the page, the upload way and the field; an unknown CA becomes the trust question', async () => {
+    const portalArgs: Record<string, unknown>[] = [];
+    const calls = fakeCommands({
+      create_request: () => pendingAda,
+      enroll_portal: (args) => {
+        portalArgs.push(withoutChannel(args));
+        return args.trustSha256 ? issuedResult : rejectWith(untrusted);
+      },
+    });
+    const wizard = atSend('portal');
+    expect(wizard.portalField).toBe('csr');
+    wizard.portalUpload = 'multipart';
+    wizard.portalField = ' CertRequest ';
+    wizard.portalUser = ' ada ';
+    wizard.portalCode = 'pass word';
+
+    await wizard.send();
+    expect(wizard.error?.kind).toBe('untrusted_server');
+    expect(wizard.trustQuestion).toEqual(untrusted.server_ca);
+    expect(wizard.canContinue).toBe(false);
+
+    await wizard.trustServer();
+    expect(wizard.trustQuestion).toBeNull();
+    expect(wizard.identity?.status).toBe('issued');
+    expect(wizard.canContinue).toBe(true);
+    const expected = {
+      id: 'ad4',
+      url: 'https://ca.example.edu/submit',
+      upload: 'multipart',
+      field: 'CertRequest',
+      user: 'ada',
+      code: 'pass word',
+      token: null,
+    };
+    expect(portalArgs).toEqual([
+      { ...expected, trustSha256: null },
+      { ...expected, trustSha256: '12:34:56' },
+    ]);
+    expect(calls.filter((c) => c === 'create_request')).toHaveLength(1);
+  });
+
+  it('portal: a raw upload sends no field name, and no credentials when none were typed', async () => {
+    const portalArgs: Record<string, unknown>[] = [];
+    fakeCommands({
+      create_request: () => pendingAda,
+      enroll_portal: (args) => {
+        portalArgs.push(withoutChannel(args));
+        return { identity: pendingAda, retry_after_secs: 120, warnings: [] };
+      },
+    });
+    const wizard = atSend('portal');
+    wizard.portalUpload = 'der';
+
+    await wizard.send();
+    wizard.stopPolling();
+
+    expect(portalArgs[0]).toEqual({
+      id: 'ad4',
+      url: 'https://ca.example.edu/submit',
+      upload: 'der',
+      field: null,
+      user: null,
+      code: null,
+      token: null,
+      trustSha256: null,
+    });
+    expect(wizard.retryAfterSecs).toBe(120);
+    expect(wizard.next()).toBe(true);
+    expect(wizard.step.id).toBe('receive');
+  });
+
+  it('a portal profile fills in the page, the upload way and the field, and sends a token as a token', async () => {
     let answer: unknown = null;
-    fakeCommands({ open_profile: () => answer });
+    const portalArgs: Record<string, unknown>[] = [];
+    fakeCommands({
+      open_profile: () => answer,
+      create_request_from_profile: () => pendingAda,
+      enroll_portal: (args) => {
+        portalArgs.push(withoutChannel(args));
+        return issuedResult;
+      },
+    });
     const wizard = new WizardState();
     await wizard.openProfile();
-    expect(wizard.source).toBeNull();
-    answer = { method: 'portal', url: 'https://portal.example.org', sites: [], default_key: 'ec-p256' };
+    expect(wizard.source).toBeNull(); // a closed picker changes nothing
+    answer = {
+      method: 'portal',
+      url: 'https://ca.example.edu/certsrv/submit',
+      upload: 'multipart',
+      field: 'file',
+      auth: 'token',
+      username: null,
+      ca_sha256: 'AB:CD',
+      sites: [],
+      default_key: 'rsa-3072',
+    };
     await wizard.openProfile();
     expect(wizard.method).toBe('portal');
-    expect(wizard.canContinue).toBe(false);
+    expect(wizard.portalUrl).toBe('https://ca.example.edu/certsrv/submit');
+    expect(wizard.portalUpload).toBe('multipart');
+    expect(wizard.portalField).toBe('file');
+    expect(wizard.portalTakesToken).toBe(true);
+    expect(wizard.next()).toBe(true);
+    wizard.name = 'Ada Lovelace';
+    expect(wizard.next()).toBe(true);
+    wizard.portalCode = ' tok-123 ';
+
+    await wizard.send();
+
+    expect(portalArgs[0]).toEqual({
+      id: 'ad4',
+      url: 'https://ca.example.edu/certsrv/submit',
+      upload: 'multipart',
+      field: 'file',
+      user: null,
+      code: null,
+      token: 'tok-123',
+      trustSha256: 'AB:CD',
+    });
+    expect(wizard.identity?.status).toBe('issued');
   });
 });

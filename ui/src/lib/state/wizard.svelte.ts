@@ -4,6 +4,7 @@ import {
   createRequestFromProfile,
   openProfile,
   enrollEst,
+  enrollPortal,
   enrollPractice,
   exportP12,
   importReply,
@@ -20,6 +21,7 @@ import {
   type InstallResult,
   type IpcError,
   type Phase,
+  type PortalUpload,
   type PracticeInfo,
   type ProfileView,
   type ReplySource,
@@ -29,8 +31,8 @@ import {
   type StoreView,
 } from '../api';
 
-/** Where the certificate comes from. Web portals are not wired in the app yet. */
-export type Source = 'practice' | 'est' | 'email' | 'profile';
+/** Where the certificate comes from. */
+export type Source = 'practice' | 'est' | 'email' | 'portal' | 'profile';
 
 /** How the request travels (a profile says which). */
 export type Method = 'practice' | 'est' | 'email' | 'portal';
@@ -47,9 +49,16 @@ export interface StepDef {
 
 const EMAIL = /^[^\s@]+@[^\s@]+\.[^\s@]+$/;
 
+/** The ways a web portal takes the request, in the order the wizard offers them. */
+export const PORTAL_UPLOADS: readonly PortalUpload[] = ['form', 'multipart', 'pem', 'der'];
+
 /** The wizard, in order. The components render whatever step this table says is current. */
 export const STEPS: readonly StepDef[] = [
-  { id: 'source', canLeave: (w) => w.method !== null && w.method !== 'portal' },
+  {
+    id: 'source',
+    // A web page must be https:// (the Rust side refuses anything else, too).
+    canLeave: (w) => w.method !== null && (w.method !== 'portal' || w.portalUrlValid),
+  },
   { id: 'about', canLeave: (w) => w.name.trim() !== '' && w.emailValid },
   {
     id: 'send',
@@ -84,7 +93,13 @@ export class WizardState {
   estUrl = $state('');
   estUser = $state('');
   estCode = $state('');
-  /** Set when the EST server's CA is unknown: the question to put to the person. */
+  portalUrl = $state('');
+  portalUpload: PortalUpload = $state('form');
+  portalField = $state('csr');
+  portalUser = $state('');
+  /** A password or code; a token when the profile says the page takes one. */
+  portalCode = $state('');
+  /** Set when the enrollment server's CA is unknown: the question to put to the person. */
   trustQuestion: ServerCa | null = $state(null);
   trustedSha256: string | null = $state(null);
 
@@ -154,6 +169,17 @@ export class WizardState {
     return email === '' || EMAIL.test(email);
   }
 
+  /** The portal address is an https:// page (not just the scheme). */
+  get portalUrlValid(): boolean {
+    const url = this.portalUrl.trim();
+    return url.startsWith('https://') && url.length > 'https://'.length && !/\s/.test(url);
+  }
+
+  /** The profile says the page takes a bearer token rather than a user name and password. */
+  get portalTakesToken(): boolean {
+    return this.source === 'profile' && this.profile?.auth === 'token';
+  }
+
   get canContinue(): boolean {
     return this.busy === null && !this.isLast && this.step.canLeave(this);
   }
@@ -194,6 +220,10 @@ export class WizardState {
       this.keyType = profile.default_key;
       this.estUrl = profile.url ?? '';
       this.estUser = profile.username ?? '';
+      this.portalUrl = profile.method === 'portal' ? (profile.url ?? '') : '';
+      this.portalUpload = PORTAL_UPLOADS.find((u) => u === profile.upload) ?? 'form';
+      this.portalField = profile.field ?? 'csr';
+      this.portalUser = profile.username ?? '';
       // The profile's pin is the help desk's answer to "do you trust this server?".
       this.trustedSha256 = profile.ca_sha256;
       this.siteUrl = profile.sites[0] ?? '';
@@ -298,9 +328,8 @@ export class WizardState {
           return;
         }
         case 'est': {
-          this.trustQuestion = null;
-          try {
-            const result = await enrollEst(
+          const result = await this.#askingTrust(() =>
+            enrollEst(
               id,
               {
                 url: this.estUrl.trim(),
@@ -310,15 +339,30 @@ export class WizardState {
                 trustSha256: this.trustedSha256,
               },
               onProgress,
-            );
-            if (current()) this.#takeEnrollment(result);
-          } catch (reason) {
-            const error = toIpcError(reason);
-            if (current() && error.kind === 'untrusted_server' && error.server_ca) {
-              this.trustQuestion = error.server_ca;
-            }
-            throw reason;
-          }
+            ),
+          );
+          if (current()) this.#takeEnrollment(result);
+          return;
+        }
+        case 'portal': {
+          const token = this.portalTakesToken;
+          const named = this.portalUpload === 'form' || this.portalUpload === 'multipart';
+          const result = await this.#askingTrust(() =>
+            enrollPortal(
+              id,
+              {
+                url: this.portalUrl.trim(),
+                upload: this.portalUpload,
+                field: named ? this.portalField.trim() || null : null,
+                user: token ? null : this.portalUser.trim() || null,
+                code: token ? null : this.portalCode || null,
+                token: token ? this.portalCode.trim() || null : null,
+                trustSha256: this.trustedSha256,
+              },
+              onProgress,
+            ),
+          );
+          if (current()) this.#takeEnrollment(result);
           return;
         }
         case 'email': {
@@ -326,11 +370,25 @@ export class WizardState {
           if (current()) this.request = request;
           return;
         }
-        case 'portal':
         case null:
           return;
       }
     });
+  }
+
+  /** Sends through `enroll`; an unknown server CA becomes the trust question (then rethrown). */
+  async #askingTrust(enroll: () => Promise<EnrollResult>): Promise<EnrollResult> {
+    const generation = this.#generation;
+    this.trustQuestion = null;
+    try {
+      return await enroll();
+    } catch (reason) {
+      const error = toIpcError(reason);
+      if (generation === this.#generation && error.kind === 'untrusted_server' && error.server_ca) {
+        this.trustQuestion = error.server_ca;
+      }
+      throw reason;
+    }
   }
 
   /** Saves the request as a ready email (.eml) to open in the mail program and send. */

@@ -17,6 +17,15 @@ method: string, url: string | null,
  */
 label: string | null, 
 /**
+ * How a web portal takes the request: `form`, `multipart` or `pem` (as `enroll_portal`'s
+ * `upload`); `null` for other methods.
+ */
+upload: string | null, 
+/**
+ * The web portal's form field for the request (form and multipart uploads).
+ */
+field: string | null, 
+/**
  * The administrator's address for the email hand-off.
  */
 email_to: string | null, 
