@@ -133,8 +133,9 @@ struct NewArgs {
     #[arg(long, value_name = "FILE")]
     challenge_password_file: Option<PathBuf>,
     /// A help-desk enrollment profile: fixes the subject's organisation, the allowed key types
-    /// and how to enroll (see docs/profile-format.md).
-    #[arg(long, value_name = "FILE")]
+    /// and how to enroll (see docs/profile-format.md). A file, an https:// URL or a
+    /// certdesk://profile?url=… link (downloaded with this computer's roots).
+    #[arg(long, value_name = "FILE|URL")]
     profile: Option<PathBuf>,
     /// This device's name, added to the label ("Alice Example (laptop)"); with --profile the
     /// default is the computer's host name. One certificate per device: never copy keys.
@@ -348,9 +349,7 @@ pub(crate) fn run(cli: Cli) -> anyhow::Result<Outcome> {
         }
         Command::Inspect(args) => inspect(&ctx, args),
         Command::Probe(args) => probe(&ctx, args),
-        Command::Profile(crate::helpdesk::ProfileCmd::Check { file }) => {
-            crate::helpdesk::profile_check(&file, ctx.json)
-        }
+        Command::Profile(cmd) => crate::helpdesk::profile_cmd(cmd, ctx.json),
         Command::Report(args) => crate::helpdesk::report(&ctx.wallet, ctx.json, args),
         Command::Status(args) => crate::helpdesk::status(&ctx.wallet, ctx.json, args),
         Command::Practice(cmd) => practice::run(&ctx, cmd),

@@ -12,6 +12,7 @@ use certdesk_core::key::KeySpec;
 use certdesk_core::profile::{self, LoadedProfile, TemplateInput};
 use certdesk_core::revocation::{self, Overall, SourceStatus, StatusOptions};
 use certdesk_core::secret::SecretString;
+use certdesk_core::transport::ServerTrust;
 use certdesk_core::wallet::{KeyProtection, NewRequest, Wallet};
 use clap::{Args, Subcommand};
 use serde_json::json;
@@ -24,9 +25,72 @@ pub(crate) enum ProfileCmd {
     /// Validate a help-desk enrollment profile and list every problem with its line (exit 1 when
     /// it has problems).
     Check {
-        /// The profile (TOML).
+        /// The profile: a file (TOML), an https:// URL or a certdesk://profile?url=… link.
+        #[arg(value_name = "FILE|URL")]
         file: PathBuf,
+        /// CA certificate(s) (PEM/DER) of the server a profile is downloaded from, trusted
+        /// instead of this computer's roots.
+        #[arg(long, value_name = "FILE")]
+        ca_file: Option<PathBuf>,
     },
+}
+
+/// Runs `certdesk profile …`.
+pub(crate) fn profile_cmd(cmd: ProfileCmd, as_json: bool) -> anyhow::Result<Outcome> {
+    match cmd {
+        ProfileCmd::Check { file, ca_file } => {
+            let trust = ServerTrust {
+                ca_pem: ca_file
+                    .as_deref()
+                    .map(|f| {
+                        std::fs::read(f).map_err(|source| certdesk_core::Error::Io {
+                            op: "read",
+                            path: f.to_path_buf(),
+                            source,
+                        })
+                    })
+                    .transpose()?,
+                ..ServerTrust::default()
+            };
+            profile_check_source(&file, trust, as_json)
+        }
+    }
+}
+
+/// Loads a profile named on the command line: a file, an `https://` URL or a `certdesk://`
+/// link (downloaded with `trust`).
+pub(crate) fn open_profile_arg(source: &Path, trust: ServerTrust) -> anyhow::Result<LoadedProfile> {
+    Ok(profile::open_profile_source(
+        &source.to_string_lossy(),
+        trust,
+    )?)
+}
+
+/// `profile check` for a URL or link: download (errors with hints), then the same report as
+/// for a file.
+fn profile_check_source(
+    source: &Path,
+    trust: ServerTrust,
+    as_json: bool,
+) -> anyhow::Result<Outcome> {
+    let text = source.to_string_lossy();
+    if !profile::is_remote_source(&text) {
+        return profile_check(source, as_json);
+    }
+    match profile::open_profile_source(&text, trust) {
+        Ok(loaded) => {
+            print_check(&loaded.origin.to_string(), Ok(loaded), as_json)?;
+            Ok(Outcome::Success)
+        }
+        Err(certdesk_core::Error::InvalidProfile {
+            source_name,
+            problems,
+        }) => {
+            print_check(&source_name, Err(problems), as_json)?;
+            Ok(Outcome::CheckFailed)
+        }
+        Err(e) => Err(e.into()),
+    }
 }
 
 /// `certdesk report`.
@@ -92,7 +156,7 @@ fn print_origin(loaded: &LoadedProfile) {
     eprintln!("Profile: {} (from {})", loaded.profile.name, loaded.origin);
 }
 
-pub(crate) fn profile_check(file: &Path, as_json: bool) -> anyhow::Result<Outcome> {
+fn profile_check(file: &Path, as_json: bool) -> anyhow::Result<Outcome> {
     let bytes = std::fs::read(file).map_err(|source| certdesk_core::Error::Io {
         op: "read",
         path: file.to_path_buf(),
@@ -100,13 +164,28 @@ pub(crate) fn profile_check(file: &Path, as_json: bool) -> anyhow::Result<Outcom
     })?;
     let text = String::from_utf8_lossy(&bytes);
     let origin = profile::ProfileOrigin::File(file.to_path_buf());
-    match profile::check_profile(&text, origin) {
+    let result = profile::check_profile(&text, origin);
+    let valid = result.is_ok();
+    print_check(&file.display().to_string(), result, as_json)?;
+    Ok(if valid {
+        Outcome::Success
+    } else {
+        Outcome::CheckFailed
+    })
+}
+
+fn print_check(
+    shown: &str,
+    result: Result<LoadedProfile, Vec<profile::ProfileProblem>>,
+    as_json: bool,
+) -> anyhow::Result<()> {
+    match result {
         Ok(loaded) => {
             if as_json {
                 render::json(&json!({ "valid": true, "profile": loaded }))?;
             } else {
                 let p = &loaded.profile;
-                outln!("{} is a valid profile: \"{}\"", file.display(), p.name);
+                outln!("{shown} is a valid profile: \"{}\"", p.name);
                 outln!("  from:        {}", loaded.origin);
                 outln!(
                     "  enrollment:  {} {}",
@@ -136,22 +215,19 @@ pub(crate) fn profile_check(file: &Path, as_json: bool) -> anyhow::Result<Outcom
                     outln!("  site:        {}", site.url);
                 }
             }
-            Ok(Outcome::Success)
         }
         Err(problems) => {
             if as_json {
                 render::json(&json!({ "valid": false, "problems": problems }))?;
             } else {
                 outln!(
-                    "{} has {} problem{}:",
-                    file.display(),
+                    "{shown} has {} problem{}:",
                     problems.len(),
                     if problems.len() == 1 { "" } else { "s" }
                 );
                 for p in &problems {
                     outln!(
-                        "{}:{}:{}: {} ({})",
-                        file.display(),
+                        "{shown}:{}:{}: {} ({})",
                         p.line,
                         p.column,
                         p.message,
@@ -159,9 +235,9 @@ pub(crate) fn profile_check(file: &Path, as_json: bool) -> anyhow::Result<Outcom
                     );
                 }
             }
-            Ok(Outcome::CheckFailed)
         }
     }
+    Ok(())
 }
 
 pub(crate) fn request_new_with_profile(
@@ -170,7 +246,8 @@ pub(crate) fn request_new_with_profile(
     protection: &KeyProtection,
     args: ProfileRequest<'_>,
 ) -> anyhow::Result<Outcome> {
-    let loaded = profile::load_profile(args.profile)?;
+    // Downloads use this computer's roots (SSL_CERT_FILE / SSL_CERT_DIR are honoured).
+    let loaded = open_profile_arg(args.profile, ServerTrust::default())?;
     let input = TemplateInput {
         name: args.name.map(str::to_string),
         email: args.email.map(str::to_string),

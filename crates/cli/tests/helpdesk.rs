@@ -465,3 +465,158 @@ fn status_offline_reports_expiry_and_says_why_revocation_is_unknown() {
         "{text}"
     );
 }
+
+/// A Python `http.server` behind `ssl` (OpenSSL) serving `files` from a temp dir on 127.0.0.1,
+/// with a server certificate made by `openssl ca`; stopped by PID when the guard drops.
+fn https_file_server(
+    files: &[(&str, &[u8])],
+) -> (
+    certdesk_testkit::ChildGuard,
+    u16,
+    PathBuf,
+    tempfile::TempDir,
+) {
+    use std::io::BufRead as _;
+    let dir = tempfile::tempdir().expect("temp dir");
+    let www = dir.path().join("www");
+    std::fs::create_dir(&www).expect("www");
+    for (name, bytes) in files {
+        std::fs::write(www.join(name), bytes).expect("write");
+    }
+    let ca = OpensslCa::new("Profile Server CA");
+    let server = ca
+        .issue_server_identity(&["127.0.0.1"])
+        .write_to(dir.path(), "srv");
+    let ca_path = dir.path().join("server-ca.pem");
+    std::fs::write(&ca_path, ca.root_pem()).expect("ca");
+    let script = r#"
+import http.server, ssl, sys, os
+os.chdir(sys.argv[1])
+srv = http.server.ThreadingHTTPServer(("127.0.0.1", 0), http.server.SimpleHTTPRequestHandler)
+ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+ctx.load_cert_chain(sys.argv[2], sys.argv[3])
+srv.socket = ctx.wrap_socket(srv.socket, server_side=True)
+print(srv.server_address[1], flush=True)
+srv.serve_forever()
+"#;
+    let mut child = std::process::Command::new("python3")
+        .args(["-c", script])
+        .arg(&www)
+        .arg(&server.full_chain)
+        .arg(&server.key)
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .expect("python3");
+    let stdout = child.stdout.take().expect("stdout");
+    let guard = certdesk_testkit::ChildGuard::new(child);
+    let mut line = String::new();
+    std::io::BufReader::new(stdout)
+        .read_line(&mut line)
+        .expect("port");
+    let port = line.trim().parse().expect("the server prints its port");
+    (guard, port, ca_path, dir)
+}
+
+#[test]
+fn profiles_open_from_https_urls_and_certdesk_links_and_show_where_they_came_from() {
+    let (_server, port, ca, _dir) = https_file_server(&[
+        ("staff.certdesk", PROFILE.as_bytes()),
+        (
+            "login.html",
+            b"<html><head><title>Please sign in</title></head></html>",
+        ),
+    ]);
+    let url = format!("https://127.0.0.1:{port}/staff.certdesk");
+    let s = Sandbox::new();
+
+    let run = s
+        .run(&["profile", "check", &url, "--ca-file", arg(&ca)])
+        .ok();
+    assert!(
+        run.stdout.contains(&format!(
+            "link {url} is a valid profile: \"Example Corp staff\""
+        )),
+        "{run}"
+    );
+    assert!(
+        run.stdout.contains(&format!("from:        link {url}")),
+        "{run}"
+    );
+    let json = s
+        .run(&["--json", "profile", "check", &url, "--ca-file", arg(&ca)])
+        .ok()
+        .json();
+    assert_eq!(json["profile"]["origin"]["kind"], "url");
+    assert_eq!(json["profile"]["origin"]["location"], url.as_str());
+
+    // A certdesk:// link with the file's SHA-256: checked after download.
+    let local = s.file("staff.certdesk", PROFILE.as_bytes());
+    let sha = openssl(&["dgst", "-sha256", "-r", arg(&local)]);
+    let sha = sha.split_whitespace().next().expect("digest").to_string();
+    let encoded = url.replace(':', "%3A").replace('/', "%2F");
+    let link = format!("certdesk://profile?url={encoded}&sha256={sha}");
+    let run = s
+        .run(&["profile", "check", &link, "--ca-file", arg(&ca)])
+        .ok();
+    assert!(
+        run.stdout.contains(&format!("from:        link {url}")),
+        "{run}"
+    );
+    let tampered = format!(
+        "certdesk://profile?url={encoded}&sha256={}",
+        "00".repeat(32)
+    );
+    let run = s.run(&["profile", "check", &tampered, "--ca-file", arg(&ca)]);
+    assert!(run.error().contains("but the link says 00:00"), "{run}");
+    assert!(run.hint().contains("do not use it"), "{run}");
+
+    // Without the server's CA the download is refused, not trusted.
+    let run = s.run(&["profile", "check", &url]);
+    assert!(run.error().contains("does not trust"), "{run}");
+
+    // A web page instead of a profile; plain http; a broken link.
+    let page = format!("https://127.0.0.1:{port}/login.html");
+    let run = s.run(&["profile", "check", &page, "--ca-file", arg(&ca)]);
+    assert!(
+        run.error()
+            .contains("found a web page titled \"Please sign in\""),
+        "{run}"
+    );
+    let run = s.run(&["profile", "check", &url.replace("https:", "http:")]);
+    assert!(run.error().contains("uses plain http://"), "{run}");
+    let run = s.run(&[
+        "profile",
+        "check",
+        "certdesk://profile?url=https%3A%2F%2Fa%zz",
+    ]);
+    assert!(run.error().contains("broken percent-encoding"), "{run}");
+    assert!(run.hint().contains("certdesk://profile?url="), "{run}");
+
+    // request new --profile LINK: this computer's roots (here SSL_CERT_FILE) decide trust.
+    let mut cmd = s.command(&[
+        "request",
+        "new",
+        "--profile",
+        &link,
+        "--name",
+        "Alice Example",
+        "--email",
+        "alice@example.org",
+    ]);
+    cmd.env("SSL_CERT_FILE", &ca);
+    let run = common::run_command(cmd).ok();
+    assert!(
+        run.stderr
+            .contains(&format!("Profile: Example Corp staff (from link {url})")),
+        "{run}"
+    );
+    let id = run.stdout.trim().to_string();
+    let list = s.list();
+    assert_eq!(list.len(), 1, "{list:?}");
+    assert_eq!(list[0]["id"], id.as_str());
+    assert!(
+        list[0].to_string().contains("Example Corp"),
+        "the profile's organisation is in the request: {list:?}"
+    );
+}

@@ -322,6 +322,18 @@ pub enum Error {
         /// The limit.
         limit: usize,
     },
+    /// A `certdesk://` profile link or a profile download cannot be used (bad link, plain
+    /// http://, a web page instead of a profile, a checksum that does not match).
+    #[error("{link}: {reason}")]
+    ProfileLink {
+        /// The link or URL as given.
+        link: String,
+        /// Stable code: `bad_link`, `insecure_url`, `not_found`, `html_page`, `too_large`,
+        /// `not_text`, `sha256_mismatch`.
+        code: &'static str,
+        /// Plain words.
+        reason: String,
+    },
 }
 
 /// Coarse classes of [`Error`] that front ends branch on.
@@ -413,6 +425,11 @@ impl Error {
             | Error::ResponseTooLarge { .. } => ErrorKind::ServerRefused,
             Error::InvalidProfile { .. } => ErrorKind::BadFile,
             Error::ProfileRefused { .. } => ErrorKind::InvalidInput,
+            Error::ProfileLink { code, .. } => match *code {
+                "bad_link" | "insecure_url" => ErrorKind::InvalidInput,
+                "not_found" | "too_large" => ErrorKind::ServerRefused,
+                _ => ErrorKind::BadFile,
+            },
             Error::Crypto { .. } => ErrorKind::Internal,
         }
     }
@@ -537,6 +554,18 @@ impl Error {
             }
             Error::ResponseTooLarge { .. } => {
                 "this is not a certificate reply: check the address with your help desk"
+            }
+            Error::ProfileLink { code: "insecure_url", .. } => {
+                "ask your help desk for the profile's https:// address; certdesk does not download profiles over plain http"
+            }
+            Error::ProfileLink { code: "bad_link", .. } => {
+                "ask your help desk for a fresh link; it looks like certdesk://profile?url=https%3A%2F%2Fhost%2Fstaff.certdesk"
+            }
+            Error::ProfileLink { code: "sha256_mismatch", .. } => {
+                "the profile changed since the link was made, or someone altered it on the way: do not use it, and tell your help desk"
+            }
+            Error::ProfileLink { .. } => {
+                "the address does not lead to a profile file: check the link with your help desk, or ask them for the .certdesk file itself"
             }
             Error::Crypto { .. } => return None,
         };

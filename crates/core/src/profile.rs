@@ -23,6 +23,12 @@ use crate::key::KeySpec;
 use crate::pkcs12::P12Profile;
 use crate::{Error, Result};
 
+mod link;
+pub use link::{
+    fetch_profile, fetch_profile_link, is_remote_source, open_profile_source, parse_profile_link,
+    ProfileLink, LINK_SCHEME, MAX_PROFILE_BYTES,
+};
+
 /// The profile format version this certdesk reads (`format = 1` or `"certdesk-profile/1"`).
 pub const FORMAT_VERSION: u32 = 1;
 
