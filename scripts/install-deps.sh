@@ -23,6 +23,8 @@ packages=(
   chromium
   # fetching
   curl ca-certificates
+  # reads the .certdesk MIME type the app's package installs (update-mime-database)
+  shared-mime-info
 )
 
 missing=()

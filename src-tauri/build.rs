@@ -19,6 +19,7 @@ const COMMANDS: &[&str] = &[
     "install_identity",
     "open_profile",
     "create_request_from_profile",
+    "launch_profile",
 ];
 
 fn main() {

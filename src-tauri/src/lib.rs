@@ -58,6 +58,10 @@ pub fn run() {
         .manage(commands::DroppedFiles::default())
         .manage(commands::enroll::Practice::default())
         .manage(commands::profile::OpenedProfile::default())
+        // A profile file (file association) or a certdesk:// link the app was started with.
+        .manage(commands::profile::LaunchProfile::from_args(
+            std::env::args_os(),
+        ))
         .on_window_event(|window, event| {
             // A dropped file is kept here; the webview only learns its name and asks Rust to
             // import "the dropped file", so it never hands a path to a command.
@@ -91,6 +95,7 @@ pub fn run() {
             commands::stores::install_identity,
             commands::profile::open_profile,
             commands::profile::create_request_from_profile,
+            commands::profile::launch_profile,
         ])
         .run(tauri::generate_context!());
     if let Err(error) = result {

@@ -1,13 +1,17 @@
-//! Help-desk enrollment profiles: open one (Rust-side picker), and make a request from it.
+//! Help-desk enrollment profiles: open one (Rust-side picker, or the file / `certdesk://` link
+//! the app was started with), and make a request from it.
 
+use std::ffi::OsString;
+use std::path::PathBuf;
 use std::sync::{Arc, Mutex};
 
 use certdesk_core::csr::CsrSpec;
 use certdesk_core::key::KeySpec;
 use certdesk_core::profile::{
-    apply_template, load_profile, store_with_identity, EnrollMethod, LoadedProfile, PortalUpload,
-    TemplateInput,
+    apply_template, fetch_profile_link, load_profile, parse_profile_link, store_with_identity,
+    EnrollMethod, LoadedProfile, PortalUpload, TemplateInput, LINK_SCHEME,
 };
+use certdesk_core::transport::ServerTrust;
 use certdesk_core::wallet::{KeyProtection, NewRequest, Wallet};
 use tauri::ipc::Channel;
 use tauri::{AppHandle, State};
@@ -33,7 +37,7 @@ pub async fn open_profile(
         let Some(path) = app
             .dialog()
             .file()
-            .add_filter("certdesk profile", &["toml"])
+            .add_filter("certdesk profile", &["certdesk", "toml"])
             .blocking_pick_file()
             .and_then(|p| p.into_path().ok())
         else {
@@ -47,6 +51,88 @@ pub async fn open_profile(
         Ok(Some(view))
     })
     .await
+}
+
+/// What the app was started with (a file association or a `certdesk://` link).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum LaunchSource {
+    /// A profile file (`.certdesk` or `.toml`).
+    File(PathBuf),
+    /// A `certdesk://profile?url=…` link, as given.
+    Link(String),
+}
+
+/// The launch argument, handed to the webview once ([`launch_profile`]).
+#[derive(Debug, Default)]
+pub struct LaunchProfile(Mutex<Option<LaunchSource>>);
+
+impl LaunchProfile {
+    /// Picks the profile argument out of the process arguments (the first is the program).
+    pub fn from_args(args: impl IntoIterator<Item = OsString>) -> Self {
+        Self(Mutex::new(launch_argument(args)))
+    }
+
+    /// The launch source, the first time only.
+    pub fn take(&self) -> Option<LaunchSource> {
+        self.0.lock().ok().and_then(|mut slot| slot.take())
+    }
+}
+
+/// The first argument after the program that is a `certdesk:` link or a path ending in
+/// `.certdesk` or `.toml` (case-insensitive); anything else (toolkit options) is ignored.
+pub fn launch_argument(args: impl IntoIterator<Item = OsString>) -> Option<LaunchSource> {
+    args.into_iter().skip(1).find_map(|arg| {
+        let text = arg.to_string_lossy();
+        let lower = text.trim().to_ascii_lowercase();
+        if lower.starts_with(&format!("{LINK_SCHEME}:")) {
+            return Some(LaunchSource::Link(text.trim().to_string()));
+        }
+        if lower.starts_with('-') {
+            return None;
+        }
+        // A file manager may hand over a file:// URI instead of a path.
+        let path = match text.strip_prefix("file://") {
+            Some(rest) => PathBuf::from(rest),
+            None => PathBuf::from(arg),
+        };
+        let ext = path
+            .extension()
+            .map(|e| e.to_string_lossy().to_ascii_lowercase());
+        matches!(ext.as_deref(), Some("certdesk" | "toml")).then_some(LaunchSource::File(path))
+    })
+}
+
+/// Loads what the app was started with (reading the file or downloading the link with this
+/// computer's roots) and makes it the open profile.
+pub(crate) fn load_launch(
+    source: &LaunchSource,
+    slot: &Mutex<Option<LoadedProfile>>,
+) -> Result<ProfileView, IpcError> {
+    let loaded = match source {
+        LaunchSource::File(path) => load_profile(path)?,
+        LaunchSource::Link(link) => {
+            fetch_profile_link(&parse_profile_link(link)?, ServerTrust::default())?
+        }
+    };
+    let view = ProfileView::from_loaded(&loaded);
+    if let Ok(mut current) = slot.lock() {
+        *current = Some(loaded);
+    }
+    Ok(view)
+}
+
+/// The profile the app was started with (file association or `certdesk://` link), loaded and
+/// made the open profile; `null` when there is none or it was already handed out.
+#[tauri::command]
+pub async fn launch_profile(
+    launch: State<'_, LaunchProfile>,
+    opened: State<'_, OpenedProfile>,
+) -> Result<Option<ProfileView>, IpcError> {
+    let Some(source) = launch.take() else {
+        return Ok(None);
+    };
+    let slot = Arc::clone(&opened.0);
+    blocking(move || load_launch(&source, &slot).map(Some)).await
 }
 
 /// Makes the key and request from the open profile's template and what the person typed.
@@ -202,6 +288,127 @@ mod tests {
             organizational_unit: None,
             key_type: key.map(str::to_string),
         }
+    }
+
+    fn args(list: &[&str]) -> Vec<OsString> {
+        list.iter().map(OsString::from).collect()
+    }
+
+    #[test]
+    fn the_launch_argument_is_a_profile_file_or_a_certdesk_link() {
+        assert_eq!(launch_argument(args(&["certdesk-app"])), None);
+        assert_eq!(
+            launch_argument(args(&["certdesk-app", "/home/ada/staff.certdesk"])),
+            Some(LaunchSource::File("/home/ada/staff.certdesk".into()))
+        );
+        assert_eq!(
+            launch_argument(args(&["certdesk-app", "--sync", "file:///tmp/Staff.TOML"])),
+            Some(LaunchSource::File("/tmp/Staff.TOML".into()))
+        );
+        let link = "certdesk://profile?url=https%3A%2F%2Fhelp.example.org%2Fstaff.certdesk";
+        assert_eq!(
+            launch_argument(args(&["certdesk-app", "notes.txt", link])),
+            Some(LaunchSource::Link(link.into()))
+        );
+        assert_eq!(
+            launch_argument(args(&["certdesk-app", "report.pdf", "-v"])),
+            None
+        );
+    }
+
+    #[test]
+    fn a_launch_file_is_loaded_once_shows_its_origin_and_becomes_the_open_profile() {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let path = dir.path().join("staff.certdesk");
+        std::fs::copy(
+            std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../examples/profiles/est.toml"),
+            &path,
+        )
+        .expect("copy the example");
+        let launch =
+            LaunchProfile::from_args(args(&["certdesk-app", path.to_str().expect("utf-8")]));
+        let opened = OpenedProfile::default();
+
+        let source = launch.take().expect("a launch source");
+        assert_eq!(launch.take(), None, "handed out once");
+        let view = load_launch(&source, &opened.0).expect("loads");
+
+        assert_eq!(view.name, "Example Corp staff certificate");
+        assert_eq!(view.origin, format!("file {}", path.display()));
+        let kept = opened
+            .0
+            .lock()
+            .expect("lock")
+            .clone()
+            .expect("open profile");
+        assert_eq!(kept.origin, ProfileOrigin::File(path.clone()));
+
+        // A broken file and a bad link come back as errors with a hint, and open nothing.
+        std::fs::write(&path, "format = 1\nname = \"x\"\nverify = false\n").expect("write");
+        let empty = OpenedProfile::default();
+        let error = load_launch(&LaunchSource::File(path.clone()), &empty.0).expect_err("invalid");
+        assert_eq!(error.kind, IpcErrorKind::BadFile, "{error:?}");
+        assert!(error.hint.is_some(), "{error:?}");
+        let error = load_launch(
+            &LaunchSource::Link("certdesk://profile?url=http%3A%2F%2Fa.example%2Fp".into()),
+            &empty.0,
+        )
+        .expect_err("http");
+        assert!(error.message.contains("uses plain http://"), "{error:?}");
+        assert!(error.hint.is_some(), "{error:?}");
+        assert!(empty.0.lock().expect("lock").is_none());
+    }
+
+    /// The package registers `.certdesk` files and `certdesk:` links for this app: the bundle
+    /// config names them, the desktop entry passes the file or link on (`%u`), and
+    /// shared-mime-info's own `update-mime-database` reads our MIME package into a glob.
+    #[test]
+    fn the_bundle_registers_the_file_type_and_the_link_scheme() {
+        let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR"));
+        let conf: serde_json::Value = serde_json::from_str(
+            &std::fs::read_to_string(root.join("tauri.conf.json")).expect("read tauri.conf.json"),
+        )
+        .expect("tauri.conf.json is JSON");
+        let assoc = &conf["bundle"]["fileAssociations"][0];
+        assert_eq!(assoc["ext"], serde_json::json!(["certdesk"]));
+        assert_eq!(assoc["mimeType"], "application/x-certdesk-profile");
+        let deb = &conf["bundle"]["linux"]["deb"];
+        let template = std::fs::read_to_string(
+            root.join(
+                deb["desktopTemplate"]
+                    .as_str()
+                    .expect("deb desktop template"),
+            ),
+        )
+        .expect("read the desktop template");
+        assert!(template.contains("Exec={{exec}} %u\n"), "{template}");
+        assert!(
+            template
+                .contains("MimeType=application/x-certdesk-profile;x-scheme-handler/certdesk;\n"),
+            "{template}"
+        );
+        let xml = deb["files"]["/usr/share/mime/packages/certdesk.xml"]
+            .as_str()
+            .expect("the MIME package is installed");
+
+        let data = tempfile::tempdir().expect("temp dir");
+        let packages = data.path().join("mime/packages");
+        std::fs::create_dir_all(&packages).expect("mkdir");
+        std::fs::copy(root.join(xml), packages.join("certdesk.xml")).expect("copy");
+        let out = std::process::Command::new("update-mime-database")
+            .arg(data.path().join("mime"))
+            .output()
+            .expect("update-mime-database (shared-mime-info) runs");
+        assert!(
+            out.status.success(),
+            "update-mime-database: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        let globs = std::fs::read_to_string(data.path().join("mime/globs2")).expect("globs2");
+        assert!(
+            globs.contains(":application/x-certdesk-profile:*.certdesk"),
+            "{globs}"
+        );
     }
 
     #[test]

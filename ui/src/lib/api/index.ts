@@ -43,6 +43,6 @@ export {
   saveEmailRequest,
 } from './identities';
 export { CommandFailed, toIpcError, type OnProgress } from './ipc';
-export { createRequestFromProfile, openProfile } from './profile';
+export { createRequestFromProfile, launchProfile, openProfile } from './profile';
 export { checkSite } from './site';
 export { installIdentity, listStores } from './stores';

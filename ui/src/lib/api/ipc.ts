@@ -23,7 +23,8 @@ export type Command =
   | 'resume_enrollment'
   | 'renew_identity'
   | 'open_profile'
-  | 'create_request_from_profile';
+  | 'create_request_from_profile'
+  | 'launch_profile';
 
 /** Receives progress of a long operation. */
 export type OnProgress = (event: ProgressEvent) => void;

@@ -1,4 +1,6 @@
+import { launchProfile, toIpcError } from '../api';
 import { HomeState } from './home.svelte';
+import { WizardState } from './wizard.svelte';
 
 /** Which screen is shown. */
 export type Screen =
@@ -15,5 +17,22 @@ export class AppState {
   go(screen: Screen): void {
     this.screen = screen;
     if (screen.name === 'home') void this.home.load();
+  }
+
+  /**
+   * Asks Rust once for the profile certdesk was started with. With one, returns a wizard on it
+   * and shows the wizard; when it cannot be opened, Home shows why (message and hint).
+   */
+  async launch(): Promise<WizardState | null> {
+    try {
+      const profile = await launchProfile();
+      if (profile === null) return null;
+      const wizard = WizardState.withProfile(profile);
+      this.go({ name: 'wizard' });
+      return wizard;
+    } catch (reason) {
+      this.home.launchError = toIpcError(reason);
+      return null;
+    }
   }
 }

@@ -4,6 +4,8 @@ import { listIdentities, toIpcError, type IdentityRow, type IpcError } from '../
 export class HomeState {
   rows: IdentityRow[] = $state([]);
   error: IpcError | null = $state(null);
+  /** Why the profile certdesk was started with (file or certdesk:// link) could not be opened. */
+  launchError: IpcError | null = $state(null);
   loading = $state(false);
   /** True once a load has succeeded, so "no certificates" is never shown before we know. */
   loaded = $state(false);

@@ -211,23 +211,36 @@ export class WizardState {
     return this.#run(async (_progress, current) => {
       const profile = await openProfile();
       if (!current() || profile === null) return;
-      this.profile = profile;
-      this.source = 'profile';
-      this.name = profile.preset_name ?? this.name;
-      this.email = profile.preset_email ?? this.email;
-      this.organization = profile.organization ?? '';
-      this.unit = profile.organizational_unit ?? '';
-      this.keyType = profile.default_key;
-      this.estUrl = profile.url ?? '';
-      this.estUser = profile.username ?? '';
-      this.portalUrl = profile.method === 'portal' ? (profile.url ?? '') : '';
-      this.portalUpload = PORTAL_UPLOADS.find((u) => u === profile.upload) ?? 'form';
-      this.portalField = profile.field ?? 'csr';
-      this.portalUser = profile.username ?? '';
-      // The profile's pin is the help desk's answer to "do you trust this server?".
-      this.trustedSha256 = profile.ca_sha256;
-      this.siteUrl = profile.sites[0] ?? '';
+      this.useProfile(profile);
     });
+  }
+
+  /** A wizard on a profile Rust already opened (the one certdesk was started with). */
+  static withProfile(profile: ProfileView): WizardState {
+    const wizard = new WizardState();
+    wizard.useProfile(profile);
+    return wizard;
+  }
+
+  /** Fills in what an opened profile says, exactly as *Open a help-desk profile* does. */
+  useProfile(profile: ProfileView): void {
+    if (this.identity !== null) return;
+    this.profile = profile;
+    this.source = 'profile';
+    this.name = profile.preset_name ?? this.name;
+    this.email = profile.preset_email ?? this.email;
+    this.organization = profile.organization ?? '';
+    this.unit = profile.organizational_unit ?? '';
+    this.keyType = profile.default_key;
+    this.estUrl = profile.url ?? '';
+    this.estUser = profile.username ?? '';
+    this.portalUrl = profile.method === 'portal' ? (profile.url ?? '') : '';
+    this.portalUpload = PORTAL_UPLOADS.find((u) => u === profile.upload) ?? 'form';
+    this.portalField = profile.field ?? 'csr';
+    this.portalUser = profile.username ?? '';
+    // The profile's pin is the help desk's answer to "do you trust this server?".
+    this.trustedSha256 = profile.ca_sha256;
+    this.siteUrl = profile.sites[0] ?? '';
   }
 
   /** Stops waiting for the running operation: its answer is ignored when it comes. */
