@@ -157,6 +157,9 @@ before(async () => {
   driver.stdout.on('data', (d) => driverLog.push(String(d)));
   driver.stderr.on('data', (d) => driverLog.push(String(d)));
   await waitForPort(port, driver, driverLog);
+  // tauri-driver listens before the WebKitWebDriver it spawned does; a session request sent in
+  // between fails with a closed socket (seen in a clean CI run). Wait for both.
+  await waitForPort(nativePort, driver, driverLog);
   browser = await remote({
     hostname: '127.0.0.1',
     port,
@@ -167,6 +170,8 @@ before(async () => {
       'wdio:enforceWebDriverClassic': true,
       'tauri:options': { application: app },
     },
+  }).catch((error) => {
+    throw new Error(`no WebDriver session: ${String(error)}\ntauri-driver said:\n${driverLog.join('')}`);
   });
 });
 
