@@ -656,9 +656,7 @@ pub(crate) struct ProbeArgs {
 }
 
 pub(crate) fn probe(ctx: &Ctx, args: ProbeArgs) -> anyhow::Result<Outcome> {
-    use certdesk_core::probe::{
-        self, diagnose::LocalIdentity, ClientIdentity, ProbeRequest, Verdict,
-    };
+    use certdesk_core::probe::{self, ClientIdentity, ProbeRequest, Verdict};
     let password = args
         .password_file
         .as_deref()
@@ -699,18 +697,12 @@ pub(crate) fn probe(ctx: &Ctx, args: ProbeArgs) -> anyhow::Result<Outcome> {
     } else {
         None
     };
-    let local = identity
-        .as_ref()
-        .map(|i| LocalIdentity::from_chain(&i.chain))
-        .transpose()?;
-    let request = ProbeRequest {
+    let report = probe::check_site(&ProbeRequest {
         url: args.url.clone(),
         identity,
         server_ca_pem: args.ca_file.as_deref().map(read_file).transpose()?,
         timeout: std::time::Duration::from_secs(args.timeout.max(1)),
-    };
-    let transcript = probe::run_probe(&request)?;
-    let report = probe::diagnose(transcript, local.as_ref(), time::OffsetDateTime::now_utc());
+    })?;
     if let Some(id) = &args.identity {
         crate::helpdesk::record_probe(&ctx.wallet, id, &report);
     }

@@ -426,6 +426,7 @@ fn reinstall_renewed(ctx: &Ctx, id: &str, old_chain: &[Vec<u8>]) -> Vec<String> 
     };
     let old_sha = certdesk_store::sha256_fingerprint(old_leaf);
     let mut lines = Vec::new();
+    let mut p12s = crate::install::P12Cache::new();
     let Ok(stores) = certdesk_store::detect_targets(&home) else {
         return lines;
     };
@@ -438,25 +439,15 @@ fn reinstall_renewed(ctx: &Ctx, id: &str, old_chain: &[Vec<u8>]) -> Vec<String> 
         }
         let result = (|| -> anyhow::Result<()> {
             let identity = ctx.wallet.get(id)?;
-            let chain = identity.chain_der()?;
-            let password = certdesk_core::secret::generate_password();
-            let p12 = ctx.wallet.export_pkcs12(
-                id,
-                &ctx.access(),
-                &password,
-                store.target.p12_profile(),
-            )?;
             certdesk_store::uninstall(&store.target, old_leaf, old_chain, None)?;
-            certdesk_store::install(
+            crate::install::install_into(
+                &ctx.wallet,
+                &ctx.access(),
+                &identity,
                 &store.target,
-                &certdesk_store::InstallItem {
-                    p12_der: &p12,
-                    p12_password: &password,
-                    nickname: &identity.label,
-                    cert_der: &chain[0],
-                },
                 None,
-            )?;
+                &mut p12s,
+            )??;
             Ok(())
         })();
         lines.push(match result {
@@ -474,21 +465,19 @@ fn reinstall_renewed(ctx: &Ctx, id: &str, old_chain: &[Vec<u8>]) -> Vec<String> 
 }
 
 fn check_site(ctx: &Ctx, id: &str, url: &str) -> anyhow::Result<certdesk_core::probe::ProbeReport> {
-    use certdesk_core::probe::{self, diagnose::LocalIdentity, ProbeRequest};
+    use certdesk_core::probe::{self, ProbeRequest};
     let identity = ctx.wallet.client_identity(id, &ctx.access())?;
-    let local = LocalIdentity::from_chain(&identity.chain)?;
     // The CA file the person gave for the enrollment server (typically the organisation's
     // CA) also vouches for its sites; otherwise the system's roots decide.
     let server_ca_pem = enroll::enrollment_state(&ctx.wallet, id)?
         .and_then(|s| s.target.trust.ca_pem)
         .map(String::into_bytes);
-    let transcript = probe::run_probe(&ProbeRequest {
+    let report = probe::check_site(&ProbeRequest {
         url: url.to_string(),
         identity: Some(identity),
         server_ca_pem,
         timeout: Duration::from_secs(15),
     })?;
-    let report = probe::diagnose(transcript, Some(&local), OffsetDateTime::now_utc());
     crate::helpdesk::record_probe(&ctx.wallet, id, &report);
     Ok(report)
 }

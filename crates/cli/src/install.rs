@@ -102,9 +102,7 @@ pub(crate) fn install(
     let sha256 = certdesk_store::sha256_fingerprint(cert_der);
     let targets = resolve(&args.to)?;
     let db_password = nss_password(args.nss_password_file.as_deref())?;
-    // One PKCS#12 per profile, made only when a store needs it (an identity already installed
-    // everywhere does not even unlock its key).
-    let mut p12s: BTreeMap<&'static str, (SecretString, Vec<u8>)> = BTreeMap::new();
+    let mut p12s = P12Cache::new();
     let mut results = Vec::new();
     let mut failures = Vec::new();
     for target in &targets {
@@ -115,20 +113,14 @@ pub(crate) fn install(
                 warnings: Vec::new(),
             },
             _ => {
-                let profile = target.p12_profile();
-                if !p12s.contains_key(profile.as_str()) {
-                    let password = generate_password();
-                    let bytes = wallet.export_pkcs12(&identity.id, access, &password, profile)?;
-                    p12s.insert(profile.as_str(), (password, bytes));
-                }
-                let (password, bytes) = &p12s[profile.as_str()];
-                let item = InstallItem {
-                    p12_der: bytes,
-                    p12_password: password,
-                    nickname: &identity.label,
-                    cert_der,
-                };
-                match certdesk_store::install(target, &item, db_password.as_ref()) {
+                match install_into(
+                    wallet,
+                    access,
+                    &identity,
+                    target,
+                    db_password.as_ref(),
+                    &mut p12s,
+                )? {
                     Ok(outcome) => outcome,
                     // One store refusing (a primary password, a read-only profile) must not
                     // keep the identity out of the others: go on, report it at the end.
@@ -156,6 +148,39 @@ pub(crate) fn install(
         }))?;
     }
     Ok(Outcome::Success)
+}
+
+/// One PKCS#12 per store profile, made only when a store needs it (an identity already
+/// installed everywhere does not even unlock its key). Its password is random and used once.
+pub(crate) type P12Cache = BTreeMap<&'static str, (SecretString, Vec<u8>)>;
+
+/// Installs the identity's certificate and key into one store, building (or reusing from
+/// `p12s`) the PKCS#12 that store's importer takes. The outer error is the wallet's (the key
+/// could not be exported); the inner result is the store's answer.
+pub(crate) fn install_into(
+    wallet: &Wallet,
+    access: &KeyAccess,
+    identity: &certdesk_core::wallet::Identity,
+    target: &StoreTarget,
+    db_password: Option<&SecretString>,
+    p12s: &mut P12Cache,
+) -> anyhow::Result<certdesk_store::Result<InstallOutcome>> {
+    let chain = identity.chain_der()?;
+    let cert_der = chain.first().context("the identity has no certificate")?;
+    let profile = target.p12_profile();
+    if !p12s.contains_key(profile.as_str()) {
+        let password = generate_password();
+        let bytes = wallet.export_pkcs12(&identity.id, access, &password, profile)?;
+        p12s.insert(profile.as_str(), (password, bytes));
+    }
+    let (password, bytes) = &p12s[profile.as_str()];
+    let item = InstallItem {
+        p12_der: bytes,
+        p12_password: password,
+        nickname: &identity.label,
+        cert_der,
+    };
+    Ok(certdesk_store::install(target, &item, db_password))
 }
 
 fn print_install(label: &str, outcome: &InstallOutcome) {

@@ -2,11 +2,10 @@
 
 use std::time::Duration;
 
-use certdesk_core::probe::{self, diagnose::LocalIdentity, ProbeRequest};
+use certdesk_core::probe::{self, ProbeRequest};
 use certdesk_core::wallet::{KeyAccess, Wallet};
 use tauri::ipc::Channel;
 use tauri::State;
-use time::OffsetDateTime;
 
 use super::enroll::Practice;
 use super::{blocking, key_access, report, wallet};
@@ -56,18 +55,12 @@ pub(crate) fn check_site_with(
         (Some(id), None) => Some(wallet.client_identity(id, &KeyAccess::default())?),
         (None, _) => None,
     };
-    let local = identity
-        .as_ref()
-        .map(|i| LocalIdentity::from_chain(&i.chain))
-        .transpose()?;
-    let request = ProbeRequest {
+    let report = probe::check_site(&ProbeRequest {
         url: url.to_string(),
         identity,
         server_ca_pem,
         timeout: CHECK_TIMEOUT,
-    };
-    let transcript = probe::run_probe(&request)?;
-    let report = probe::diagnose(transcript, local.as_ref(), OffsetDateTime::now_utc());
+    })?;
     let mut view = SiteCheck::from_report(&report);
     if let Some(id) = id {
         // Issue #7: the check goes into the identity's history, and "Copy report for the help

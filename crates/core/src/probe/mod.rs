@@ -18,6 +18,23 @@ use crate::key::PrivateKey;
 pub use connect::run_probe;
 pub use diagnose::diagnose;
 
+/// The whole site check: reads the presented identity's certificates, makes the request
+/// ([`run_probe`]) and diagnoses the transcript ([`diagnose`]) at the current time. Every front
+/// end calls this; a rejection is a report, not an error.
+pub fn check_site(request: &ProbeRequest) -> crate::Result<ProbeReport> {
+    let local = request
+        .identity
+        .as_ref()
+        .map(|i| diagnose::LocalIdentity::from_chain(&i.chain))
+        .transpose()?;
+    let transcript = run_probe(request)?;
+    Ok(diagnose(
+        transcript,
+        local.as_ref(),
+        time::OffsetDateTime::now_utc(),
+    ))
+}
+
 /// The identity to present: a key and its chain, leaf first (DER).
 #[derive(Debug)]
 pub struct ClientIdentity {
