@@ -61,6 +61,10 @@ fn serve(ctx: &Ctx, args: ServeArgs) -> anyhow::Result<Outcome> {
         }
         Err(e) => return Err(e.into()),
     };
+    // Listen for SIGINT/SIGTERM before announcing: whoever reads the announcement may stop us at
+    // once, and a signal that arrives before the handler exists would kill the process without
+    // removing the code file or stopping the servers.
+    let signals = StopSignals::listen()?;
     let code_file = data_dir.join("enrollment-code");
     write_atomic(
         &code_file,
@@ -69,7 +73,7 @@ fn serve(ctx: &Ctx, args: ServeArgs) -> anyhow::Result<Outcome> {
     )?;
     announce(ctx, &server, &code_file);
 
-    let waited = wait_for_signal();
+    let waited = signals.wait();
     let _ = std::fs::remove_file(&code_file);
     server.stop();
     waited?;
@@ -177,28 +181,64 @@ fn quote(s: &str) -> String {
 }
 
 /// Blocks until SIGINT (Ctrl+C) or SIGTERM.
-fn wait_for_signal() -> anyhow::Result<()> {
-    let runtime = tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()
-        .context("could not start the signal handler")?;
-    runtime.block_on(async {
+/// SIGINT (Ctrl+C) and SIGTERM handlers, installed when created.
+struct StopSignals {
+    runtime: tokio::runtime::Runtime,
+    #[cfg(unix)]
+    interrupt: tokio::signal::unix::Signal,
+    #[cfg(unix)]
+    terminate: tokio::signal::unix::Signal,
+}
+
+impl StopSignals {
+    fn listen() -> anyhow::Result<Self> {
+        let runtime = tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .context("could not start the signal handler")?;
         #[cfg(unix)]
         {
             use tokio::signal::unix::{signal, SignalKind};
-            let mut term =
+            let entered = runtime.enter();
+            let interrupt =
+                signal(SignalKind::interrupt()).context("could not listen for Ctrl+C")?;
+            let terminate =
                 signal(SignalKind::terminate()).context("could not listen for SIGTERM")?;
-            tokio::select! {
-                r = tokio::signal::ctrl_c() => r.context("could not listen for Ctrl+C")?,
-                _ = term.recv() => {}
-            }
+            drop(entered);
+            Ok(Self {
+                runtime,
+                interrupt,
+                terminate,
+            })
         }
         #[cfg(not(unix))]
-        tokio::signal::ctrl_c()
-            .await
-            .context("could not listen for Ctrl+C")?;
-        Ok(())
-    })
+        Ok(Self { runtime })
+    }
+
+    /// Blocks until one of the signals arrives.
+    fn wait(self) -> anyhow::Result<()> {
+        #[cfg(unix)]
+        {
+            let Self {
+                runtime,
+                mut interrupt,
+                mut terminate,
+            } = self;
+            runtime.block_on(async {
+                tokio::select! {
+                    _ = interrupt.recv() => {}
+                    _ = terminate.recv() => {}
+                }
+            });
+            Ok(())
+        }
+        #[cfg(not(unix))]
+        self.runtime.block_on(async {
+            tokio::signal::ctrl_c()
+                .await
+                .context("could not listen for Ctrl+C")
+        })
+    }
 }
 
 #[cfg(test)]

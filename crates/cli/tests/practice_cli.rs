@@ -144,6 +144,31 @@ fn a_restart_keeps_the_ca() {
     assert!(text.starts_with("-----BEGIN ENCRYPTED PRIVATE KEY-----"));
 }
 
+/// The announcement is the signal that the server is up, so a SIGTERM may follow it at once: the
+/// handlers must already exist then (a CI run lost that race), or the process dies by the signal
+/// and leaves the enrollment code file behind.
+#[test]
+fn a_sigterm_right_after_the_announcement_stops_cleanly() {
+    let sb = Sandbox::new();
+    for round in 0..8 {
+        let (guard, info) = practice_serve(&sb, &[]);
+        let code_file = info["enrollment_code_file"]
+            .as_str()
+            .expect("enrollment_code_file")
+            .to_string();
+        let status = guard.stop();
+        assert_eq!(
+            status.and_then(|s| s.code()),
+            Some(0),
+            "round {round}: {status:?}"
+        );
+        assert!(
+            !std::path::Path::new(&code_file).exists(),
+            "round {round}: {code_file} left behind"
+        );
+    }
+}
+
 #[test]
 fn a_taken_port_is_explained() {
     let sb = Sandbox::new();
