@@ -12,7 +12,7 @@ use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 use x509_parser::prelude::FromDer;
 
-use crate::key::{pem_encode, PrivateKey};
+use crate::key::{pem_encode, KeySpec, PrivateKey};
 use crate::secret::SecretString;
 use crate::{Error, Result};
 
@@ -334,8 +334,135 @@ pub fn colon_hex(bytes: &[u8]) -> String {
         .join(":")
 }
 
+/// Which hash signs a request. An ECDSA key always signs with its curve's hash (P-256 with
+/// SHA-256, P-384 with SHA-384); an RSA key can sign PKCS#1 v1.5 with SHA-256, -384 or -512
+/// (what an EST server may ask for in `/csrattrs`, RFC 7030 §4.5).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub enum CsrSignature {
+    /// The key's usual algorithm: ECDSA with its curve's hash, RSA with SHA-256.
+    #[default]
+    KeyDefault,
+    /// sha384WithRSAEncryption (1.2.840.113549.1.1.12); RSA keys only.
+    RsaSha384,
+    /// sha512WithRSAEncryption (1.2.840.113549.1.1.13); RSA keys only.
+    RsaSha512,
+}
+
+impl CsrSignature {
+    /// The signature a request signed with algorithm `oid` (dotted) was made with, when
+    /// certdesk can sign that way again.
+    pub fn from_oid(oid: &str) -> Option<CsrSignature> {
+        match oid {
+            "1.2.840.113549.1.1.11" | "1.2.840.10045.4.3.2" | "1.2.840.10045.4.3.3" => {
+                Some(CsrSignature::KeyDefault)
+            }
+            "1.2.840.113549.1.1.12" => Some(CsrSignature::RsaSha384),
+            "1.2.840.113549.1.1.13" => Some(CsrSignature::RsaSha512),
+            _ => None,
+        }
+    }
+
+    /// Plain words for `key`: `RSA with SHA-384`.
+    pub fn describe(self, key: KeySpec) -> &'static str {
+        match (self, key) {
+            (CsrSignature::RsaSha384, _) => "RSA with SHA-384",
+            (CsrSignature::RsaSha512, _) => "RSA with SHA-512",
+            (CsrSignature::KeyDefault, KeySpec::EcP256) => "ECDSA with SHA-256",
+            (CsrSignature::KeyDefault, KeySpec::EcP384) => "ECDSA with SHA-384",
+            (CsrSignature::KeyDefault, _) => "RSA with SHA-256",
+        }
+    }
+
+    fn algorithm(self, key: KeySpec) -> Result<&'static rcgen::SignatureAlgorithm> {
+        let rsa = matches!(key, KeySpec::Rsa2048 | KeySpec::Rsa3072 | KeySpec::Rsa4096);
+        match self {
+            CsrSignature::KeyDefault => Ok(key.signature_algorithm()),
+            CsrSignature::RsaSha384 if rsa => Ok(&rcgen::PKCS_RSA_SHA384),
+            CsrSignature::RsaSha512 if rsa => Ok(&rcgen::PKCS_RSA_SHA512),
+            other => Err(Error::invalid(
+                "signature",
+                format!(
+                    "a request with {} cannot be signed with {}",
+                    key.describe(),
+                    other.describe(key)
+                ),
+            )),
+        }
+    }
+}
+
+/// What a request carries, as far as an EST server's wishes go (see
+/// [`crate::enroll::est::RequestFacts`]).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CsrFacts {
+    /// The signature algorithm, dotted OID.
+    pub signature_oid: String,
+    /// keyUsage with digitalSignature is requested.
+    pub key_usage_digital_signature: bool,
+    /// extKeyUsage with clientAuth is requested.
+    pub client_auth: bool,
+    /// A subjectAltName with an rfc822Name (email) is requested.
+    pub email_san: bool,
+    /// The request holds a challengePassword (an enrollment code certdesk does not keep, so
+    /// the request cannot be signed again without it).
+    pub challenge_password: bool,
+    /// The subject, DER (to check that a re-signed request keeps it).
+    pub subject_der: Vec<u8>,
+    /// The public key, DER SubjectPublicKeyInfo.
+    pub public_key_der: Vec<u8>,
+}
+
+impl Csr {
+    /// What this request carries (signature algorithm, requested extensions, subject, key).
+    pub fn facts(&self) -> Result<CsrFacts> {
+        use x509_parser::extensions::{GeneralName, ParsedExtension};
+        let (_, req) =
+            x509_parser::certification_request::X509CertificationRequest::from_der(&self.der)
+                .map_err(|e| Error::Malformed {
+                    what: "the certificate request".into(),
+                    source_name: "the wallet".into(),
+                    detail: e.to_string(),
+                })?;
+        let info = &req.certification_request_info;
+        let mut facts = CsrFacts {
+            signature_oid: req.signature_algorithm.algorithm.to_id_string(),
+            key_usage_digital_signature: false,
+            client_auth: false,
+            email_san: false,
+            challenge_password: info
+                .attributes()
+                .iter()
+                .any(|a| a.oid.to_id_string() == "1.2.840.113549.1.9.7"),
+            subject_der: info.subject.as_raw().to_vec(),
+            public_key_der: info.subject_pki.raw.to_vec(),
+        };
+        for ext in req.requested_extensions().into_iter().flatten() {
+            match ext {
+                ParsedExtension::KeyUsage(ku) => {
+                    facts.key_usage_digital_signature = ku.digital_signature()
+                }
+                ParsedExtension::ExtendedKeyUsage(eku) => facts.client_auth = eku.client_auth,
+                ParsedExtension::SubjectAlternativeName(san) => {
+                    facts.email_san = san
+                        .general_names
+                        .iter()
+                        .any(|n| matches!(n, GeneralName::RFC822Name(_)))
+                }
+                _ => {}
+            }
+        }
+        Ok(facts)
+    }
+}
+
 /// Builds and signs a PKCS#10 request for `key`.
 pub fn build_csr(key: &PrivateKey, spec: &CsrSpec) -> Result<Csr> {
+    build_csr_signed(key, spec, CsrSignature::KeyDefault)
+}
+
+/// Builds a request like [`build_csr`], signed with `signature` (an RSA key can sign with
+/// SHA-384 or SHA-512 when a server asks for it).
+pub fn build_csr_signed(key: &PrivateKey, spec: &CsrSpec, signature: CsrSignature) -> Result<Csr> {
     spec.subject.validate()?;
     let mut params = CertificateParams::default();
     params.distinguished_name = spec.subject.distinguished_name()?;
@@ -362,7 +489,14 @@ pub fn build_csr(key: &PrivateKey, spec: &CsrSpec) -> Result<Csr> {
             values: der_set_of_utf8(code.expose()),
         });
     }
-    let pair = key.key_pair()?;
+    let pair = match signature {
+        CsrSignature::KeyDefault => key.key_pair()?,
+        other => rcgen::KeyPair::from_pkcs8_der_and_sign_algo(
+            &rustls::pki_types::PrivatePkcs8KeyDer::from(key.pkcs8_der()),
+            other.algorithm(key.spec())?,
+        )
+        .map_err(|e| Error::crypto("load the private key", e))?,
+    };
     let csr = params
         .serialize_request_with_attributes(&pair, attributes)
         .map_err(|e| Error::crypto("sign the certificate request", e))?;

@@ -514,15 +514,110 @@ impl Wallet {
         result
     }
 
+    /// Signs the pending request of `wanted` again with the same key and the same subject, with
+    /// `signature` (for an EST server that asks for, say, SHA-384 in `/csrattrs`), and stores
+    /// it in place of the old one. `identity.json` is replaced in one atomic rename, so a crash
+    /// leaves the old request or the new one, both for the same key. Refused for an issued
+    /// identity, one without a recorded subject, and a request holding a challengePassword
+    /// (certdesk does not keep the code, so it could not be put back).
+    pub fn resign_request(
+        &self,
+        wanted: &str,
+        access: &KeyAccess,
+        signature: crate::csr::CsrSignature,
+    ) -> Result<Identity> {
+        self.resign_request_with(
+            wanted,
+            access.vault.as_deref(),
+            access.passphrase.as_ref(),
+            signature,
+        )
+    }
+
+    /// [`Wallet::resign_request`] with borrowed key access.
+    pub(crate) fn resign_request_with(
+        &self,
+        wanted: &str,
+        vault: Option<&dyn SecretVault>,
+        passphrase: Option<&SecretString>,
+        signature: crate::csr::CsrSignature,
+    ) -> Result<Identity> {
+        let mut identity = self.get(wanted)?;
+        if identity.status != IdentityStatus::Pending {
+            return Err(Error::invalid(
+                "identity",
+                format!(
+                    "{} already has its certificate; its request is not signed again",
+                    identity.id
+                ),
+            ));
+        }
+        let (Some(subject), Some(old)) = (identity.requested_subject.clone(), identity.csr()?)
+        else {
+            return Err(Error::invalid(
+                "identity",
+                format!(
+                    "{} has no request made by certdesk to sign again",
+                    identity.id
+                ),
+            ));
+        };
+        let old_facts = old.facts()?;
+        if old_facts.challenge_password {
+            return Err(Error::invalid(
+                "request",
+                "it holds an enrollment code (challengePassword) that certdesk does not keep, so it cannot be signed again; create a new request",
+            ));
+        }
+        let key = self.unlock_with(&identity, vault, passphrase)?;
+        let csr = crate::csr::build_csr_signed(
+            &key,
+            &CsrSpec {
+                subject,
+                challenge_password: None,
+            },
+            signature,
+        )?;
+        let new_facts = csr.facts()?;
+        if new_facts.public_key_der != old_facts.public_key_der
+            || new_facts.public_key_der != identity.public_key_der()?
+            || new_facts.subject_der != old_facts.subject_der
+        {
+            return Err(Error::CorruptWallet {
+                path: self.identity_dir(&identity.id).join(RECORD_FILE),
+                detail: "the request signed again does not have the recorded key and subject"
+                    .into(),
+            });
+        }
+        identity.csr_pem = Some(csr.pem());
+        identity.updated = OffsetDateTime::now_utc();
+        self.write_record(&identity)?;
+        Ok(identity)
+    }
+
     /// Decrypts the private key of `identity`.
     fn unlock(&self, identity: &Identity, access: &KeyAccess) -> Result<PrivateKey> {
+        self.unlock_with(
+            identity,
+            access.vault.as_deref(),
+            access.passphrase.as_ref(),
+        )
+    }
+
+    /// [`Wallet::unlock`] with borrowed parts (enrollment holds the keyring as a reference).
+    fn unlock_with(
+        &self,
+        identity: &Identity,
+        store: Option<&dyn SecretVault>,
+        passphrase: Option<&SecretString>,
+    ) -> Result<PrivateKey> {
         let path = self.identity_dir(&identity.id).join(KEY_FILE);
         let text =
             zeroize::Zeroizing::new(fs::read_to_string(&path).map_err(Error::io("read", &path))?);
         let der = pem_to_der(&text, &path.display().to_string())?;
         let key = match &identity.protection {
             Protection::Keyring { vault } => {
-                let store = access.vault.as_ref().ok_or_else(|| Error::NoKeyring {
+                let store = store.ok_or_else(|| Error::NoKeyring {
                     detail: format!(
                         "the key of identity {} is protected by {vault}",
                         identity.id
@@ -536,12 +631,9 @@ impl Wallet {
                 )?
             }
             Protection::Passphrase => {
-                let pass = access
-                    .passphrase
-                    .as_ref()
-                    .ok_or_else(|| Error::PassphraseRequired {
-                        id: identity.id.clone(),
-                    })?;
+                let pass = passphrase.ok_or_else(|| Error::PassphraseRequired {
+                    id: identity.id.clone(),
+                })?;
                 PrivateKey::decrypt_pkcs8_der(
                     &der,
                     pass.expose().as_bytes(),
@@ -865,6 +957,74 @@ mod tests {
         let dir = tempfile::tempdir().expect("tempdir");
         let wallet = Wallet::open(dir.path()).expect("open");
         (dir, wallet, Arc::new(MemoryVault::default()))
+    }
+
+    #[test]
+    fn a_request_signed_again_keeps_key_and_subject_and_is_refused_when_it_cannot() {
+        let (_dir, wallet, vault) = setup();
+        let protection = KeyProtection::Keyring(vault.clone());
+        let mut rsa = request("Robin");
+        rsa.key_type = KeySpec::Rsa2048;
+        rsa.csr.subject.email = Some("robin@example.org".into());
+        let identity = wallet.create_request(&rsa, &protection).expect("create");
+        let before = identity
+            .csr()
+            .expect("csr")
+            .expect("some")
+            .facts()
+            .expect("facts");
+        assert_eq!(before.signature_oid, "1.2.840.113549.1.1.11");
+        let access = KeyAccess {
+            vault: Some(vault.clone()),
+            passphrase: None,
+        };
+        let updated = wallet
+            .resign_request(&identity.id, &access, crate::csr::CsrSignature::RsaSha384)
+            .expect("resign");
+        // What is on disk now, read back from scratch.
+        let stored = wallet.get(&identity.id).expect("get");
+        assert_eq!(stored.csr_pem, updated.csr_pem);
+        let after = stored
+            .csr()
+            .expect("csr")
+            .expect("some")
+            .facts()
+            .expect("facts");
+        assert_eq!(after.signature_oid, "1.2.840.113549.1.1.12");
+        assert_eq!(after.public_key_der, before.public_key_der);
+        assert_eq!(after.subject_der, before.subject_der);
+        assert!(after.email_san && after.client_auth && after.key_usage_digital_signature);
+        // Without the keyring secret nothing changes.
+        let none = KeyAccess::default();
+        assert!(wallet
+            .resign_request(&identity.id, &none, crate::csr::CsrSignature::RsaSha512)
+            .is_err());
+        assert_eq!(
+            wallet.get(&identity.id).expect("get").csr_pem,
+            stored.csr_pem
+        );
+        // An ECDSA key cannot sign with RSA.
+        let ec = wallet
+            .create_request(&request("Eve"), &protection)
+            .expect("create");
+        let err = wallet
+            .resign_request(&ec.id, &access, crate::csr::CsrSignature::RsaSha384)
+            .expect_err("ec");
+        assert!(
+            err.to_string()
+                .contains("cannot be signed with RSA with SHA-384"),
+            "{err}"
+        );
+        assert_eq!(wallet.get(&ec.id).expect("get").csr_pem, ec.csr_pem);
+        // A request with an enrollment code (not kept) is not signed again.
+        let mut coded = request("Cody");
+        coded.csr.challenge_password = Some(SecretString::new("ABCD-1234"));
+        let coded = wallet.create_request(&coded, &protection).expect("create");
+        let err = wallet
+            .resign_request(&coded.id, &access, crate::csr::CsrSignature::KeyDefault)
+            .expect_err("challenge");
+        assert!(err.to_string().contains("challengePassword"), "{err}");
+        assert_eq!(wallet.get(&coded.id).expect("get").csr_pem, coded.csr_pem);
     }
 
     #[test]

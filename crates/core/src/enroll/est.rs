@@ -9,6 +9,7 @@ use der::asn1::ObjectIdentifier;
 use der::{Decode, Reader, SliceReader, Tag, Tagged};
 use time::OffsetDateTime;
 
+use crate::csr::{CsrFacts, CsrSignature};
 use crate::key::KeySpec;
 use crate::transport::HttpResponse;
 use crate::{Error, Result};
@@ -214,11 +215,11 @@ pub fn status_error(
 /// One thing `/csrattrs` asks for, and whether this request already satisfies it.
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct CsrAttribute {
-    /// The OID, dotted.
+    /// The OID, dotted (for an extension named in an extensionRequest: the extension's OID).
     pub oid: String,
     /// What it is, in words.
     pub name: String,
-    /// `satisfied`, `not_satisfied` or `not_supported`.
+    /// `satisfied`, `applied`, `not_satisfied` or `not_supported`.
     pub status: AttributeStatus,
     /// Detail for a person.
     pub note: String,
@@ -230,21 +231,100 @@ pub struct CsrAttribute {
 pub enum AttributeStatus {
     /// The request already has it.
     Satisfied,
+    /// certdesk signed the request again with the same key to meet it (the note says what
+    /// changed).
+    Applied,
     /// The request differs (for example another key type); the server may refuse it.
     NotSatisfied,
     /// certdesk cannot add this attribute.
     NotSupported,
 }
 
-/// Parses a `/csrattrs` answer (base64 of `CsrAttrs ::= SEQUENCE OF AttrOrOID`, RFC 7030
-/// §4.5.2) and compares it with the request's key type and subject. An empty answer or 204
-/// means "no wishes".
-pub fn read_csr_attrs(
-    body: &[u8],
-    key: KeySpec,
-    has_email: bool,
-    source: &str,
-) -> Result<Vec<CsrAttribute>> {
+/// One wish of a `/csrattrs` answer, read but not yet compared with a request.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum CsrWish {
+    /// challengePassword: the tls-unique binding of RFC 7030 §3.5.
+    ChallengePassword,
+    /// PKCS#9 emailAddress.
+    EmailAddress,
+    /// An elliptic-curve key (id-ecPublicKey), on the named curve (dotted OID) if any.
+    EcKey {
+        /// The curve's OID.
+        curve: Option<String>,
+    },
+    /// An RSA key (rsaEncryption), of this many bits if the server says (RFC 9908 allows an
+    /// INTEGER value).
+    RsaKey {
+        /// Modulus size.
+        bits: Option<u32>,
+    },
+    /// A signature algorithm (dotted OID).
+    Signature {
+        /// The algorithm's OID.
+        oid: String,
+    },
+    /// An extension the request should carry: named by its OID inside an extensionRequest
+    /// (RFC 7030 §4.5.2's example), or given as an Extension template (RFC 9908), whose
+    /// extnValue (DER, possibly empty for "fill this in") is `value`.
+    Extension {
+        /// The extension's OID.
+        oid: String,
+        /// The template's extnValue contents.
+        value: Option<Vec<u8>>,
+    },
+    /// Anything else (dotted OID).
+    Other {
+        /// The OID.
+        oid: String,
+    },
+}
+
+const OID_CHALLENGE_PASSWORD: &str = "1.2.840.113549.1.9.7";
+const OID_EMAIL_ADDRESS: &str = "1.2.840.113549.1.9.1";
+const OID_EXTENSION_REQUEST: &str = "1.2.840.113549.1.9.14";
+const OID_EC_PUBLIC_KEY: &str = "1.2.840.10045.2.1";
+const OID_RSA_ENCRYPTION: &str = "1.2.840.113549.1.1.1";
+const OID_P256: &str = "1.2.840.10045.3.1.7";
+const OID_P384: &str = "1.3.132.0.34";
+const OID_ECDSA_SHA256: &str = "1.2.840.10045.4.3.2";
+const OID_ECDSA_SHA384: &str = "1.2.840.10045.4.3.3";
+const OID_ECDSA_SHA512: &str = "1.2.840.10045.4.3.4";
+const OID_RSA_SHA256: &str = "1.2.840.113549.1.1.11";
+const OID_RSA_SHA384: &str = "1.2.840.113549.1.1.12";
+const OID_RSA_SHA512: &str = "1.2.840.113549.1.1.13";
+const OID_KEY_USAGE: &str = "2.5.29.15";
+const OID_EXT_KEY_USAGE: &str = "2.5.29.37";
+const OID_SUBJECT_ALT_NAME: &str = "2.5.29.17";
+const OID_CLIENT_AUTH: &str = "1.3.6.1.5.5.7.3.2";
+
+fn is_rsa(key: KeySpec) -> bool {
+    matches!(key, KeySpec::Rsa2048 | KeySpec::Rsa3072 | KeySpec::Rsa4096)
+}
+
+fn wish_from_oid(oid: String) -> CsrWish {
+    match oid.as_str() {
+        OID_CHALLENGE_PASSWORD => CsrWish::ChallengePassword,
+        OID_EMAIL_ADDRESS => CsrWish::EmailAddress,
+        OID_EC_PUBLIC_KEY => CsrWish::EcKey { curve: None },
+        OID_RSA_ENCRYPTION => CsrWish::RsaKey { bits: None },
+        OID_ECDSA_SHA256 | OID_ECDSA_SHA384 | OID_ECDSA_SHA512 | OID_RSA_SHA256
+        | OID_RSA_SHA384 | OID_RSA_SHA512 => CsrWish::Signature { oid },
+        // A bare extension OID at the top level is read as "include this extension"
+        // (servers that list extensions without an extensionRequest around them).
+        OID_KEY_USAGE | OID_EXT_KEY_USAGE | OID_SUBJECT_ALT_NAME => {
+            CsrWish::Extension { oid, value: None }
+        }
+        _ => CsrWish::Other { oid },
+    }
+}
+
+/// Parses a `/csrattrs` answer: base64 of `CsrAttrs ::= SEQUENCE OF AttrOrOID` (RFC 7030
+/// §4.5.2, as clarified by RFC 9908). Understands key types (id-ecPublicKey with a curve,
+/// rsaEncryption with a size), signature algorithms, challengePassword, emailAddress, and
+/// extensionRequest both as a set of extension OIDs (RFC 7030's example) and as Extension
+/// templates (RFC 9908). An empty answer means "no wishes"; anything that is not that
+/// structure is [`Error::Malformed`].
+pub fn parse_csr_attrs(body: &[u8], source: &str) -> Result<Vec<CsrWish>> {
     let text: String = String::from_utf8_lossy(body)
         .chars()
         .filter(|c| !c.is_ascii_whitespace())
@@ -252,170 +332,657 @@ pub fn read_csr_attrs(
     if text.is_empty() {
         return Ok(Vec::new());
     }
-    let der = base64::engine::general_purpose::STANDARD
-        .decode(text.as_bytes())
-        .map_err(|e| Error::Malformed {
-            what: "the CSR attributes".to_string(),
-            source_name: source.to_string(),
-            detail: format!("not base64 ({e})"),
-        })?;
-    let malformed = |e: der::Error| Error::Malformed {
+    let malformed = |detail: String| Error::Malformed {
         what: "the CSR attributes".to_string(),
         source_name: source.to_string(),
-        detail: format!("not a CsrAttrs structure ({e})"),
+        detail,
     };
-    let seq = der::asn1::AnyRef::from_der(&der).map_err(malformed)?;
-    if seq.tag() != Tag::Sequence {
-        return Err(malformed(der::Error::from(der::ErrorKind::TagUnexpected {
-            expected: Some(Tag::Sequence),
-            actual: seq.tag(),
-        })));
+    let der = base64::engine::general_purpose::STANDARD
+        .decode(text.as_bytes())
+        .map_err(|e| malformed(format!("not base64 ({e})")))?;
+    parse_csr_attrs_der(&der).map_err(|e| malformed(format!("not a CsrAttrs structure ({e})")))
+}
+
+fn expect_tag(any: &der::asn1::AnyRef<'_>, tag: Tag) -> der::Result<()> {
+    if any.tag() == tag {
+        Ok(())
+    } else {
+        Err(der::Error::from(der::ErrorKind::TagUnexpected {
+            expected: Some(tag),
+            actual: any.tag(),
+        }))
     }
-    let mut reader = SliceReader::new(seq.value()).map_err(malformed)?;
+}
+
+/// Reads every element of a SEQUENCE or SET's contents.
+fn elements<'a>(any: &der::asn1::AnyRef<'a>) -> der::Result<Vec<der::asn1::AnyRef<'a>>> {
+    let mut reader = SliceReader::new(any.value())?;
     let mut out = Vec::new();
     while !reader.is_finished() {
-        let any: der::asn1::AnyRef<'_> = reader.decode().map_err(malformed)?;
+        out.push(reader.decode::<der::asn1::AnyRef<'a>>()?);
+    }
+    Ok(out)
+}
+
+fn parse_csr_attrs_der(der: &[u8]) -> der::Result<Vec<CsrWish>> {
+    let seq = der::asn1::AnyRef::from_der(der)?;
+    expect_tag(&seq, Tag::Sequence)?;
+    let mut out = Vec::new();
+    let mut reader = SliceReader::new(seq.value())?;
+    while !reader.is_finished() {
+        let any: der::asn1::AnyRef<'_> = reader.decode()?;
         match any.tag() {
             Tag::ObjectIdentifier => {
-                let oid: ObjectIdentifier = any.decode_as().map_err(malformed)?;
-                out.push(judge(oid, &[], key, has_email));
+                let oid: ObjectIdentifier = any.decode_as()?;
+                out.push(wish_from_oid(oid.to_string()));
             }
-            Tag::Sequence => {
-                let mut inner = SliceReader::new(any.value()).map_err(malformed)?;
-                let oid: ObjectIdentifier = inner.decode().map_err(malformed)?;
-                let values: der::asn1::AnyRef<'_> = inner.decode().map_err(malformed)?;
-                let mut value_oids = Vec::new();
-                if values.tag() == Tag::Set {
-                    let mut set = SliceReader::new(values.value()).map_err(malformed)?;
-                    while !set.is_finished() {
-                        let v: der::asn1::AnyRef<'_> = set.decode().map_err(malformed)?;
-                        if v.tag() == Tag::ObjectIdentifier {
-                            if let Ok(o) = v.decode_as::<ObjectIdentifier>() {
-                                value_oids.push(o);
-                            }
-                        }
-                    }
-                }
-                out.push(judge(oid, &value_oids, key, has_email));
-            }
+            Tag::Sequence => out.extend(parse_attribute(&any)?),
             other => {
-                return Err(Error::Malformed {
-                    what: "the CSR attributes".to_string(),
-                    source_name: source.to_string(),
-                    detail: format!("unexpected {other}"),
-                })
+                return Err(der::Error::from(der::ErrorKind::TagUnexpected {
+                    expected: Some(Tag::ObjectIdentifier),
+                    actual: other,
+                }))
             }
         }
     }
     Ok(out)
 }
 
-fn judge(
-    oid: ObjectIdentifier,
-    values: &[ObjectIdentifier],
+/// `Attribute ::= SEQUENCE { type OBJECT IDENTIFIER, values SET OF ANY }`.
+fn parse_attribute(attr: &der::asn1::AnyRef<'_>) -> der::Result<Vec<CsrWish>> {
+    let mut inner = SliceReader::new(attr.value())?;
+    let oid: ObjectIdentifier = inner.decode()?;
+    let values: der::asn1::AnyRef<'_> = inner.decode()?;
+    expect_tag(&values, Tag::Set)?;
+    if !inner.is_finished() {
+        return Err(der::Error::from(der::ErrorKind::TrailingData {
+            decoded: inner.position(),
+            remaining: inner.remaining_len(),
+        }));
+    }
+    let values = elements(&values)?;
+    let dotted = oid.to_string();
+    Ok(match dotted.as_str() {
+        OID_EXTENSION_REQUEST => {
+            let mut out = Vec::new();
+            for v in &values {
+                match v.tag() {
+                    // RFC 7030 §4.5.2's example: the extensions are named by OID.
+                    Tag::ObjectIdentifier => out.push(CsrWish::Extension {
+                        oid: v.decode_as::<ObjectIdentifier>()?.to_string(),
+                        value: None,
+                    }),
+                    // RFC 9908: the value is Extensions (SEQUENCE OF Extension); a lone
+                    // Extension (a SEQUENCE that starts with its OID) is read the same way.
+                    Tag::Sequence => {
+                        let parts = elements(v)?;
+                        if parts.first().map(|p| p.tag()) == Some(Tag::ObjectIdentifier) {
+                            out.push(parse_extension(v)?);
+                        } else {
+                            for ext in &parts {
+                                out.push(parse_extension(ext)?);
+                            }
+                        }
+                    }
+                    other => {
+                        return Err(der::Error::from(der::ErrorKind::TagUnexpected {
+                            expected: Some(Tag::Sequence),
+                            actual: other,
+                        }))
+                    }
+                }
+            }
+            if out.is_empty() {
+                out.push(CsrWish::Other { oid: dotted });
+            }
+            out
+        }
+        OID_EC_PUBLIC_KEY => {
+            let mut curve = None;
+            for v in &values {
+                if v.tag() == Tag::ObjectIdentifier {
+                    curve = Some(v.decode_as::<ObjectIdentifier>()?.to_string());
+                }
+            }
+            vec![CsrWish::EcKey { curve }]
+        }
+        OID_RSA_ENCRYPTION => {
+            let mut bits = None;
+            for v in &values {
+                if v.tag() == Tag::Integer {
+                    bits = Some(v.decode_as::<u32>()?);
+                }
+            }
+            vec![CsrWish::RsaKey { bits }]
+        }
+        _ => vec![wish_from_oid(dotted)],
+    })
+}
+
+/// `Extension ::= SEQUENCE { extnID OID, critical BOOLEAN DEFAULT FALSE, extnValue OCTET STRING }`.
+fn parse_extension(ext: &der::asn1::AnyRef<'_>) -> der::Result<CsrWish> {
+    expect_tag(ext, Tag::Sequence)?;
+    let mut reader = SliceReader::new(ext.value())?;
+    let oid: ObjectIdentifier = reader.decode()?;
+    let mut next: der::asn1::AnyRef<'_> = reader.decode()?;
+    if next.tag() == Tag::Boolean {
+        next = reader.decode()?;
+    }
+    let value = der::asn1::OctetStringRef::try_from(next)?;
+    if !reader.is_finished() {
+        return Err(der::Error::from(der::ErrorKind::TrailingData {
+            decoded: reader.position(),
+            remaining: reader.remaining_len(),
+        }));
+    }
+    Ok(CsrWish::Extension {
+        oid: oid.to_string(),
+        value: Some(value.as_bytes().to_vec()),
+    })
+}
+
+/// What a request carries, for comparing it with the server's wishes.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RequestFacts {
+    /// The key type.
+    pub key: KeySpec,
+    /// The identity has an email address.
+    pub has_email: bool,
+    /// How the request is signed (`None`: a way certdesk cannot sign again).
+    pub signature: Option<CsrSignature>,
+    /// keyUsage digitalSignature is requested.
+    pub key_usage: bool,
+    /// extKeyUsage clientAuth is requested.
+    pub client_auth: bool,
+    /// An rfc822Name subjectAltName is requested.
+    pub email_san: bool,
+    /// Why the request cannot be signed again with its key, if it cannot.
+    pub resign_blocked: Option<String>,
+}
+
+impl RequestFacts {
+    /// The facts of a request certdesk built for `key` (see [`crate::csr::build_csr`]),
+    /// when only comparing: nothing is signed again.
+    pub fn assumed(key: KeySpec, has_email: bool) -> RequestFacts {
+        RequestFacts {
+            key,
+            has_email,
+            signature: Some(CsrSignature::KeyDefault),
+            key_usage: true,
+            client_auth: true,
+            email_san: has_email,
+            resign_blocked: Some("this check only compares".into()),
+        }
+    }
+
+    /// The facts of a stored request. `subject_recorded`: the wallet knows its subject (it
+    /// was made by certdesk), which signing it again needs.
+    pub fn from_csr(
+        csr: &CsrFacts,
+        key: KeySpec,
+        has_email: bool,
+        subject_recorded: bool,
+    ) -> RequestFacts {
+        RequestFacts {
+            key,
+            has_email,
+            signature: CsrSignature::from_oid(&csr.signature_oid),
+            key_usage: csr.key_usage_digital_signature,
+            client_auth: csr.client_auth,
+            email_san: csr.email_san,
+            resign_blocked: if csr.challenge_password {
+                Some("the request holds an enrollment code (challengePassword) that certdesk does not keep, so it cannot be signed again".into())
+            } else if !subject_recorded {
+                Some("certdesk did not make this request, so it cannot sign it again".into())
+            } else {
+                None
+            },
+        }
+    }
+}
+
+/// The server's wishes judged against a request, and what signing it again with the same
+/// key would change.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CsrPlan {
+    /// Each wish and its status (`applied` for those the re-signed request meets).
+    pub attributes: Vec<CsrAttribute>,
+    /// Sign the request again with this signature (same key, same subject, certdesk's usual
+    /// extensions); `None`: send it as it is.
+    pub resign: Option<CsrSignature>,
+}
+
+impl CsrPlan {
+    /// The re-signing could not be done (`reason`): what was marked `applied` becomes
+    /// `not_satisfied`, with the reason.
+    pub fn not_applied(&mut self, reason: &str) {
+        self.resign = None;
+        for a in &mut self.attributes {
+            if a.status == AttributeStatus::Applied {
+                a.status = AttributeStatus::NotSatisfied;
+                a.note = format!(
+                    "certdesk could meet this by signing the request again with its key, but {reason}"
+                );
+            }
+        }
+    }
+}
+
+/// Judges `wishes` against a request and plans what its own key can change: an RSA request
+/// is signed again with SHA-384/-512 when the server asks for that, and keyUsage
+/// digitalSignature, extKeyUsage clientAuth and the email subjectAltName are added when the
+/// server asks for them and the request lacks them. What needs another key stays
+/// `not_satisfied` (with the `--key` to use); what certdesk cannot do is `not_supported`.
+pub fn plan_csr_changes(wishes: &[CsrWish], facts: &RequestFacts) -> CsrPlan {
+    let rsa = is_rsa(facts.key);
+    let wanted_rsa_sig = if rsa {
+        wishes.iter().find_map(|w| match w {
+            CsrWish::Signature { oid } if oid.starts_with("1.2.840.113549.1.1.") => {
+                CsrSignature::from_oid(oid)
+            }
+            _ => None,
+        })
+    } else {
+        None
+    };
+    let target_sig = wanted_rsa_sig.or(facts.signature);
+    let sig_change = wanted_rsa_sig.is_some() && wanted_rsa_sig != facts.signature;
+    let ext_missing = wishes.iter().any(|w| match w {
+        CsrWish::Extension { oid, value } => match oid.as_str() {
+            OID_KEY_USAGE => !facts.key_usage && key_usage_template_ok(value.as_deref()).is_ok(),
+            OID_EXT_KEY_USAGE => !facts.client_auth && eku_template_ok(value.as_deref()).is_ok(),
+            OID_SUBJECT_ALT_NAME => !facts.email_san && facts.has_email,
+            _ => false,
+        },
+        _ => false,
+    });
+    let resign = (sig_change || ext_missing).then(|| target_sig.unwrap_or_default());
+    let mut plan = CsrPlan {
+        attributes: wishes
+            .iter()
+            .map(|w| judge_wish(w, facts, target_sig))
+            .collect(),
+        resign,
+    };
+    if let (Some(_), Some(reason)) = (plan.resign, &facts.resign_blocked) {
+        plan.not_applied(reason);
+    }
+    plan
+}
+
+/// The key type the wishes ask for: an explicit key type first (a curve, an RSA size), else
+/// the one a signature algorithm implies (ecdsa-with-SHA256 → P-256, ecdsa-with-SHA384 →
+/// P-384, sha*WithRSAEncryption → RSA 3072-bit). `None` when they name none certdesk makes.
+pub fn key_type_from_wishes(wishes: &[CsrWish]) -> Option<KeySpec> {
+    let from_sig = wishes.iter().find_map(|w| match w {
+        CsrWish::Signature { oid } => match oid.as_str() {
+            OID_ECDSA_SHA256 => Some(KeySpec::EcP256),
+            OID_ECDSA_SHA384 => Some(KeySpec::EcP384),
+            OID_RSA_SHA256 | OID_RSA_SHA384 | OID_RSA_SHA512 => Some(KeySpec::Rsa3072),
+            _ => None,
+        },
+        _ => None,
+    });
+    let explicit = wishes.iter().find_map(|w| match w {
+        CsrWish::EcKey { curve: Some(c) } => Some(match c.as_str() {
+            OID_P256 => Some(KeySpec::EcP256),
+            OID_P384 => Some(KeySpec::EcP384),
+            _ => None,
+        }),
+        CsrWish::EcKey { curve: None } => {
+            Some(from_sig.filter(|k| !is_rsa(*k)).or(Some(KeySpec::EcP256)))
+        }
+        CsrWish::RsaKey { bits } => Some(match bits {
+            None => Some(from_sig.filter(|k| is_rsa(*k)).unwrap_or(KeySpec::Rsa3072)),
+            Some(2048) => Some(KeySpec::Rsa2048),
+            Some(3072) => Some(KeySpec::Rsa3072),
+            Some(4096) => Some(KeySpec::Rsa4096),
+            Some(_) => None,
+        }),
+        _ => None,
+    });
+    match explicit {
+        Some(k) => k,
+        None => from_sig,
+    }
+}
+
+/// Parses a `/csrattrs` answer (see [`parse_csr_attrs`]) and compares it with a request
+/// certdesk built for `key` (nothing is changed). An empty answer or 204 means "no wishes".
+pub fn read_csr_attrs(
+    body: &[u8],
     key: KeySpec,
     has_email: bool,
+    source: &str,
+) -> Result<Vec<CsrAttribute>> {
+    let wishes = parse_csr_attrs(body, source)?;
+    Ok(plan_csr_changes(&wishes, &RequestFacts::assumed(key, has_email)).attributes)
+}
+
+const KEY_USAGE_BITS: [&str; 9] = [
+    "digitalSignature",
+    "nonRepudiation",
+    "keyEncipherment",
+    "dataEncipherment",
+    "keyAgreement",
+    "keyCertSign",
+    "cRLSign",
+    "encipherOnly",
+    "decipherOnly",
+];
+
+/// A keyUsage template certdesk can meet: none, empty, or digitalSignature alone. Else the
+/// other usages' names.
+fn key_usage_template_ok(value: Option<&[u8]>) -> std::result::Result<(), String> {
+    let Some(value) = value.filter(|v| !v.is_empty()) else {
+        return Ok(());
+    };
+    let bits = der::asn1::BitStringRef::from_der(value)
+        .map_err(|e| format!("an unreadable keyUsage template ({e})"))?;
+    let others: Vec<&str> = bits
+        .raw_bytes()
+        .iter()
+        .enumerate()
+        .flat_map(|(i, byte)| (0..8).map(move |b| (i * 8 + b, byte & (0x80 >> b) != 0)))
+        .filter(|(n, set)| *set && *n != 0)
+        .map(|(n, _)| KEY_USAGE_BITS.get(n).copied().unwrap_or("an unknown usage"))
+        .collect();
+    if others.is_empty() {
+        Ok(())
+    } else {
+        Err(others.join(", "))
+    }
+}
+
+/// An extKeyUsage template certdesk can meet: none, empty, or clientAuth alone. Else the
+/// other purposes.
+fn eku_template_ok(value: Option<&[u8]>) -> std::result::Result<(), String> {
+    let Some(value) = value.filter(|v| !v.is_empty()) else {
+        return Ok(());
+    };
+    let seq = der::asn1::AnyRef::from_der(value)
+        .map_err(|e| format!("an unreadable extKeyUsage template ({e})"))?;
+    let purposes = elements(&seq)
+        .and_then(|es| {
+            es.iter()
+                .map(|e| e.decode_as::<ObjectIdentifier>().map(|o| o.to_string()))
+                .collect::<der::Result<Vec<String>>>()
+        })
+        .map_err(|e| format!("an unreadable extKeyUsage template ({e})"))?;
+    let others: Vec<String> = purposes
+        .into_iter()
+        .filter(|p| p != OID_CLIENT_AUTH)
+        .map(|p| match p.as_str() {
+            "1.3.6.1.5.5.7.3.1" => "serverAuth".to_string(),
+            "1.3.6.1.5.5.7.3.3" => "codeSigning".to_string(),
+            "1.3.6.1.5.5.7.3.4" => "emailProtection".to_string(),
+            _ => p,
+        })
+        .collect();
+    if others.is_empty() {
+        Ok(())
+    } else {
+        Err(others.join(", "))
+    }
+}
+
+fn judge_wish(
+    wish: &CsrWish,
+    facts: &RequestFacts,
+    target_sig: Option<CsrSignature>,
 ) -> CsrAttribute {
-    let dotted = oid.to_string();
-    let (name, status, note) = match dotted.as_str() {
-        // challengePassword: the tls-unique binding of RFC 7030 §3.5.
-        "1.2.840.113549.1.9.7" => (
+    use AttributeStatus::{NotSatisfied, NotSupported, Satisfied};
+    let key = facts.key;
+    let attr = |oid: &str, name: &str, status: AttributeStatus, note: String| CsrAttribute {
+        oid: oid.to_string(),
+        name: name.to_string(),
+        status,
+        note,
+    };
+    let new_request_with = |wanted: KeySpec, what: &str| {
+        format!(
+            "the server asks for {what}; this request has {}: create a new request with --key {}",
+            key.describe(),
+            wanted.as_str()
+        )
+    };
+    match wish {
+        CsrWish::ChallengePassword => attr(
+            OID_CHALLENGE_PASSWORD,
             "challenge password (proof-of-possession binding)",
-            AttributeStatus::NotSupported,
+            NotSupported,
             "certdesk does not bind the request to the TLS session; most servers accept that"
                 .to_string(),
         ),
-        "1.2.840.113549.1.9.1" => (
+        CsrWish::EmailAddress => attr(
+            OID_EMAIL_ADDRESS,
             "email address",
-            if has_email {
-                AttributeStatus::Satisfied
+            if facts.has_email {
+                Satisfied
             } else {
-                AttributeStatus::NotSatisfied
+                NotSatisfied
             },
-            if has_email {
+            if facts.has_email {
                 "the request has an email address".to_string()
             } else {
                 "create the request with --email".to_string()
             },
         ),
-        "1.2.840.10045.2.1" => {
-            let wanted_curve =
-                values
-                    .iter()
-                    .map(ToString::to_string)
-                    .find_map(|v| match v.as_str() {
-                        "1.2.840.10045.3.1.7" => Some(KeySpec::EcP256),
-                        "1.3.132.0.34" => Some(KeySpec::EcP384),
-                        _ => None,
-                    });
-            let ok = match wanted_curve {
-                Some(curve) => key == curve,
-                None => matches!(key, KeySpec::EcP256 | KeySpec::EcP384),
+        CsrWish::EcKey { curve } => {
+            let name = "an elliptic-curve (ECDSA) key";
+            match curve.as_deref() {
+                Some(OID_P256) | Some(OID_P384) => {
+                    let wanted = if curve.as_deref() == Some(OID_P256) {
+                        KeySpec::EcP256
+                    } else {
+                        KeySpec::EcP384
+                    };
+                    if key == wanted {
+                        attr(OID_EC_PUBLIC_KEY, name, Satisfied, format!("the request has {}", key.describe()))
+                    } else {
+                        attr(OID_EC_PUBLIC_KEY, name, NotSatisfied, new_request_with(wanted, wanted.describe()))
+                    }
+                }
+                Some(other) => attr(
+                    OID_EC_PUBLIC_KEY,
+                    name,
+                    NotSupported,
+                    format!("the server asks for a key on the curve {other}; certdesk makes ECDSA keys on P-256 and P-384 only"),
+                ),
+                None if matches!(key, KeySpec::EcP256 | KeySpec::EcP384) => attr(
+                    OID_EC_PUBLIC_KEY,
+                    name,
+                    Satisfied,
+                    format!("the request has {}", key.describe()),
+                ),
+                None => attr(
+                    OID_EC_PUBLIC_KEY,
+                    name,
+                    NotSatisfied,
+                    new_request_with(KeySpec::EcP256, "an ECDSA key"),
+                ),
+            }
+        }
+        CsrWish::RsaKey { bits } => {
+            let name = "an RSA key";
+            let wanted = match bits {
+                None => None,
+                Some(2048) => Some(KeySpec::Rsa2048),
+                Some(3072) => Some(KeySpec::Rsa3072),
+                Some(4096) => Some(KeySpec::Rsa4096),
+                Some(n) => {
+                    return attr(
+                        OID_RSA_ENCRYPTION,
+                        name,
+                        NotSupported,
+                        format!("the server asks for an RSA key of {n} bits; certdesk makes RSA keys of 2048, 3072 or 4096 bits"),
+                    )
+                }
             };
-            (
-                "an elliptic-curve (ECDSA) key",
-                if ok { AttributeStatus::Satisfied } else { AttributeStatus::NotSatisfied },
-                match wanted_curve {
-                    Some(c) if !ok => format!("the server asks for {}; this request has {}: create a new request with --key {}", c.describe(), key.describe(), c.as_str()),
-                    _ if !ok => format!("the server asks for an ECDSA key; this request has {}", key.describe()),
-                    _ => format!("the request has {}", key.describe()),
-                },
-            )
+            match wanted {
+                Some(w) if w == key => attr(
+                    OID_RSA_ENCRYPTION,
+                    name,
+                    Satisfied,
+                    format!("the request has {}", key.describe()),
+                ),
+                Some(w) => attr(
+                    OID_RSA_ENCRYPTION,
+                    name,
+                    NotSatisfied,
+                    new_request_with(w, w.describe()),
+                ),
+                None if is_rsa(key) => attr(
+                    OID_RSA_ENCRYPTION,
+                    name,
+                    Satisfied,
+                    format!("the request has {}", key.describe()),
+                ),
+                None => attr(
+                    OID_RSA_ENCRYPTION,
+                    name,
+                    NotSatisfied,
+                    new_request_with(KeySpec::Rsa3072, "an RSA key"),
+                ),
+            }
         }
-        "1.2.840.113549.1.1.1" => {
-            let ok = matches!(key, KeySpec::Rsa2048 | KeySpec::Rsa3072 | KeySpec::Rsa4096);
-            (
-                "an RSA key",
-                if ok {
-                    AttributeStatus::Satisfied
-                } else {
-                    AttributeStatus::NotSatisfied
-                },
-                if ok {
-                    format!("the request has {}", key.describe())
-                } else {
-                    format!("the server asks for an RSA key; this request has {}: create a new request with --key rsa-3072", key.describe())
-                },
-            )
-        }
-        "1.2.840.10045.4.3.2" => sig("ECDSA with SHA-256", matches!(key, KeySpec::EcP256), key),
-        "1.2.840.10045.4.3.3" => sig("ECDSA with SHA-384", matches!(key, KeySpec::EcP384), key),
-        "1.2.840.113549.1.1.11" => sig(
-            "RSA with SHA-256",
-            matches!(key, KeySpec::Rsa2048 | KeySpec::Rsa3072 | KeySpec::Rsa4096),
-            key,
-        ),
-        _ => (
+        CsrWish::Signature { oid } => judge_signature(oid, facts, target_sig),
+        CsrWish::Extension { oid, value } => judge_extension(oid, value.as_deref(), facts),
+        CsrWish::Other { oid } => attr(
+            oid,
             "an attribute certdesk does not know",
-            AttributeStatus::NotSupported,
+            NotSupported,
             "the server may fill it in itself or refuse the request".to_string(),
         ),
-    };
-    CsrAttribute {
-        oid: dotted,
-        name: name.to_string(),
-        status,
-        note,
     }
 }
 
-fn sig(name: &'static str, ok: bool, key: KeySpec) -> (&'static str, AttributeStatus, String) {
-    (
-        name,
-        if ok {
-            AttributeStatus::Satisfied
+fn judge_signature(
+    oid: &str,
+    facts: &RequestFacts,
+    target_sig: Option<CsrSignature>,
+) -> CsrAttribute {
+    use AttributeStatus::{Applied, NotSatisfied, NotSupported, Satisfied};
+    let key = facts.key;
+    let (name, needs): (&str, Option<KeySpec>) = match oid {
+        OID_ECDSA_SHA256 => ("ECDSA with SHA-256", Some(KeySpec::EcP256)),
+        OID_ECDSA_SHA384 => ("ECDSA with SHA-384", Some(KeySpec::EcP384)),
+        OID_ECDSA_SHA512 => ("ECDSA with SHA-512", None),
+        OID_RSA_SHA256 => ("RSA with SHA-256", None),
+        OID_RSA_SHA384 => ("RSA with SHA-384", None),
+        _ => ("RSA with SHA-512", None),
+    };
+    let out = |status, note: String| CsrAttribute {
+        oid: oid.to_string(),
+        name: name.to_string(),
+        status,
+        note,
+    };
+    if oid == OID_ECDSA_SHA512 {
+        return out(
+            NotSupported,
+            "ECDSA with SHA-512 needs a P-521 key, which certdesk does not make".into(),
+        );
+    }
+    if let Some(curve_key) = needs {
+        return if key == curve_key {
+            out(Satisfied, "the request is signed that way".into())
         } else {
-            AttributeStatus::NotSatisfied
-        },
-        if ok {
-            "the request is signed that way".to_string()
-        } else {
-            format!(
-                "a request with {} cannot be signed that way",
-                key.describe()
+            out(
+                NotSatisfied,
+                format!(
+                    "a request with {} cannot be signed that way: create a new request with --key {}",
+                    key.describe(),
+                    curve_key.as_str()
+                ),
             )
-        },
-    )
+        };
+    }
+    // An RSA signature.
+    if !is_rsa(key) {
+        return out(
+            NotSatisfied,
+            format!(
+                "a request with {} cannot be signed that way: create a new request with --key rsa-3072",
+                key.describe()
+            ),
+        );
+    }
+    let wanted = CsrSignature::from_oid(oid);
+    if wanted == facts.signature {
+        out(Satisfied, "the request is signed that way".into())
+    } else if wanted == target_sig {
+        out(
+            Applied,
+            format!(
+                "signed the request again with {} (same key, same subject; it was {})",
+                name,
+                facts
+                    .signature
+                    .map(|s| s.describe(key))
+                    .unwrap_or("signed another way")
+            ),
+        )
+    } else {
+        out(
+            NotSatisfied,
+            format!(
+                "a request is signed one way only, and the server asked for {} first",
+                target_sig.map(|s| s.describe(key)).unwrap_or("another")
+            ),
+        )
+    }
+}
+
+fn judge_extension(oid: &str, value: Option<&[u8]>, facts: &RequestFacts) -> CsrAttribute {
+    use AttributeStatus::{Applied, NotSatisfied, NotSupported, Satisfied};
+    let out = |name: &str, status, note: String| CsrAttribute {
+        oid: oid.to_string(),
+        name: name.to_string(),
+        status,
+        note,
+    };
+    match oid {
+        OID_KEY_USAGE => {
+            let name = "key usage extension";
+            match key_usage_template_ok(value) {
+                Err(others) => out(
+                    name,
+                    NotSupported,
+                    format!("the server asks for the key usages {others}; certdesk requests digitalSignature only (what a client certificate needs), the server may add the others itself"),
+                ),
+                Ok(()) if facts.key_usage => out(name, Satisfied, "the request asks for digitalSignature".into()),
+                Ok(()) => out(name, Applied, "added keyUsage digitalSignature and signed the request again (same key, same subject)".into()),
+            }
+        }
+        OID_EXT_KEY_USAGE => {
+            let name = "extended key usage extension";
+            match eku_template_ok(value) {
+                Err(others) => out(
+                    name,
+                    NotSupported,
+                    format!("the server asks for the purposes {others}; certdesk requests clientAuth only, the server may add the others itself"),
+                ),
+                Ok(()) if facts.client_auth => out(name, Satisfied, "the request asks for clientAuth".into()),
+                Ok(()) => out(name, Applied, "added extKeyUsage clientAuth and signed the request again (same key, same subject)".into()),
+            }
+        }
+        OID_SUBJECT_ALT_NAME => {
+            let name = "subject alternative name extension";
+            if facts.email_san {
+                out(name, Satisfied, "the request has the email address as subjectAltName".into())
+            } else if facts.has_email {
+                out(name, Applied, "added the email address as subjectAltName and signed the request again (same key, same subject)".into())
+            } else {
+                out(name, NotSatisfied, "certdesk puts the email address there: create the request with --email".into())
+            }
+        }
+        _ => out(
+            "an extension certdesk does not add",
+            NotSupported,
+            format!("certdesk cannot put the extension {oid} into the request; the server may add it itself or refuse the request"),
+        ),
+    }
 }
 
 #[cfg(test)]
@@ -610,5 +1177,328 @@ mod tests {
             .expect("empty")
             .is_empty());
         assert!(read_csr_attrs(b"!!!", KeySpec::EcP256, false, "x").is_err());
+    }
+
+    fn b64_of(der: &[u8]) -> String {
+        base64::engine::general_purpose::STANDARD.encode(der)
+    }
+
+    fn oid(dotted: &str) -> Vec<u8> {
+        crate::asn1::oid(&ObjectIdentifier::new_unwrap(dotted))
+    }
+
+    fn attribute(kind: &str, values: &[&[u8]]) -> Vec<u8> {
+        crate::asn1::seq(&[&oid(kind), &crate::asn1::set_of(values)])
+    }
+
+    fn extension(kind: &str, critical: bool, value: &[u8]) -> Vec<u8> {
+        let flag = crate::asn1::tlv(0x01, &[0xff]);
+        let octets = crate::asn1::octet_string(value);
+        if critical {
+            crate::asn1::seq(&[&oid(kind), &flag, &octets])
+        } else {
+            crate::asn1::seq(&[&oid(kind), &octets])
+        }
+    }
+
+    fn lacking_everything(key: KeySpec) -> RequestFacts {
+        RequestFacts {
+            key,
+            has_email: true,
+            signature: Some(CsrSignature::KeyDefault),
+            key_usage: false,
+            client_auth: false,
+            email_san: false,
+            resign_blocked: None,
+        }
+    }
+
+    fn statuses(attrs: &[CsrAttribute]) -> Vec<AttributeStatus> {
+        attrs.iter().map(|a| a.status).collect()
+    }
+
+    #[test]
+    fn the_rfc_7030_example_reads_as_four_wishes() {
+        // RFC 7030 §4.5.2's example answer, verbatim.
+        let body = "MEEGCSqGSIb3DQEJBzASBgcqhkjOPQIBMQcGBSuBBAAiMBYGCSqGSIb3DQEJDjEJ\nBgcrBgEBAQEWBggqhkjOPQQDAw==\n";
+        let wishes = parse_csr_attrs(body.as_bytes(), "csrattrs").expect("parse");
+        assert_eq!(
+            wishes,
+            [
+                CsrWish::ChallengePassword,
+                CsrWish::EcKey {
+                    curve: Some("1.3.132.0.34".into())
+                },
+                CsrWish::Extension {
+                    oid: "1.3.6.1.1.1.1.22".into(),
+                    value: None
+                },
+                CsrWish::Signature {
+                    oid: "1.2.840.10045.4.3.3".into()
+                },
+            ]
+        );
+        assert_eq!(key_type_from_wishes(&wishes), Some(KeySpec::EcP384));
+        let plan = plan_csr_changes(&wishes, &lacking_everything(KeySpec::EcP256));
+        assert_eq!(
+            statuses(&plan.attributes),
+            [
+                AttributeStatus::NotSupported,
+                AttributeStatus::NotSatisfied,
+                AttributeStatus::NotSupported,
+                AttributeStatus::NotSatisfied
+            ]
+        );
+        assert!(plan.attributes[1].note.contains("--key ec-p384"));
+        assert!(plan.attributes[3].note.contains("--key ec-p384"));
+        assert!(plan.attributes[2].note.contains("1.3.6.1.1.1.1.22"));
+        assert_eq!(plan.resign, None, "nothing the P-256 key can do");
+    }
+
+    #[test]
+    fn an_extension_request_naming_oids_is_met_by_signing_again() {
+        let der = crate::asn1::seq(&[&attribute(
+            OID_EXTENSION_REQUEST,
+            &[
+                &oid(OID_KEY_USAGE),
+                &oid(OID_EXT_KEY_USAGE),
+                &oid(OID_SUBJECT_ALT_NAME),
+            ],
+        )]);
+        let wishes = parse_csr_attrs(b64_of(&der).as_bytes(), "x").expect("parse");
+        assert_eq!(wishes.len(), 3);
+        // A request certdesk built already has all three.
+        let built = plan_csr_changes(&wishes, &RequestFacts::assumed(KeySpec::EcP256, true));
+        assert_eq!(statuses(&built.attributes), [AttributeStatus::Satisfied; 3]);
+        assert_eq!(built.resign, None);
+        // One that lacks them is signed again with the same key and signature.
+        let lacking = plan_csr_changes(&wishes, &lacking_everything(KeySpec::EcP256));
+        assert_eq!(statuses(&lacking.attributes), [AttributeStatus::Applied; 3]);
+        assert_eq!(lacking.resign, Some(CsrSignature::KeyDefault));
+        assert!(lacking.attributes[0].note.contains("digitalSignature"));
+        // Without an email address the SAN cannot be made up.
+        let mut no_email = lacking_everything(KeySpec::EcP256);
+        no_email.has_email = false;
+        let plan = plan_csr_changes(&wishes, &no_email);
+        // (A DER SET is sorted: the SAN comes second.)
+        let san = plan
+            .attributes
+            .iter()
+            .find(|a| a.oid == OID_SUBJECT_ALT_NAME)
+            .expect("san");
+        assert_eq!(san.status, AttributeStatus::NotSatisfied);
+        assert!(san.note.contains("--email"));
+        // A request that cannot be signed again says why.
+        let mut blocked = lacking_everything(KeySpec::EcP256);
+        blocked.resign_blocked = Some("the request holds an enrollment code".into());
+        let plan = plan_csr_changes(&wishes, &blocked);
+        assert_eq!(plan.resign, None);
+        assert_eq!(plan.attributes[0].status, AttributeStatus::NotSatisfied);
+        assert!(
+            plan.attributes[0].note.contains("enrollment code"),
+            "{}",
+            plan.attributes[0].note
+        );
+    }
+
+    #[test]
+    fn rfc_9908_templates_are_read_with_their_values() {
+        // keyUsage BIT STRING digitalSignature (critical); extKeyUsage clientAuth + serverAuth;
+        // subjectAltName left empty for the client to fill in.
+        let ku = crate::asn1::tlv(0x03, &[0x07, 0x80]);
+        let eku = crate::asn1::seq(&[&oid(OID_CLIENT_AUTH), &oid("1.3.6.1.5.5.7.3.1")]);
+        let extensions = crate::asn1::seq(&[
+            &extension(OID_KEY_USAGE, true, &ku),
+            &extension(OID_EXT_KEY_USAGE, false, &eku),
+            &extension(OID_SUBJECT_ALT_NAME, false, &[]),
+        ]);
+        let der = crate::asn1::seq(&[&attribute(OID_EXTENSION_REQUEST, &[&extensions])]);
+        let wishes = parse_csr_attrs(b64_of(&der).as_bytes(), "x").expect("parse");
+        assert_eq!(
+            wishes[0],
+            CsrWish::Extension {
+                oid: OID_KEY_USAGE.into(),
+                value: Some(ku.clone())
+            }
+        );
+        let plan = plan_csr_changes(&wishes, &lacking_everything(KeySpec::Rsa2048));
+        assert_eq!(
+            statuses(&plan.attributes),
+            [
+                AttributeStatus::Applied,
+                AttributeStatus::NotSupported,
+                AttributeStatus::Applied
+            ]
+        );
+        assert!(
+            plan.attributes[1].note.contains("serverAuth"),
+            "{}",
+            plan.attributes[1].note
+        );
+        // keyEncipherment as well as digitalSignature: named, not met.
+        let ku2 = crate::asn1::tlv(0x03, &[0x05, 0xa0]);
+        let single = crate::asn1::seq(&[&attribute(
+            OID_EXTENSION_REQUEST,
+            &[&extension(OID_KEY_USAGE, false, &ku2)],
+        )]);
+        let wishes = parse_csr_attrs(b64_of(&single).as_bytes(), "x").expect("a lone Extension");
+        let plan = plan_csr_changes(&wishes, &RequestFacts::assumed(KeySpec::Rsa2048, false));
+        assert_eq!(plan.attributes[0].status, AttributeStatus::NotSupported);
+        assert!(
+            plan.attributes[0].note.contains("keyEncipherment"),
+            "{}",
+            plan.attributes[0].note
+        );
+    }
+
+    #[test]
+    fn rsa_requests_are_signed_again_with_the_hash_asked_for_and_other_keys_are_told_which_key() {
+        let der = crate::asn1::seq(&[&oid(OID_RSA_SHA384)]);
+        let wishes = parse_csr_attrs(b64_of(&der).as_bytes(), "x").expect("parse");
+        let rsa = plan_csr_changes(&wishes, &RequestFacts::assumed(KeySpec::Rsa3072, false));
+        // Comparing only: nothing is signed again, and the note says why.
+        assert_eq!(rsa.resign, None);
+        assert_eq!(rsa.attributes[0].status, AttributeStatus::NotSatisfied);
+        let mut facts = RequestFacts::assumed(KeySpec::Rsa3072, false);
+        facts.resign_blocked = None;
+        let plan = plan_csr_changes(&wishes, &facts);
+        assert_eq!(plan.resign, Some(CsrSignature::RsaSha384));
+        assert_eq!(plan.attributes[0].status, AttributeStatus::Applied);
+        assert!(
+            plan.attributes[0].note.contains("RSA with SHA-384")
+                && plan.attributes[0].note.contains("it was RSA with SHA-256"),
+            "{}",
+            plan.attributes[0].note
+        );
+        // Already signed that way: satisfied, nothing to do.
+        facts.signature = Some(CsrSignature::RsaSha384);
+        let done = plan_csr_changes(&wishes, &facts);
+        assert_eq!(
+            (done.resign, done.attributes[0].status),
+            (None, AttributeStatus::Satisfied)
+        );
+        // An EC key cannot sign with RSA: a new request is needed.
+        let mut ec = RequestFacts::assumed(KeySpec::EcP256, false);
+        ec.resign_blocked = None;
+        let plan = plan_csr_changes(&wishes, &ec);
+        assert_eq!(
+            (plan.resign, plan.attributes[0].status),
+            (None, AttributeStatus::NotSatisfied)
+        );
+        assert!(plan.attributes[0].note.contains("--key rsa-3072"));
+        // Two RSA hashes: the first is used, the second is reported.
+        let both = crate::asn1::seq(&[&oid(OID_RSA_SHA512), &oid(OID_RSA_SHA384)]);
+        let wishes = parse_csr_attrs(b64_of(&both).as_bytes(), "x").expect("parse");
+        facts.signature = Some(CsrSignature::KeyDefault);
+        let plan = plan_csr_changes(&wishes, &facts);
+        assert_eq!(plan.resign, Some(CsrSignature::RsaSha512));
+        assert_eq!(
+            statuses(&plan.attributes),
+            [AttributeStatus::Applied, AttributeStatus::NotSatisfied]
+        );
+        // The applied wish turns back when signing fails.
+        let mut failed = plan.clone();
+        failed.not_applied("the key could not be unlocked here");
+        assert_eq!(failed.resign, None);
+        assert_eq!(failed.attributes[0].status, AttributeStatus::NotSatisfied);
+        assert!(failed.attributes[0].note.contains("could not be unlocked"));
+    }
+
+    #[test]
+    fn the_key_type_asked_for_comes_from_key_attributes_then_signatures() {
+        let key_of = |parts: &[&[u8]]| {
+            let der = crate::asn1::seq(parts);
+            key_type_from_wishes(&parse_csr_attrs(b64_of(&der).as_bytes(), "x").expect("parse"))
+        };
+        assert_eq!(
+            key_of(&[&attribute(
+                OID_RSA_ENCRYPTION,
+                &[&crate::asn1::integer(4096)]
+            )]),
+            Some(KeySpec::Rsa4096)
+        );
+        assert_eq!(
+            key_of(&[&attribute(
+                OID_RSA_ENCRYPTION,
+                &[&crate::asn1::integer(1024)]
+            )]),
+            None
+        );
+        assert_eq!(
+            key_of(&[
+                &oid(OID_RSA_SHA256),
+                &attribute(OID_EC_PUBLIC_KEY, &[&oid(OID_P256)])
+            ]),
+            Some(KeySpec::EcP256)
+        );
+        assert_eq!(key_of(&[&oid(OID_RSA_SHA512)]), Some(KeySpec::Rsa3072));
+        assert_eq!(key_of(&[&oid(OID_ECDSA_SHA384)]), Some(KeySpec::EcP384));
+        assert_eq!(
+            key_of(&[&oid(OID_ECDSA_SHA384), &oid(OID_EC_PUBLIC_KEY)]),
+            Some(KeySpec::EcP384)
+        );
+        assert_eq!(key_of(&[&oid(OID_CHALLENGE_PASSWORD)]), None);
+        assert_eq!(
+            key_of(&[&attribute(OID_EC_PUBLIC_KEY, &[&oid("1.3.132.0.35")])]),
+            None,
+            "P-521 is not a key certdesk makes"
+        );
+    }
+
+    #[test]
+    fn malformed_csr_attributes_are_malformed_errors() {
+        let ku = crate::asn1::tlv(0x03, &[0x07, 0x80]);
+        let cases: Vec<(&str, Vec<u8>)> = vec![
+            (
+                "truncated",
+                crate::asn1::seq(&[&oid(OID_RSA_SHA384)])[..5].to_vec(),
+            ),
+            ("not a sequence", oid(OID_RSA_SHA384)),
+            (
+                "an INTEGER element",
+                crate::asn1::seq(&[&crate::asn1::integer(5)]),
+            ),
+            (
+                "attribute without values",
+                crate::asn1::seq(&[&crate::asn1::seq(&[&oid(OID_EC_PUBLIC_KEY)])]),
+            ),
+            (
+                "extensionRequest holding an INTEGER",
+                crate::asn1::seq(&[&attribute(
+                    OID_EXTENSION_REQUEST,
+                    &[&crate::asn1::integer(1)],
+                )]),
+            ),
+            (
+                "extension without extnValue",
+                crate::asn1::seq(&[&attribute(
+                    OID_EXTENSION_REQUEST,
+                    &[&crate::asn1::seq(&[&crate::asn1::seq(&[
+                        &oid(OID_KEY_USAGE),
+                        &ku,
+                    ])])],
+                )]),
+            ),
+            (
+                "RSA size that is not an INTEGER",
+                crate::asn1::seq(&[&attribute(
+                    OID_RSA_ENCRYPTION,
+                    &[&crate::asn1::tlv(
+                        0x02,
+                        &[0x01, 0x00, 0x00, 0x00, 0x00, 0x00],
+                    )],
+                )]),
+            ),
+        ];
+        for (what, der) in cases {
+            let err = parse_csr_attrs(b64_of(&der).as_bytes(), "https://est.example/csrattrs")
+                .expect_err(what);
+            assert!(
+                matches!(&err, Error::Malformed { what, .. } if what == "the CSR attributes"),
+                "{what}: {err:?}"
+            );
+        }
+        let err = parse_csr_attrs(b"%%%", "x").expect_err("not base64");
+        assert!(err.to_string().contains("not base64"), "{err}");
     }
 }

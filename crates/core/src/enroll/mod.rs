@@ -22,6 +22,7 @@ use time::OffsetDateTime;
 
 use crate::fsutil::{write_atomic, FileMode};
 use crate::history::{self, EventKind, HistoryEvent};
+use crate::key::KeySpec;
 use crate::secret::SecretString;
 use crate::transport::{self, HttpAuth, HttpRequest, ServerTrust};
 use crate::vault::SecretVault;
@@ -197,7 +198,8 @@ pub struct EnrollmentState {
     /// True while the code or password waits in the OS keyring for a resumed attempt.
     #[serde(default)]
     pub credential_in_keyring: bool,
-    /// What the EST server asked for in `/csrattrs`, compared with the request.
+    /// What the EST server asked for in `/csrattrs`, compared with the request (`applied`:
+    /// the request was signed again with its key to meet it).
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub csr_attributes: Vec<CsrAttribute>,
 }
@@ -343,17 +345,54 @@ fn auth_for(settings: &AuthSettings, secret: Option<&SecretString>) -> Result<Ht
     })
 }
 
+/// What can unlock the request's key during an enrollment, borrowed.
+#[derive(Clone, Copy, Default)]
+struct Unlock<'a> {
+    vault: Option<&'a dyn SecretVault>,
+    passphrase: Option<&'a SecretString>,
+}
+
+impl<'a> Unlock<'a> {
+    fn new(access: Option<&'a KeyAccess>, vault: Option<&'a dyn SecretVault>) -> Unlock<'a> {
+        Unlock {
+            vault: access.and_then(|a| a.vault.as_deref()).or(vault),
+            passphrase: access.and_then(|a| a.passphrase.as_ref()),
+        }
+    }
+}
+
 /// Sends the pending request of identity `id` to `target`.
 ///
 /// `secret` is the enrollment code, password or token (by `target.auth`). With `vault`, it is
 /// kept in the OS keyring until the certificate arrives so that [`resume`] can poll after a
 /// restart. On failure the request stays pending and the failure is recorded.
+///
+/// `vault` also unlocks a keyring-protected key when the EST server's `/csrattrs` wishes can be
+/// met by signing the request again (see [`enroll_with_access`], which takes a passphrase too).
 pub fn enroll(
     wallet: &Wallet,
     id: &str,
     target: EnrollTarget,
     secret: Option<SecretString>,
     vault: Option<&dyn SecretVault>,
+) -> Result<EnrollOutcome> {
+    enroll_with_access(wallet, id, target, secret, vault, None)
+}
+
+/// [`enroll`], with `access` to unlock the request's key (keyring or passphrase). When an EST
+/// server asks in `/csrattrs` for something the request's own key can give (an RSA request
+/// signed with SHA-384/-512, keyUsage digitalSignature, extKeyUsage clientAuth, the email
+/// subjectAltName), the request is signed again with the same key and subject and stored in
+/// the wallet (atomically: the old request or the new one, never neither) before it is sent;
+/// those wishes are reported `applied`. Without a way to unlock the key they stay
+/// `not_satisfied`, with the reason.
+pub fn enroll_with_access(
+    wallet: &Wallet,
+    id: &str,
+    target: EnrollTarget,
+    secret: Option<SecretString>,
+    vault: Option<&dyn SecretVault>,
+    access: Option<&KeyAccess>,
 ) -> Result<EnrollOutcome> {
     let identity = wallet.get(id)?;
     if identity.status == IdentityStatus::Issued {
@@ -383,7 +422,15 @@ pub fn enroll(
         credential_in_keyring,
         csr_attributes: Vec::new(),
     };
-    attempt(wallet, &identity.id, state, auth, None, vault)
+    attempt(
+        wallet,
+        &identity.id,
+        state,
+        auth,
+        None,
+        vault,
+        Unlock::new(access, vault),
+    )
 }
 
 /// Asks again for a pending (or failed, or interrupted) enrollment, with the recorded target.
@@ -437,7 +484,15 @@ pub fn resume(
         }
         EnrollOperation::Enroll => None,
     };
-    attempt(wallet, &identity.id, state, auth, client.as_ref(), vault)
+    attempt(
+        wallet,
+        &identity.id,
+        state,
+        auth,
+        client.as_ref(),
+        vault,
+        Unlock::new(access, vault),
+    )
 }
 
 /// Renews an issued identity through EST `simplereenroll`, authenticated over TLS with its
@@ -489,7 +544,15 @@ pub fn renew(
         credential_in_keyring: false,
         csr_attributes: Vec::new(),
     };
-    attempt(wallet, &identity.id, state, auth, Some(&client), None)
+    attempt(
+        wallet,
+        &identity.id,
+        state,
+        auth,
+        Some(&client),
+        None,
+        Unlock::default(),
+    )
 }
 
 /// Identities whose enrollment waits for a poll, with the time it is due.
@@ -551,6 +614,7 @@ fn attempt(
     auth: HttpAuth,
     client: Option<&crate::probe::ClientIdentity>,
     vault: Option<&dyn SecretVault>,
+    unlock: Unlock<'_>,
 ) -> Result<EnrollOutcome> {
     state.status = EnrollStatus::Sending;
     state.attempts += 1;
@@ -568,7 +632,7 @@ fn attempt(
             .via(via)
             .target(&url),
     );
-    let result = exchange(wallet, id, &mut state, &auth, client);
+    let result = exchange(wallet, id, &mut state, &auth, client, unlock);
     note(
         wallet,
         id,
@@ -630,15 +694,82 @@ fn attempt(
     Ok(outcome)
 }
 
+/// Meets what the request's own key can meet of `wishes` (see [`enroll_with_access`]):
+/// signs the request again and stores it before it is sent, records the judged wishes in
+/// `state`, and returns the request to send.
+fn apply_csr_wishes(
+    wallet: &Wallet,
+    identity: &crate::wallet::Identity,
+    csr: crate::csr::Csr,
+    wishes: &[est::CsrWish],
+    state: &mut EnrollmentState,
+    unlock: Unlock<'_>,
+) -> Result<crate::csr::Csr> {
+    let has_email = identity
+        .requested_subject
+        .as_ref()
+        .is_some_and(|s| s.email.is_some());
+    let facts = est::RequestFacts::from_csr(
+        &csr.facts()?,
+        identity.key_type,
+        has_email,
+        identity.requested_subject.is_some(),
+    );
+    let mut plan = est::plan_csr_changes(wishes, &facts);
+    let mut out = csr;
+    if let Some(signature) = plan.resign {
+        match wallet.resign_request_with(&identity.id, unlock.vault, unlock.passphrase, signature) {
+            Ok(updated) => {
+                if let Some(new) = updated.csr()? {
+                    out = new;
+                }
+            }
+            Err(e @ (Error::PassphraseRequired { .. } | Error::NoKeyring { .. })) => {
+                plan.not_applied(&format!("the key could not be unlocked here ({e})"))
+            }
+            Err(e) => plan.not_applied(&format!("signing it again failed ({e})")),
+        }
+    }
+    state.csr_attributes = plan.attributes;
+    // Recorded before the request goes out, so that a report after a crash shows it.
+    save_state(wallet, &identity.id, state)?;
+    Ok(out)
+}
+
+/// The key type an EST server asks for in `/csrattrs` (see [`est::key_type_from_wishes`]),
+/// asked before a request exists so that its key can be made to fit. Uses the target's trust
+/// settings with a short timeout (at most 10 s). A portal target, a failed connection, an
+/// answer other than 200, an unreadable answer, or wishes naming no key type certdesk makes
+/// all give `None`: the request is then made as usual. An error only for trust settings that
+/// cannot be used at all (a malformed fingerprint).
+pub fn key_type_wanted(target: &EnrollTarget) -> Result<Option<KeySpec>> {
+    let EnrollMethod::Est { base } = &target.method else {
+        return Ok(None);
+    };
+    let url = est::operation_url(base, EstOperation::CsrAttrs);
+    let request = HttpRequest {
+        trust: target.trust.to_transport()?,
+        timeout: Duration::from_secs(target.timeout_secs.clamp(1, 10)),
+        ..HttpRequest::get(url.clone())
+    };
+    Ok(match transport::send(&request) {
+        Ok(r) if r.status == 200 => est::parse_csr_attrs(&r.body, &url)
+            .ok()
+            .and_then(|w| est::key_type_from_wishes(&w)),
+        _ => None,
+    })
+}
+
 fn exchange(
     wallet: &Wallet,
     id: &str,
     state: &mut EnrollmentState,
     auth: &HttpAuth,
     client: Option<&crate::probe::ClientIdentity>,
+    unlock: Unlock<'_>,
 ) -> Result<EnrollOutcome> {
     let identity = wallet.get(id)?;
-    let csr = identity.csr()?.ok_or_else(|| {
+    let mut csr = identity.csr()?.ok_or_else(|| {
         Error::invalid(
             "identity",
             format!(
@@ -657,7 +788,8 @@ fn exchange(
         client_identity: client,
         ..HttpRequest::get(method_url)
     };
-    let (answer, extra_certs, url) = match &state.target.method {
+    let method = state.target.method.clone();
+    let (answer, extra_certs, url) = match &method {
         EnrollMethod::Est { base } => {
             // cacerts first: it proves the address and the server's trust before the one-time
             // code is spent, and supplies the issuing chain (simpleenroll answers with the leaf).
@@ -680,13 +812,9 @@ fn exchange(
                 let attrs_url = est::operation_url(base, EstOperation::CsrAttrs);
                 if let Ok(r) = transport::send(&request(attrs_url.clone())) {
                     if r.status == 200 {
-                        let has_email = identity
-                            .requested_subject
-                            .as_ref()
-                            .is_some_and(|s| s.email.is_some());
-                        state.csr_attributes =
-                            est::read_csr_attrs(&r.body, identity.key_type, has_email, &attrs_url)
-                                .unwrap_or_default();
+                        if let Ok(wishes) = est::parse_csr_attrs(&r.body, &attrs_url) {
+                            csr = apply_csr_wishes(wallet, &identity, csr, &wishes, state, unlock)?;
+                        }
                     }
                 }
             }
