@@ -11,6 +11,7 @@ use certdesk_core::enroll::{
 };
 use certdesk_core::fsutil::{write_atomic, FileMode};
 use certdesk_core::secret::SecretString;
+use certdesk_core::sites::SiteRecheck;
 use clap::{Args, Subcommand};
 use serde_json::json;
 use time::OffsetDateTime;
@@ -263,7 +264,16 @@ pub(crate) fn est(ctx: &Ctx, args: EstArgs) -> anyhow::Result<Outcome> {
         None => from_profile(ctx, &args.id, "est", &args.auth, &args.trust)?,
     };
     let vault = ctx.vault().ok();
-    let outcome = enroll::enroll(&ctx.wallet, &args.id, target, secret, vault.as_deref())?;
+    // The key may sign the request again to meet the server's /csrattrs wishes (issue #3).
+    let access = ctx.access();
+    let outcome = enroll::enroll_with_access(
+        &ctx.wallet,
+        &args.id,
+        target,
+        secret,
+        vault.as_deref(),
+        Some(&access),
+    )?;
     show(ctx, &outcome)
 }
 
@@ -372,24 +382,21 @@ pub(crate) fn renew(ctx: &Ctx, args: RenewArgs) -> anyhow::Result<Outcome> {
     // Issue #7: after a renewal, the new certificate goes wherever the old one was, and the
     // profile's sites are checked again with it.
     let reinstalled = reinstall_renewed(ctx, &before.id, &old_chain);
-    let sites = certdesk_core::profile::profile_of(&ctx.wallet, &before.id)?
-        .map(|p| p.profile.sites)
-        .unwrap_or_default();
-    let mut checks = Vec::new();
-    for site in &sites {
-        checks.push(check_site(ctx, &before.id, &site.url));
-    }
-    let all_accepted = checks.iter().all(|c| {
-        c.as_ref()
-            .is_ok_and(|r| r.verdict == certdesk_core::probe::Verdict::Accepted)
-    });
+    let checks = certdesk_core::sites::recheck_profile_sites(
+        &ctx.wallet,
+        &before.id,
+        &ctx.access(),
+        None,
+        Duration::from_secs(15),
+    )?;
+    let all_accepted = checks.iter().all(SiteRecheck::accepted);
     if ctx.json {
         render::json(&json!({
             "renewal": outcome,
             "reinstalled": reinstalled,
-            "site_checks": checks.iter().zip(&sites).map(|(c, s)| match c {
-                Ok(r) => json!({ "url": s.url, "verdict": r.verdict, "sentence": r.sentence }),
-                Err(e) => json!({ "url": s.url, "error": format!("{e:#}") }),
+            "site_checks": checks.iter().map(|c| match &c.result {
+                Ok(r) => json!({ "url": c.url, "verdict": r.verdict, "sentence": r.sentence }),
+                Err(e) => json!({ "url": c.url, "error": e.to_string(), "hint": e.hint() }),
             }).collect::<Vec<_>>(),
         }))?;
     } else {
@@ -397,14 +404,14 @@ pub(crate) fn renew(ctx: &Ctx, args: RenewArgs) -> anyhow::Result<Outcome> {
         for line in &reinstalled {
             outln!("{line}");
         }
-        for (check, site) in checks.iter().zip(&sites) {
-            match check {
+        for check in &checks {
+            match &check.result {
                 Ok(r) => outln!(
                     "Checked {} with the new certificate: {}",
-                    site.url,
+                    check.url,
                     r.sentence
                 ),
-                Err(e) => outln!("Could not check {}: {e:#}", site.url),
+                Err(e) => outln!("Could not check {}: {e}", check.url),
             }
         }
     }
@@ -418,68 +425,27 @@ pub(crate) fn renew(ctx: &Ctx, args: RenewArgs) -> anyhow::Result<Outcome> {
 /// Replaces the old certificate with the renewed one in every store on this computer that
 /// held the old one. Failures become lines of the report: the renewal itself succeeded.
 fn reinstall_renewed(ctx: &Ctx, id: &str, old_chain: &[Vec<u8>]) -> Vec<String> {
-    let Some(old_leaf) = old_chain.first() else {
+    let Ok(home) = crate::install::user_home() else {
         return Vec::new();
     };
-    let Some(home) = std::env::var_os("HOME").map(PathBuf::from) else {
-        return Vec::new();
-    };
-    let old_sha = certdesk_store::sha256_fingerprint(old_leaf);
-    let mut lines = Vec::new();
-    let mut p12s = crate::install::P12Cache::new();
-    let Ok(stores) = certdesk_store::detect_targets(&home) else {
-        return lines;
-    };
-    for store in stores.iter().filter(|s| s.exists) {
-        if !matches!(
-            certdesk_store::find_installed(&store.target, &old_sha),
-            Ok(Some(_))
-        ) {
-            continue;
-        }
-        let result = (|| -> anyhow::Result<()> {
-            let identity = ctx.wallet.get(id)?;
-            certdesk_store::uninstall(&store.target, old_leaf, old_chain, None)?;
-            crate::install::install_into(
-                &ctx.wallet,
-                &ctx.access(),
-                &identity,
-                &store.target,
-                None,
-                &mut p12s,
-            )??;
-            Ok(())
-        })();
-        lines.push(match result {
-            Ok(()) => format!(
-                "Replaced the old certificate with the new one in {}",
-                store.target
-            ),
-            Err(e) => format!(
-                "Could not update {}: {e:#} (run `certdesk install {id} --to …`)",
-                store.target
-            ),
-        });
+    match certdesk_store::replace_renewed(&ctx.wallet, &ctx.access(), id, old_chain, &home) {
+        Ok(replaced) => replaced
+            .iter()
+            .map(|r| match &r.result {
+                Ok(()) => format!(
+                    "Replaced the old certificate with the new one in {}",
+                    r.store
+                ),
+                Err(e) => format!(
+                    "Could not update {}: {e} (run `certdesk install {id} --to …`)",
+                    r.store
+                ),
+            })
+            .collect(),
+        Err(e) => vec![format!(
+            "Could not look for the old certificate in this computer's stores: {e}"
+        )],
     }
-    lines
-}
-
-fn check_site(ctx: &Ctx, id: &str, url: &str) -> anyhow::Result<certdesk_core::probe::ProbeReport> {
-    use certdesk_core::probe::{self, ProbeRequest};
-    let identity = ctx.wallet.client_identity(id, &ctx.access())?;
-    // The CA file the person gave for the enrollment server (typically the organisation's
-    // CA) also vouches for its sites; otherwise the system's roots decide.
-    let server_ca_pem = enroll::enrollment_state(&ctx.wallet, id)?
-        .and_then(|s| s.target.trust.ca_pem)
-        .map(String::into_bytes);
-    let report = probe::check_site(&ProbeRequest {
-        url: url.to_string(),
-        identity: Some(identity),
-        server_ca_pem,
-        timeout: Duration::from_secs(15),
-    })?;
-    crate::helpdesk::record_probe(&ctx.wallet, id, &report);
-    Ok(report)
 }
 
 pub(crate) fn email(ctx: &Ctx, args: EmailArgs) -> anyhow::Result<Outcome> {

@@ -3,14 +3,13 @@
 //! under a random one-time password; certdesk-store writes it to a private temporary directory
 //! for the import and deletes it afterwards.
 
-use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
 use anyhow::{bail, Context};
-use certdesk_core::secret::{generate_password, SecretString};
+use certdesk_core::secret::SecretString;
 use certdesk_core::wallet::{IdentityStatus, KeyAccess, Wallet};
 use certdesk_store::{
-    InstallItem, InstallOutcome, RemoveOutcome, StoreTarget, TargetSpec, TrustOutcome,
+    Handover, InstallOutcome, RemoveOutcome, StoreTarget, TargetSpec, TrustOutcome,
 };
 use clap::Args;
 use serde_json::json;
@@ -64,7 +63,7 @@ fn parse_target(s: &str) -> Result<TargetSpec, String> {
 }
 
 /// The HOME whose browser stores we look at.
-fn user_home() -> anyhow::Result<PathBuf> {
+pub(crate) fn user_home() -> anyhow::Result<PathBuf> {
     std::env::var_os("HOME")
         .or_else(|| std::env::var_os("USERPROFILE"))
         .filter(|h| !h.is_empty())
@@ -102,33 +101,19 @@ pub(crate) fn install(
     let sha256 = certdesk_store::sha256_fingerprint(cert_der);
     let targets = resolve(&args.to)?;
     let db_password = nss_password(args.nss_password_file.as_deref())?;
-    let mut p12s = P12Cache::new();
+    let mut handover = Handover::new(wallet, access);
     let mut results = Vec::new();
     let mut failures = Vec::new();
     for target in &targets {
-        let outcome = match certdesk_store::find_installed(target, &sha256) {
-            Ok(Some(nickname)) => InstallOutcome::AlreadyInstalled {
-                store: target.clone(),
-                nickname,
-                warnings: Vec::new(),
-            },
-            _ => {
-                match install_into(
-                    wallet,
-                    access,
-                    &identity,
-                    target,
-                    db_password.as_ref(),
-                    &mut p12s,
-                )? {
-                    Ok(outcome) => outcome,
-                    // One store refusing (a primary password, a read-only profile) must not
-                    // keep the identity out of the others: go on, report it at the end.
-                    Err(e) => {
-                        failures.push(e);
-                        continue;
-                    }
-                }
+        let outcome = match handover.install(&identity, target, db_password.as_ref()) {
+            Ok(outcome) => outcome,
+            // A key that cannot be unlocked fails every store alike: say it once.
+            Err(certdesk_store::Error::Core(e)) => return Err(e.into()),
+            // One store refusing (a primary password, a read-only profile) must not keep the
+            // identity out of the others: go on, report it at the end.
+            Err(e) => {
+                failures.push(e);
+                continue;
             }
         };
         if !json_out {
@@ -148,39 +133,6 @@ pub(crate) fn install(
         }))?;
     }
     Ok(Outcome::Success)
-}
-
-/// One PKCS#12 per store profile, made only when a store needs it (an identity already
-/// installed everywhere does not even unlock its key). Its password is random and used once.
-pub(crate) type P12Cache = BTreeMap<&'static str, (SecretString, Vec<u8>)>;
-
-/// Installs the identity's certificate and key into one store, building (or reusing from
-/// `p12s`) the PKCS#12 that store's importer takes. The outer error is the wallet's (the key
-/// could not be exported); the inner result is the store's answer.
-pub(crate) fn install_into(
-    wallet: &Wallet,
-    access: &KeyAccess,
-    identity: &certdesk_core::wallet::Identity,
-    target: &StoreTarget,
-    db_password: Option<&SecretString>,
-    p12s: &mut P12Cache,
-) -> anyhow::Result<certdesk_store::Result<InstallOutcome>> {
-    let chain = identity.chain_der()?;
-    let cert_der = chain.first().context("the identity has no certificate")?;
-    let profile = target.p12_profile();
-    if !p12s.contains_key(profile.as_str()) {
-        let password = generate_password();
-        let bytes = wallet.export_pkcs12(&identity.id, access, &password, profile)?;
-        p12s.insert(profile.as_str(), (password, bytes));
-    }
-    let (password, bytes) = &p12s[profile.as_str()];
-    let item = InstallItem {
-        p12_der: bytes,
-        p12_password: password,
-        nickname: &identity.label,
-        cert_der,
-    };
-    Ok(certdesk_store::install(target, &item, db_password))
 }
 
 fn print_install(label: &str, outcome: &InstallOutcome) {

@@ -23,6 +23,7 @@ pub mod profile;
 pub mod report;
 pub mod revocation;
 pub mod secret;
+pub mod sites;
 mod tls;
 pub mod transport;
 pub mod vault;

@@ -11,12 +11,15 @@
 //! | Windows CurrentUser\My | [`windows`] | written behind `cfg(windows)`, NOT compiled or run here |
 //!
 //! It does not create keys or certificates: it receives PKCS#12 bytes built by certdesk-core
-//! (profile per store: [`StoreTarget::p12_profile`]) and the certificate to look for. "Where is
+//! (profile per store: [`StoreTarget::p12_profile`]) and the certificate to look for;
+//! [`Handover`] builds those from the wallet, and [`replace_renewed`] follows a renewal into
+//! every store that held the old certificate. "Where is
 //! this identity installed" is always read live from the stores, matched by the certificate's
 //! SHA-256.
 
 mod detect;
 mod error;
+mod handover;
 pub mod macos;
 pub mod nss;
 mod runner;
@@ -34,6 +37,7 @@ pub use detect::{
     FirefoxProfile, CHROMIUM_DB_DIRS, FIREFOX_ROOTS,
 };
 pub use error::{Error, Result};
+pub use handover::{replace_renewed, Handover, Replacement};
 pub use target::{NssKind, StoreTarget, TargetSpec};
 
 /// What to install: a PKCS#12 made for this store (see [`StoreTarget::p12_profile`]) and the
