@@ -20,6 +20,7 @@ const COMMANDS: &[&str] = &[
     "open_profile",
     "create_request_from_profile",
     "launch_profile",
+    "certificate_status",
 ];
 
 fn main() {

@@ -10,9 +10,10 @@ use ts_rs::{Config, TS};
 use crate::commands::identities::ReplySource;
 use crate::error::{IpcError, IpcErrorKind, ServerCa};
 use crate::view::{
-    EnrollResult, ExportedP12, FindingSeverity, FindingView, IdentityDetails, IdentityRow,
-    ImportedReply, InstallResult, NewIdentitySpec, Phase, PracticeInfo, ProfileView, ProgressEvent,
-    RequestText, RowStatus, SiteCheck, SiteVerdict, StoreView,
+    CertificateStatus, EnrollResult, ExportedP12, FindingSeverity, FindingView, IdentityDetails,
+    IdentityRow, ImportedReply, InstallResult, NewIdentitySpec, OverallStatus, Phase, PracticeInfo,
+    ProfileView, ProgressEvent, RenewResult, RequestText, RevocationSource, RevocationState,
+    RowStatus, SiteCheck, SiteRecheckView, SiteVerdict, StoreUpdate, StoreView,
 };
 
 fn generated_dir() -> PathBuf {
@@ -58,6 +59,13 @@ fn typescript_bindings_are_up_to_date() {
         sync::<EnrollResult>(&cfg),
         sync::<StoreView>(&cfg),
         sync::<InstallResult>(&cfg),
+        sync::<RenewResult>(&cfg),
+        sync::<StoreUpdate>(&cfg),
+        sync::<SiteRecheckView>(&cfg),
+        sync::<CertificateStatus>(&cfg),
+        sync::<OverallStatus>(&cfg),
+        sync::<RevocationSource>(&cfg),
+        sync::<RevocationState>(&cfg),
         sync::<ProfileView>(&cfg),
     ]
     .into_iter()

@@ -96,6 +96,7 @@ pub fn run() {
             commands::profile::open_profile,
             commands::profile::create_request_from_profile,
             commands::profile::launch_profile,
+            commands::status::certificate_status,
         ])
         .run(tauri::generate_context!());
     if let Err(error) = result {

@@ -15,12 +15,19 @@ use tauri::ipc::Channel;
 use tauri::State;
 use time::OffsetDateTime;
 
+use super::stores::{store_name, user_home};
 use super::{blocking, key_access, report, wallet};
 use crate::error::{IpcError, IpcErrorKind};
-use crate::view::{EnrollResult, IdentityRow, Phase, PracticeInfo, ProgressEvent};
+use crate::view::{
+    EnrollResult, IdentityRow, Phase, PracticeInfo, ProgressEvent, RenewResult, SiteCheck,
+    SiteRecheckView, StoreUpdate,
+};
 
 /// How long one enrollment exchange may wait for the server.
 const ENROLL_TIMEOUT_SECS: u64 = 30;
+
+/// How long a site re-check after a renewal may wait for each site.
+const SITE_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(15);
 
 /// The practice CA while the app runs (stopped when the app exits and the state drops).
 #[derive(Debug, Default)]
@@ -117,19 +124,87 @@ pub async fn enroll_practice(
 }
 
 /// Renews an issued identity over EST with its current certificate (simplereenroll): at the
-/// practice CA when it issued it and runs now, else where it was enrolled.
+/// practice CA when it issued it and runs now, else where it was enrolled. Then, as the CLI's
+/// `certdesk renew` does, the new certificate replaces the old one in every store that held
+/// it, and the help-desk profile's sites are checked with it.
 #[tauri::command]
 pub async fn renew_identity(
     practice: State<'_, Practice>,
     id: String,
     on_progress: Channel<ProgressEvent>,
-) -> Result<EnrollResult, IpcError> {
+) -> Result<RenewResult, IpcError> {
     let handle = practice.handle();
     blocking(move || {
         report(&on_progress, Phase::SendingRequest);
-        renew_with(&wallet()?, &id, &key_access()?, handle.as_ref())
+        let wallet = wallet()?;
+        let access = key_access()?;
+        let old_chain = wallet.get(&id)?.chain_der()?;
+        let enrollment = renew_with(&wallet, &id, &access, handle.as_ref())?;
+        let (stores, site_checks) = if enrollment.retry_after_secs.is_none() {
+            report(&on_progress, Phase::UpdatingStores);
+            let stores = update_stores(
+                &wallet,
+                &access,
+                &enrollment.identity.id,
+                &old_chain,
+                &user_home()?,
+            )?;
+            report(&on_progress, Phase::CheckingSite);
+            let checks = recheck_sites(&wallet, &access, &enrollment.identity.id)?;
+            (stores, checks)
+        } else {
+            (Vec::new(), Vec::new())
+        };
+        Ok(RenewResult {
+            enrollment,
+            stores,
+            site_checks,
+        })
     })
     .await
+}
+
+/// The stores under `home` that held `old_chain`'s certificate, updated.
+pub(crate) fn update_stores(
+    wallet: &Wallet,
+    access: &certdesk_core::wallet::KeyAccess,
+    id: &str,
+    old_chain: &[Vec<u8>],
+    home: &std::path::Path,
+) -> Result<Vec<StoreUpdate>, IpcError> {
+    let replaced = certdesk_store::replace_renewed(wallet, access, id, old_chain, home)?;
+    Ok(replaced
+        .into_iter()
+        .map(|r| StoreUpdate {
+            store: store_name(&r.store),
+            error: r.result.err().map(IpcError::from),
+        })
+        .collect())
+}
+
+/// The identity's profile sites, checked with its current certificate.
+pub(crate) fn recheck_sites(
+    wallet: &Wallet,
+    access: &certdesk_core::wallet::KeyAccess,
+    id: &str,
+) -> Result<Vec<SiteRecheckView>, IpcError> {
+    let checks =
+        certdesk_core::sites::recheck_profile_sites(wallet, id, access, None, SITE_TIMEOUT)?;
+    Ok(checks
+        .into_iter()
+        .map(|c| match c.result {
+            Ok(report) => SiteRecheckView {
+                url: c.url,
+                check: Some(SiteCheck::from_report(&report)),
+                error: None,
+            },
+            Err(error) => SiteRecheckView {
+                url: c.url,
+                check: None,
+                error: Some(error.into()),
+            },
+        })
+        .collect())
 }
 
 impl PracticeHandle {
@@ -476,15 +551,61 @@ mod tests {
         assert_eq!(refused.verdict, SiteVerdict::Rejected, "{refused:?}");
         assert!(refused.findings.iter().all(|f| !f.remedy.is_empty()));
 
-        let before = wallet.get(&row.id).expect("get").certificate_pem;
+        // Installed in a real Chromium NSS database (created by certutil) before renewing.
+        let user_home = home.path().join("user");
+        let nssdb = user_home.join(".pki/nssdb");
+        std::fs::create_dir_all(&nssdb).expect("mkdir nssdb");
+        let created = std::process::Command::new("certutil")
+            .args(["-N", "--empty-password", "-d"])
+            .arg(format!("sql:{}", nssdb.display()))
+            .status()
+            .expect("run certutil");
+        assert!(created.success(), "certutil -N");
+        let chromium = certdesk_store::StoreTarget::Chromium { db: nssdb.clone() };
+        let identity = wallet.get(&row.id).expect("get");
+        certdesk_store::Handover::new(&wallet, &access)
+            .install(&identity, &chromium, None)
+            .expect("install into the NSS db");
+
+        let before = wallet.get(&row.id).expect("get");
+        let old_chain = before.chain_der().expect("chain");
         let renewed = renew_with(&wallet, &row.id, &access, Some(&handle)).expect("renew");
         assert_eq!(renewed.identity.status, RowStatus::Issued);
         let after = wallet.get(&row.id).expect("get");
         assert_ne!(
-            after.certificate_pem, before,
+            after.certificate_pem, before.certificate_pem,
             "a new certificate replaced the old one"
         );
         assert_eq!(after.previous_certificates.len(), 1, "the old one is kept");
+
+        // The renewal follow-up: the NSS db now holds the new certificate and not the old one.
+        let updates = update_stores(&wallet, &access, &row.id, &old_chain, &user_home)
+            .expect("update stores");
+        assert_eq!(
+            updates,
+            vec![StoreUpdate {
+                store: "Chromium / Google Chrome".into(),
+                error: None
+            }]
+        );
+        let new_sha = certdesk_store::sha256_fingerprint(&after.chain_der().expect("chain")[0]);
+        let old_sha = certdesk_store::sha256_fingerprint(&old_chain[0]);
+        assert!(certdesk_store::find_installed(&chromium, &new_sha)
+            .expect("list")
+            .is_some());
+        assert!(certdesk_store::find_installed(&chromium, &old_sha)
+            .expect("list")
+            .is_none());
+        // A second follow-up finds the old certificate nowhere and touches nothing.
+        assert!(
+            update_stores(&wallet, &access, &row.id, &old_chain, &user_home)
+                .expect("again")
+                .is_empty()
+        );
+        // Without a help-desk profile there are no sites to check again.
+        assert!(recheck_sites(&wallet, &access, &row.id)
+            .expect("recheck")
+            .is_empty());
     }
 
     fn portal(

@@ -3,7 +3,8 @@
 //! Each command takes typed arguments, runs one core call on the blocking pool, reports progress
 //! through a `Channel` when the call can take longer than a moment, and maps errors into
 //! [`IpcError`]. Split by area: the wallet ([`identities`]), enrollment and the practice CA ([`enroll`]),
-//! browser and system stores ([`stores`]) and site checks ([`site`]).
+//! browser and system stores ([`stores`]), site checks ([`site`]) and expiry + revocation
+//! status ([`status`]).
 
 use std::sync::{Arc, Mutex};
 
@@ -18,6 +19,7 @@ pub mod enroll;
 pub mod identities;
 pub mod profile;
 pub mod site;
+pub mod status;
 pub mod stores;
 
 /// Runs blocking core work off the async runtime and flattens the join error.

@@ -2,9 +2,8 @@
 
 use std::path::PathBuf;
 
-use certdesk_core::secret::generate_password;
 use certdesk_core::wallet::Wallet;
-use certdesk_store::{DetectedStore, InstallItem, InstallOutcome, StoreTarget};
+use certdesk_store::{DetectedStore, Handover, InstallOutcome, StoreTarget};
 use tauri::ipc::Channel;
 
 use super::{blocking, key_access, report, wallet};
@@ -14,7 +13,7 @@ use crate::view::{InstallResult, Phase, ProgressEvent, StoreView};
 /// The stores found on this computer, with whether identity `id` is installed in each.
 #[tauri::command]
 pub async fn list_stores(id: Option<String>) -> Result<Vec<StoreView>, IpcError> {
-    blocking(move || stores_for(&wallet()?, &home()?, id.as_deref())).await
+    blocking(move || stores_for(&wallet()?, &user_home()?, id.as_deref())).await
 }
 
 /// Installs identity `id` into the chosen stores (named by [`StoreView::key`]).
@@ -26,12 +25,12 @@ pub async fn install_identity(
 ) -> Result<Vec<InstallResult>, IpcError> {
     blocking(move || {
         report(&on_progress, Phase::Installing);
-        install_into(&wallet()?, &home()?, &id, &stores)
+        install_into(&wallet()?, &user_home()?, &id, &stores)
     })
     .await
 }
 
-fn home() -> Result<PathBuf, IpcError> {
+pub(crate) fn user_home() -> Result<PathBuf, IpcError> {
     dirs::home_dir().ok_or_else(|| {
         IpcError::new(
             IpcErrorKind::NotFound,
@@ -111,10 +110,9 @@ fn install_into(
     keys: &[String],
 ) -> Result<Vec<InstallResult>, IpcError> {
     let identity = wallet.get(id)?;
-    let chain = identity.chain_der()?;
-    let cert_der = chain.first().cloned().unwrap_or_default();
     let access = key_access()?;
     let detected = certdesk_store::detect_targets(home)?;
+    let mut handover = Handover::new(wallet, &access);
     let mut results = Vec::new();
     for key in keys {
         let target = detected
@@ -128,30 +126,14 @@ fn install_into(
                     Some("go back one step so the list is read again"),
                 )
             })?;
-        // A one-time password for the hand-over to the store; it is dropped right after.
-        let password = generate_password();
-        let p12 = wallet.export_pkcs12(id, &access, &password, target.p12_profile())?;
-        let outcome = certdesk_store::install(
-            target,
-            &InstallItem {
-                p12_der: &p12,
-                p12_password: &password,
-                nickname: &identity.label,
-                cert_der: &cert_der,
-            },
-            None,
-        )?;
-        results.push(match outcome {
-            InstallOutcome::Installed { warnings, .. } => InstallResult {
-                store: store_name(target),
-                already_installed: false,
-                warnings,
-            },
-            InstallOutcome::AlreadyInstalled { warnings, .. } => InstallResult {
-                store: store_name(target),
-                already_installed: true,
-                warnings,
-            },
+        let (already_installed, warnings) = match handover.install(&identity, target, None)? {
+            InstallOutcome::Installed { warnings, .. } => (false, warnings),
+            InstallOutcome::AlreadyInstalled { warnings, .. } => (true, warnings),
+        };
+        results.push(InstallResult {
+            store: store_name(target),
+            already_installed,
+            warnings,
         });
     }
     Ok(results)

@@ -1,4 +1,5 @@
 import type { EnrollResult } from './generated/EnrollResult';
+import type { RenewResult } from './generated/RenewResult';
 import type { PracticeInfo } from './generated/PracticeInfo';
 import { callWithProgress, type OnProgress } from './ipc';
 
@@ -57,7 +58,10 @@ export function resumeEnrollment(id: string, onProgress: OnProgress): Promise<En
   return callWithProgress<EnrollResult>('resume_enrollment', { id }, onProgress);
 }
 
-/** Renews an issued identity over EST with its current certificate. */
-export function renewIdentity(id: string, onProgress: OnProgress): Promise<EnrollResult> {
-  return callWithProgress<EnrollResult>('renew_identity', { id }, onProgress);
+/**
+ * Renews an issued identity over EST with its current certificate; the new certificate then
+ * replaces the old one in every store that held it, and the profile's sites are checked again.
+ */
+export function renewIdentity(id: string, onProgress: OnProgress): Promise<RenewResult> {
+  return callWithProgress<RenewResult>('renew_identity', { id }, onProgress);
 }

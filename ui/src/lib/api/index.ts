@@ -1,3 +1,4 @@
+export type { CertificateStatus } from './generated/CertificateStatus';
 export type { EnrollResult } from './generated/EnrollResult';
 export type { ExportedP12 } from './generated/ExportedP12';
 export type { FindingSeverity } from './generated/FindingSeverity';
@@ -9,12 +10,16 @@ export type { InstallResult } from './generated/InstallResult';
 export type { IpcError } from './generated/IpcError';
 export type { IpcErrorKind } from './generated/IpcErrorKind';
 export type { NewIdentitySpec } from './generated/NewIdentitySpec';
+export type { OverallStatus } from './generated/OverallStatus';
 export type { Phase } from './generated/Phase';
 export type { PracticeInfo } from './generated/PracticeInfo';
 export type { ProfileView } from './generated/ProfileView';
 export type { ProgressEvent } from './generated/ProgressEvent';
+export type { RenewResult } from './generated/RenewResult';
 export type { ReplySource } from './generated/ReplySource';
 export type { RequestText } from './generated/RequestText';
+export type { RevocationSource } from './generated/RevocationSource';
+export type { RevocationState } from './generated/RevocationState';
 export type { RowStatus } from './generated/RowStatus';
 export type { ServerCa } from './generated/ServerCa';
 export type { SiteCheck } from './generated/SiteCheck';
@@ -45,4 +50,5 @@ export {
 export { CommandFailed, toIpcError, type OnProgress } from './ipc';
 export { createRequestFromProfile, launchProfile, openProfile } from './profile';
 export { checkSite } from './site';
+export { certificateStatus } from './status';
 export { installIdentity, listStores } from './stores';

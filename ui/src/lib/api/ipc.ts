@@ -24,7 +24,8 @@ export type Command =
   | 'renew_identity'
   | 'open_profile'
   | 'create_request_from_profile'
-  | 'launch_profile';
+  | 'launch_profile'
+  | 'certificate_status';
 
 /** Receives progress of a long operation. */
 export type OnProgress = (event: ProgressEvent) => void;

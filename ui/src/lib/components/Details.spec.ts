@@ -1,8 +1,8 @@
 import { render, screen, waitFor, within } from '@testing-library/svelte';
 import userEvent from '@testing-library/user-event';
 import { describe, expect, it } from 'vitest';
-import type { IdentityDetails } from '../api';
-import { issuedAda, issuedResult } from '../../test/fixtures';
+import type { CertificateStatus, IdentityDetails, RenewResult } from '../api';
+import { accepted, issuedAda, issuedResult } from '../../test/fixtures';
 import { fakeCommands } from '../../test/ipc';
 import { messagesFor } from '../i18n';
 import { DetailsState } from '../state/details.svelte';
@@ -53,11 +53,56 @@ describe('Details', () => {
     expect(checked).toEqual(['ad4']);
   });
 
-  it('renews through renew_identity and says so', async () => {
-    const { calls } = renderDetails({ renew_identity: () => issuedResult });
+  it('renews, then says which stores now hold the new certificate and what the sites said', async () => {
+    const renewal: RenewResult = {
+      enrollment: issuedResult,
+      stores: [
+        { store: 'Chromium / Google Chrome', error: null },
+        {
+          store: 'Firefox (default)',
+          error: { kind: 'store', message: 'the NSS database is read-only', hint: 'check permissions', server_ca: null },
+        },
+      ],
+      site_checks: [{ url: 'https://intranet.example/', check: accepted, error: null }],
+    };
+    const { calls } = renderDetails({ renew_identity: () => renewal });
     await userEvent.setup().click(await screen.findByRole('button', { name: 'Renew now' }));
-    expect(await screen.findByText(/Renewed: the new certificate replaces the old one/)).toBeTruthy();
+    expect(await screen.findByText('Renewed: the new certificate replaces the old one in certdesk.')).toBeTruthy();
+    expect(screen.getByText('Chromium / Google Chrome: the new certificate replaced the old one.')).toBeTruthy();
+    expect(screen.getByText('Firefox (default): not updated. Install it there again.')).toBeTruthy();
+    expect(screen.getByText('the NSS database is read-only')).toBeTruthy();
+    expect(screen.getByText(`https://intranet.example/: ${accepted.sentence}`)).toBeTruthy();
     expect(calls).toContain('renew_identity');
+  });
+
+  it('says so when the old certificate was installed nowhere, and when the renewal waits', async () => {
+    let answer: RenewResult = { enrollment: issuedResult, stores: [], site_checks: [] };
+    renderDetails({ renew_identity: () => answer });
+    const user = userEvent.setup();
+    await user.click(await screen.findByRole('button', { name: 'Renew now' }));
+    expect(await screen.findByText(/was not installed in any browser or store here/)).toBeTruthy();
+    answer = { ...answer, enrollment: { ...issuedResult, retry_after_secs: 60 } };
+    await user.click(screen.getByRole('button', { name: 'Renew now' }));
+    expect(await screen.findByText(/holds the renewal for approval/)).toBeTruthy();
+    expect(screen.queryByText(/was not installed in any browser/)).toBeNull();
+  });
+
+  it('shows revocation status per source: revoked with its date and reason, unknown with why', async () => {
+    const status: CertificateStatus = {
+      overall: 'revoked',
+      expiry_sentence: 'Valid until 2027-02-20 (89 days).',
+      sources: [
+        { source: 'crl', url: 'http://127.0.0.1:8080/ca.crl', state: 'revoked', revoked_on: '2026-11-20', reason: 'keyCompromise', detail: null },
+        { source: 'ocsp', url: null, state: 'unknown', revoked_on: null, reason: null, detail: 'the certificate names no OCSP responder' },
+      ],
+    };
+    const { calls } = renderDetails({ certificate_status: () => status });
+    await userEvent.setup().click(await screen.findByRole('button', { name: 'Check revocation status' }));
+    const section = await screen.findByRole('region', { name: 'Revocation status' });
+    expect(within(section).getByText(/REVOKED: do not use this certificate/)).toBeTruthy();
+    expect(within(section).getByText(/revoked on 2026-11-20 \(keyCompromise\)/)).toBeTruthy();
+    expect(within(section).getByText('unknown: the certificate names no OCSP responder')).toBeTruthy();
+    expect(calls).toContain('certificate_status');
   });
 
   it('asks before removing, and removes only on yes', async () => {

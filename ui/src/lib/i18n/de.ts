@@ -47,6 +47,8 @@ export const de: Messages = {
     sending_request: 'Ihr Antrag wird gesendet …',
     installing: 'Ihr Zertifikat wird installiert …',
     checking_site: 'Verbindung zur Website mit Ihrem Zertifikat …',
+    updating_stores: 'Das neue Zertifikat wird dort installiert, wo das alte war …',
+    checking_revocation: 'Der Aussteller wird gefragt, ob das Zertifikat gesperrt wurde …',
   },
   wizard: {
     title: 'Zertifikat beantragen',
@@ -242,7 +244,31 @@ export const de: Messages = {
     confirmYes: 'Ja, entfernen',
     confirmNo: 'Behalten',
     renew: 'Jetzt erneuern',
-    renewed: 'Erneuert: Das neue Zertifikat ersetzt das alte (installieren Sie es dort neu, wo Sie es verwenden).',
+    renewed: 'Erneuert: Das neue Zertifikat ersetzt das alte in certdesk.',
+    renewedWaiting: 'Der Aussteller muss die Erneuerung noch freigeben: Fragen Sie den Server später erneut.',
+    storeUpdated: (store: string): string => `${store}: Das neue Zertifikat ersetzt das alte.`,
+    storeNotUpdated: (store: string): string => `${store}: nicht aktualisiert. Installieren Sie es dort erneut.`,
+    noStoresHeldIt:
+      'Das alte Zertifikat war hier in keinem Browser und keinem Speicher installiert: Installieren Sie das neue dort, wo Sie es brauchen.',
+    siteChecked: (url: string, sentence: string): string => `${url}: ${sentence}`,
+    siteNotChecked: (url: string): string => `${url}: konnte nicht geprüft werden.`,
+    checkStatus: 'Sperrstatus prüfen',
+    statusTitle: 'Sperrstatus',
+    overall: {
+      good: 'In Ordnung: gültig und nicht gesperrt.',
+      renew_soon: 'In Ordnung, läuft aber bald ab: Erneuern Sie es jetzt.',
+      revoked: 'GESPERRT: Verwenden Sie dieses Zertifikat nicht mehr. Bitten Sie Ihren Helpdesk um ein neues.',
+      expired: 'Derzeit nicht gültig (abgelaufen oder noch nicht gültig).',
+      unknown: 'Gültig, aber ob es gesperrt wurde, ließ sich nicht prüfen.',
+    },
+    sourceNames: { crl: 'Sperrliste (CRL)', ocsp: 'Statusserver (OCSP)' },
+    states: {
+      good: 'nicht gesperrt',
+      revoked: 'gesperrt',
+      unknown: 'unbekannt',
+    },
+    revokedOn: (date: string, reason: string | null): string =>
+      `gesperrt am ${date}${reason ? ` (${reason})` : ''}`,
   },
   error: {
     retry: 'Erneut versuchen',

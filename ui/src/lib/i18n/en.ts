@@ -1,4 +1,13 @@
-import type { FindingSeverity, IpcErrorKind, Phase, PortalUpload, RowStatus, SiteVerdict } from '../api';
+import type {
+  FindingSeverity,
+  IpcErrorKind,
+  OverallStatus,
+  Phase,
+  PortalUpload,
+  RevocationState,
+  RowStatus,
+  SiteVerdict,
+} from '../api';
 
 /** English, the reference catalogue: every other language has exactly these keys. */
 export const en = {
@@ -47,6 +56,8 @@ export const en = {
     sending_request: 'Sending your request…',
     installing: 'Installing your certificate…',
     checking_site: 'Connecting to the site with your certificate…',
+    updating_stores: 'Putting the new certificate where the old one was installed…',
+    checking_revocation: 'Asking the issuer whether the certificate was revoked…',
   } satisfies Record<Phase, string>,
   wizard: {
     title: 'Get a certificate',
@@ -235,7 +246,30 @@ export const en = {
     confirmYes: 'Yes, remove it',
     confirmNo: 'Keep it',
     renew: 'Renew now',
-    renewed: 'Renewed: the new certificate replaces the old one (reinstall it where you use it).',
+    renewed: 'Renewed: the new certificate replaces the old one in certdesk.',
+    renewedWaiting: 'The issuer holds the renewal for approval: ask the server again later.',
+    storeUpdated: (store: string): string => `${store}: the new certificate replaced the old one.`,
+    storeNotUpdated: (store: string): string => `${store}: not updated. Install it there again.`,
+    noStoresHeldIt: 'The old certificate was not installed in any browser or store here: install the new one where you need it.',
+    siteChecked: (url: string, sentence: string): string => `${url}: ${sentence}`,
+    siteNotChecked: (url: string): string => `${url}: could not be checked.`,
+    checkStatus: 'Check revocation status',
+    statusTitle: 'Revocation status',
+    overall: {
+      good: 'Good: valid and not revoked.',
+      renew_soon: 'Good, but it expires soon: renew it now.',
+      revoked: 'REVOKED: do not use this certificate. Ask your help desk for a new one.',
+      expired: 'Not valid now (expired or not valid yet).',
+      unknown: 'Valid, but whether it was revoked could not be checked.',
+    } satisfies Record<OverallStatus, string>,
+    sourceNames: { crl: 'Revocation list (CRL)', ocsp: 'Status server (OCSP)' } as Record<string, string>,
+    states: {
+      good: 'not revoked',
+      revoked: 'revoked',
+      unknown: 'unknown',
+    } satisfies Record<RevocationState, string>,
+    revokedOn: (date: string, reason: string | null): string =>
+      `revoked on ${date}${reason ? ` (${reason})` : ''}`,
   },
   error: {
     retry: 'Try again',

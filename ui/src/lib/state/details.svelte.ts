@@ -1,14 +1,17 @@
 import {
+  certificateStatus,
   deleteIdentity,
   exportP12,
   identityDetails,
   renewIdentity,
   resumeEnrollment,
   toIpcError,
+  type CertificateStatus,
   type ExportedP12,
   type IdentityDetails,
   type IpcError,
   type Phase,
+  type RenewResult,
 } from '../api';
 
 /** One identity's details and the actions on it. */
@@ -18,7 +21,10 @@ export class DetailsState {
   exported: ExportedP12 | null = $state(null);
   compatible = $state(false);
   confirmingRemove = $state(false);
-  renewed = $state(false);
+  /** What the last renewal did: the new certificate, the stores updated, the sites checked. */
+  renewal: RenewResult | null = $state(null);
+  /** Expiry and revocation, once asked. */
+  status: CertificateStatus | null = $state(null);
   removed = $state(false);
   busy: Phase | 'working' | null = $state(null);
   error: IpcError | null = $state(null);
@@ -61,14 +67,26 @@ export class DetailsState {
     });
   }
 
-  /** Asks the issuer for a new certificate for the same key and name (EST re-enroll). */
+  /**
+   * Asks the issuer for a new certificate for the same key and name (EST re-enroll); the Rust
+   * side then puts it where the old one was installed and re-checks the profile's sites.
+   */
   renew(): Promise<void> {
     return this.#run(async () => {
-      await renewIdentity(this.id, (event) => {
+      this.renewal = await renewIdentity(this.id, (event) => {
         this.busy = event.phase;
       });
+      this.status = null;
       this.details = await identityDetails(this.id);
-      this.renewed = true;
+    });
+  }
+
+  /** Asks the certificate's CRL and OCSP servers whether it was revoked. */
+  checkStatus(): Promise<void> {
+    return this.#run(async () => {
+      this.status = await certificateStatus(this.id, (event) => {
+        this.busy = event.phase;
+      });
     });
   }
 

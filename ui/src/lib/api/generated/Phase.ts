@@ -3,4 +3,4 @@
 /**
  * What a long operation is doing now; the UI words it. Sent through a `tauri::ipc::Channel`.
  */
-export type Phase = "generating_key" | "starting_practice" | "sending_request" | "installing" | "checking_site";
+export type Phase = "generating_key" | "starting_practice" | "sending_request" | "installing" | "checking_site" | "updating_stores" | "checking_revocation";
