@@ -279,6 +279,16 @@ pub(crate) fn import_outcome(o: &ImportOutcome) {
     }
 }
 
+/// How to act on a finding's remedy with this CLI, for the findings whose remedy is "check
+/// again with …" (core words remedies for every front end; the flags are ours).
+fn cli_way(code: &str) -> Option<&'static str> {
+    match code {
+        "rejected_no_certificate" => Some("certdesk probe URL --identity ID"),
+        "server_untrusted" => Some("certdesk probe URL --ca-file THE-CA.pem"),
+        _ => None,
+    }
+}
+
 /// `probe`: the verdict first, then findings with remedies, then what happened on the wire.
 pub(crate) fn probe_report(r: &certdesk_core::probe::ProbeReport) {
     use certdesk_core::probe::Severity;
@@ -295,6 +305,9 @@ pub(crate) fn probe_report(r: &certdesk_core::probe::ProbeReport) {
             outln!("  details: {d}");
         }
         outln!("  what to do: {}", f.remedy);
+        if let Some(how) = cli_way(f.code) {
+            outln!("  on the command line: {how}");
+        }
         outln!("  (code: {})", f.code);
     }
     let t = &r.transcript;

@@ -270,6 +270,31 @@ fn cli_probe_exit_codes_json_and_a_report_without_secrets() {
         text(&untrusted.stdout)
     );
 
+    // In text, the remedies core words for every front end get this CLI's way of acting on
+    // them: trusting the site's CA, and choosing a certificate.
+    let untrusted_text =
+        certdesk_probe(&binary, home.path(), &[os(&url), os("--timeout"), os("5")]);
+    assert_exit(&untrusted_text, 1);
+    let shown = text(&untrusted_text.stdout);
+    assert!(
+        shown.contains("check again trusting it")
+            && shown.contains("on the command line: certdesk probe URL --ca-file THE-CA.pem"),
+        "{shown}"
+    );
+    let no_cert = certdesk_probe(
+        &binary,
+        home.path(),
+        &[os(&url), os("--ca-file"), ca_file.as_os_str()],
+    );
+    assert_exit(&no_cert, 1);
+    let shown = text(&no_cert.stdout);
+    assert!(
+        shown.contains("Choose one of your certificates for this site and check again")
+            && shown.contains("on the command line: certdesk probe URL --identity ID")
+            && !shown.contains("--ca-file THE-CA.pem"),
+        "{shown}"
+    );
+
     // Neither is `not_requested`: a page that never asks for a certificate.
     let open_site = ApacheSpec::new(&pki.ca_pem)
         .verify(ApacheVerify::PerLocation)

@@ -173,7 +173,7 @@ fn judge(t: &Transcript, local: Option<&LocalIdentity>, f: &mut Vec<Finding>) ->
             _ => (
                 "server_untrusted",
                 "This computer does not trust the site's certificate.".to_string(),
-                "If the site uses a private CA, get that CA's certificate from your help desk and check again with --ca-file; otherwise do not continue.",
+                "If the site uses a private CA, get that CA's certificate from your help desk and check again trusting it; otherwise do not continue.",
             ),
         };
         let issuer = t
@@ -424,7 +424,7 @@ fn no_certificate_finding(origin: Origin, detail: Option<String>) -> Finding {
         Severity::Blocker,
         "The site requires a certificate and none was sent.".into(),
         detail,
-        "Choose a certificate for this site (certdesk probe --identity ID); if you did, see the other findings for why it was not sent.",
+        "Choose one of your certificates for this site and check again; if you did, see the other findings for why it was not sent.",
     )
 }
 
