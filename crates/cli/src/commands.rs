@@ -405,7 +405,7 @@ fn request_new(ctx: &Ctx, args: NewArgs) -> anyhow::Result<Outcome> {
         .as_deref()
         .map(SecretString::from_file)
         .transpose()?;
-    let label = crate::helpdesk::device_label(
+    let label = certdesk_core::profile::device_label(
         &subject.common_name,
         args.label.as_deref(),
         args.device.as_deref(),

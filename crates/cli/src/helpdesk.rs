@@ -133,25 +133,6 @@ pub(crate) struct ProfileRequest<'a> {
     pub(crate) challenge_password: Option<SecretString>,
 }
 
-/// The computer's name, for device labels (`Alice Example (laptop)`).
-pub(crate) fn hostname() -> Option<String> {
-    ["/proc/sys/kernel/hostname", "/etc/hostname"]
-        .iter()
-        .find_map(|p| std::fs::read_to_string(p).ok())
-        .map(|h| h.trim().to_string())
-        .filter(|h| !h.is_empty())
-        .or_else(|| std::env::var("COMPUTERNAME").ok())
-}
-
-/// The label for a new identity: `--label`, else `CN (device)`, else the CN.
-pub(crate) fn device_label(cn: &str, label: Option<&str>, device: Option<&str>) -> Option<String> {
-    match (label, device.map(str::trim).filter(|d| !d.is_empty())) {
-        (Some(l), _) => Some(l.to_string()),
-        (None, Some(d)) => Some(format!("{} ({d})", cn.trim())),
-        (None, None) => None,
-    }
-}
-
 fn print_origin(loaded: &LoadedProfile) {
     eprintln!("Profile: {} (from {})", loaded.profile.name, loaded.origin);
 }
@@ -256,8 +237,11 @@ pub(crate) fn request_new_with_profile(
     };
     let (mut subject, key_type) = profile::apply_template(&loaded.profile, &input)?;
     subject.upn = args.upn.map(str::to_string);
-    let device = args.device.map(str::to_string).or_else(hostname);
-    let label = device_label(&subject.common_name, args.label, device.as_deref());
+    let device = args
+        .device
+        .map(str::to_string)
+        .or_else(profile::this_device_name);
+    let label = profile::device_label(&subject.common_name, args.label, device.as_deref());
     let request = NewRequest {
         label,
         csr: CsrSpec {

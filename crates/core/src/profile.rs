@@ -1104,6 +1104,27 @@ pub struct TemplateInput {
     pub key: Option<KeySpec>,
 }
 
+/// This computer's name, for device labels (`Alice Example (laptop)`): issue #7 asks for one
+/// certificate per device, so a request made from a profile says which device holds its key.
+pub fn this_device_name() -> Option<String> {
+    ["/proc/sys/kernel/hostname", "/etc/hostname"]
+        .iter()
+        .find_map(|p| std::fs::read_to_string(p).ok())
+        .map(|h| h.trim().to_string())
+        .filter(|h| !h.is_empty())
+        .or_else(|| std::env::var("COMPUTERNAME").ok())
+}
+
+/// The label for a new identity: the one given, else `CN (device)`, else none (the wallet then
+/// uses the CN).
+pub fn device_label(cn: &str, label: Option<&str>, device: Option<&str>) -> Option<String> {
+    match (label, device.map(str::trim).filter(|d| !d.is_empty())) {
+        (Some(l), _) => Some(l.to_string()),
+        (None, Some(d)) => Some(format!("{} ({d})", cn.trim())),
+        (None, None) => None,
+    }
+}
+
 /// Applies a profile's subject template and key rules to what the user typed. Locked and fixed
 /// fields cannot be overridden; the key type must be allowed.
 pub fn apply_template(profile: &Profile, input: &TemplateInput) -> Result<(SubjectSpec, KeySpec)> {

@@ -8,8 +8,9 @@ use std::sync::{Arc, Mutex};
 use certdesk_core::csr::CsrSpec;
 use certdesk_core::key::KeySpec;
 use certdesk_core::profile::{
-    apply_template, fetch_profile_link, load_profile, parse_profile_link, store_with_identity,
-    EnrollMethod, LoadedProfile, PortalUpload, TemplateInput, LINK_SCHEME,
+    apply_template, device_label, fetch_profile_link, load_profile, parse_profile_link,
+    store_with_identity, this_device_name, EnrollMethod, LoadedProfile, PortalUpload,
+    TemplateInput, LINK_SCHEME,
 };
 use certdesk_core::transport::ServerTrust;
 use certdesk_core::wallet::{KeyProtection, NewRequest, Wallet};
@@ -189,9 +190,11 @@ pub(crate) fn create_from_profile(
             key,
         },
     )?;
+    // One certificate per device (issue #7): the label says which computer holds the key.
+    let label = device_label(&subject.common_name, None, this_device_name().as_deref());
     let identity = wallet.create_request(
         &NewRequest {
-            label: None,
+            label,
             csr: CsrSpec {
                 subject,
                 challenge_password: None,
@@ -480,6 +483,9 @@ mod tests {
         assert!(row.subject.contains("O=Example Corp"), "{row:?}");
         assert!(row.subject.contains("OU=Staff"), "{row:?}");
         assert!(!row.subject.contains("Somewhere Else"), "{row:?}");
+        // One certificate per device: the label names this computer, as the CLI's does.
+        let host = this_device_name().expect("this computer has a host name");
+        assert_eq!(row.label, format!("Ada Lovelace ({host})"));
         let kept = certdesk_core::profile::profile_of(&wallet, &row.id)
             .expect("read")
             .expect("the profile is kept with the identity");
