@@ -272,4 +272,33 @@ describe('certdesk app', () => {
     assert.match(first, /What to do:\s*\S+/, `the finding carries a remedy:\n${first}`);
     await screenshot('check-site-rejected');
   });
+
+  it('(c) renewal follows through: the NSS db holds the new certificate instead of the old one; revocation status is asked', async () => {
+    const certOf = () =>
+      execFileSync('certutil', ['-L', '-d', `sql:${nssDb}`, '-n', NAME, '-a'], { encoding: 'utf8' });
+    const before = certOf();
+    await (await browser.$('button*=Back to my certificates')).click();
+    await (await byName(`Details of ${NAME}`)).click();
+    await byName(`Certificate details: ${NAME}`);
+    await click('Renew now');
+    await waitForTextOrAlert('Chromium / Google Chrome: the new certificate replaced the old one.');
+    // The details, read again from the stores, say where the new certificate is.
+    await browser.waitUntil(async () => /Installed in\s*Chromium \/ Google Chrome/.test(await bodyText()), {
+      timeout: STEP_TIMEOUT,
+      timeoutMsg: 'the details never said the renewed certificate is installed in Chromium',
+    });
+    await (await byName('Renew now')).scrollIntoView();
+    await screenshot('details-renewed');
+    // NSS itself says so: one certificate under the name, and not the old one.
+    const after = certOf();
+    assert.equal((after.match(/BEGIN CERTIFICATE/g) ?? []).length, 1, `one certificate under ${NAME}:\n${after}`);
+    assert.notEqual(after, before, 'the renewed certificate replaced the old one in the NSS db');
+    await click('Check revocation status');
+    // The practice CA names no CRL or OCSP server: the app says it could not check, and why.
+    await waitForTextOrAlert('Valid, but whether it was revoked could not be checked.');
+    const status = await bodyText();
+    assert.match(status, /Revocation list \(CRL\)\s*unknown: /, `the CRL line says why:\n${status}`);
+    await (await byName('Revocation status')).scrollIntoView();
+    await screenshot('details-revocation-status');
+  });
 });

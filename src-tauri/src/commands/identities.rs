@@ -30,10 +30,8 @@ pub async fn list_identities() -> Result<Vec<IdentityRow>, IpcError> {
     blocking(|| {
         let wallet = wallet()?;
         let mut rows = list_identity_rows(&wallet, OffsetDateTime::now_utc())?;
-        if let Some(home) = dirs::home_dir() {
-            for row in rows.iter_mut().filter(|r| r.status == RowStatus::Issued) {
-                row.installed_in = super::stores::installed_in(&wallet, &home, &row.id);
-            }
+        for row in &mut rows {
+            fill_installed_in(&wallet, row);
         }
         Ok(rows)
     })
@@ -43,7 +41,23 @@ pub async fn list_identities() -> Result<Vec<IdentityRow>, IpcError> {
 /// Everything about one identity.
 #[tauri::command]
 pub async fn identity_details(id: String) -> Result<IdentityDetails, IpcError> {
-    blocking(move || details_of(&wallet()?, &id, OffsetDateTime::now_utc())).await
+    blocking(move || {
+        let wallet = wallet()?;
+        let mut details = details_of(&wallet, &id, OffsetDateTime::now_utc())?;
+        fill_installed_in(&wallet, &mut details.row);
+        Ok(details)
+    })
+    .await
+}
+
+/// The stores under this user's HOME that hold an issued identity, read live.
+fn fill_installed_in(wallet: &Wallet, row: &mut IdentityRow) {
+    if row.status != RowStatus::Issued {
+        return;
+    }
+    if let Some(home) = dirs::home_dir() {
+        row.installed_in = super::stores::installed_in(wallet, &home, &row.id);
+    }
 }
 
 /// Creates a key (protected by the OS keyring) and a request; returns the pending identity.
