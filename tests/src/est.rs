@@ -50,6 +50,18 @@ pub enum EstCase {
     /// simpleenroll as [`EstCase::Ok`]; simplereenroll needs a TLS client certificate from the
     /// CA and a CSR with that certificate's subject.
     Reenroll,
+    /// simpleenroll as [`EstCase::Ok`]; csrattrs asks for an ECDSA P-384 key
+    /// (id-ecPublicKey + secp384r1, ecdsa-with-SHA384).
+    WantP384,
+    /// simpleenroll as [`EstCase::Ok`]; csrattrs asks for sha384WithRSAEncryption.
+    WantRsa384,
+    /// simpleenroll as [`EstCase::Ok`]; csrattrs names keyUsage, extKeyUsage and
+    /// subjectAltName in an extensionRequest (RFC 7030 §4.5.2's form).
+    WantExt,
+    /// simpleenroll as [`EstCase::Ok`]; csrattrs in RFC 9908's template form: challengePassword,
+    /// an extensionRequest with keyUsage digitalSignature and extKeyUsage clientAuth Extension
+    /// templates, and sha512WithRSAEncryption.
+    WantTemplate,
 }
 
 impl EstCase {
@@ -69,6 +81,10 @@ impl EstCase {
             EstCase::Redirect => "redirect",
             EstCase::Huge => "huge",
             EstCase::Reenroll => "reenroll",
+            EstCase::WantP384 => "wantp384",
+            EstCase::WantRsa384 => "wantrsa384",
+            EstCase::WantExt => "wantext",
+            EstCase::WantTemplate => "wanttemplate",
         }
     }
 }
@@ -218,6 +234,29 @@ impl EstServer {
     /// PID of the Python process.
     pub fn pid(&self) -> u32 {
         self.guard.pid()
+    }
+
+    /// The CSRs (PEM files) that simpleenroll/simplereenroll of `case` received and
+    /// `openssl req -verify` accepted, in the order they arrived.
+    pub fn received_csrs(&self, case: EstCase) -> Vec<PathBuf> {
+        let mut found: Vec<(u32, PathBuf)> = std::fs::read_dir(self.dir.path().join("work"))
+            .map(|entries| {
+                entries
+                    .filter_map(|e| e.ok())
+                    .filter_map(|e| {
+                        let name = e.file_name().to_string_lossy().into_owned();
+                        let n = name
+                            .strip_prefix(&format!("received-{}-", case.label()))?
+                            .strip_suffix(".csr")?
+                            .parse()
+                            .ok()?;
+                        Some((n, e.path()))
+                    })
+                    .collect()
+            })
+            .unwrap_or_default();
+        found.sort();
+        found.into_iter().map(|(_, p)| p).collect()
     }
 
     /// The request log (request lines and errors, no headers), for failing tests.

@@ -19,6 +19,21 @@ The EST label chooses how the server behaves, so one server covers every case:
   huge      simpleenroll: 200 with a 6 MB body
   reenroll  simpleenroll as `ok`; simplereenroll needs a TLS client certificate from the CA
             and a CSR with the same subject as that certificate
+  wantp384  simpleenroll as `ok`; csrattrs asks for an ECDSA P-384 key:
+            SEQUENCE { SEQUENCE { id-ecPublicKey, SET { secp384r1 } }, ecdsa-with-SHA384 }
+  wantrsa384 simpleenroll as `ok`; csrattrs asks for an RSA signature with SHA-384:
+            SEQUENCE { sha384WithRSAEncryption }
+  wantext   simpleenroll as `ok`; csrattrs names extensions in an extensionRequest (the form of
+            RFC 7030 section 4.5.2's example): SEQUENCE { SEQUENCE { extensionRequest,
+            SET { keyUsage, extKeyUsage, subjectAltName } } }
+  wanttemplate simpleenroll as `ok`; csrattrs in RFC 9908's template form, with a wish that
+            cannot be met: SEQUENCE { challengePassword, SEQUENCE { extensionRequest, SET {
+            SEQUENCE { Extension { keyUsage, critical, BIT STRING digitalSignature },
+            Extension { extKeyUsage, SEQUENCE { clientAuth } } } } }, sha512WithRSAEncryption }
+
+Every CSR that simpleenroll or simplereenroll receives (and `openssl req -verify` accepts) is
+saved as PEM in the work directory: `received-<label>-<n>.csr` (n counts from 1 per label), so
+a test can check exactly what the client sent.
 
 It prints `LISTENING <port>` on stdout once it accepts connections. Secrets (the enrollment
 code) come from a file; requests are logged without headers.
@@ -42,6 +57,57 @@ P7_TYPE = "application/pkcs7-mime; smime-type=certs-only"
 CSR_ATTRS_DER = bytes.fromhex("300a06082a8648ce3d040302")
 
 
+def der(tag, content):
+    """One DER TLV (definite length)."""
+    n = len(content)
+    if n < 0x80:
+        length = bytes([n])
+    else:
+        raw = n.to_bytes((n.bit_length() + 7) // 8, "big")
+        length = bytes([0x80 | len(raw)]) + raw
+    return bytes([tag]) + length + content
+
+
+def oid(dotted):
+    """DER OBJECT IDENTIFIER from dotted text (X.690 section 8.19)."""
+    arcs = [int(a) for a in dotted.split(".")]
+    body = bytearray([40 * arcs[0] + arcs[1]])
+    for arc in arcs[2:]:
+        chunk = [arc & 0x7F]
+        arc >>= 7
+        while arc:
+            chunk.append(0x80 | (arc & 0x7F))
+            arc >>= 7
+        body += bytes(reversed(chunk))
+    return der(0x06, bytes(body))
+
+
+def seq(*parts):
+    return der(0x30, b"".join(parts))
+
+
+def set_of(*parts):
+    return der(0x31, b"".join(sorted(parts)))
+
+
+EXTENSION_REQUEST = "1.2.840.113549.1.9.14"
+# What each "want…" label's csrattrs answers (see the docstring).
+WANTS = {
+    "wantp384": seq(seq(oid("1.2.840.10045.2.1"), set_of(oid("1.3.132.0.34"))),
+                    oid("1.2.840.10045.4.3.3")),
+    "wantrsa384": seq(oid("1.2.840.113549.1.1.12")),
+    "wantext": seq(seq(oid(EXTENSION_REQUEST),
+                       set_of(oid("2.5.29.15"), oid("2.5.29.37"), oid("2.5.29.17")))),
+    "wanttemplate": seq(
+        oid("1.2.840.113549.1.9.7"),
+        seq(oid(EXTENSION_REQUEST),
+            set_of(seq(
+                seq(oid("2.5.29.15"), der(0x01, b"\xff"), der(0x04, der(0x03, b"\x07\x80"))),
+                seq(oid("2.5.29.37"), der(0x04, seq(oid("1.3.6.1.5.5.7.3.2"))))))),
+        oid("1.2.840.113549.1.1.13")),
+}
+
+
 def wrap64(data):
     """Base64 wrapped at 64 columns, ending in a newline (as libest and RFC 7030 servers send)."""
     text = base64.b64encode(data).decode("ascii")
@@ -57,6 +123,7 @@ class Ca:
         self.work = work
         self.lock = threading.Lock()
         self.counter = 0
+        self.received = {}
 
     def path(self, name):
         with self.lock:
@@ -106,6 +173,16 @@ class Ca:
     def chain_pem(self):
         with open(self.chain, "rb") as f:
             return f.read()
+
+    def keep_received(self, label, csr_pem):
+        """Saves a received CSR as received-<label>-<n>.csr (written whole, then renamed)."""
+        with self.lock:
+            self.received[label] = self.received.get(label, 0) + 1
+            n = self.received[label]
+        final = os.path.join(self.work, "received-%s-%d.csr" % (label, n))
+        with open(final + ".tmp", "wb") as f:
+            f.write(csr_pem)
+        os.replace(final + ".tmp", final)
 
 
 class Handler(BaseHTTPRequestHandler):
@@ -175,7 +252,7 @@ class Handler(BaseHTTPRequestHandler):
         if op == "cacerts":
             return self.answer_p7(srv.ca.p7(srv.ca.chain_pem()))
         if op == "csrattrs":
-            return self.answer(200, wrap64(CSR_ATTRS_DER), "application/csrattrs",
+            return self.answer(200, wrap64(WANTS.get(case, CSR_ATTRS_DER)), "application/csrattrs",
                                [("Content-Transfer-Encoding", "base64")])
         if self.command != "POST":
             return self.answer(405, b"Method Not Allowed\n", headers=[("Allow", "POST")])
@@ -199,7 +276,7 @@ class Handler(BaseHTTPRequestHandler):
         if case == "huge":
             line = b"A" * 64 + b"\n"
             return self.answer(200, line * (6 * 1024 * 1024 // len(line) + 1), P7_TYPE)
-        if (op == "simpleenroll" and case in ("ok", "pending", "otherkey", "reenroll")
+        if (op == "simpleenroll" and case in ("ok", "pending", "otherkey", "reenroll", *WANTS)
                 and not self.basic_ok()):
             return self.answer(401, b"Unauthorized\n", headers=[("WWW-Authenticate", 'Basic realm="est"')])
         peer = self.request.getpeercert(binary_form=True)
@@ -213,6 +290,7 @@ class Handler(BaseHTTPRequestHandler):
             csr_pem = srv.ca.csr_pem(csr_der)
         except (ValueError, RuntimeError) as e:
             return self.answer(400, ("bad request: %s\n" % e).encode())
+        srv.ca.keep_received(case, csr_pem)
         if op == "simplereenroll":
             peer_pem = ssl.DER_cert_to_PEM_cert(peer).encode()
             have, want = srv.ca.subject(peer_pem, "x509"), srv.ca.subject(csr_pem, "req")
@@ -229,7 +307,7 @@ class Handler(BaseHTTPRequestHandler):
                 return self.answer(202, b"", headers=[("Retry-After", "1")])
         if case == "otherkey":
             return self.answer_p7(srv.ca.p7(srv.ca.sign(srv.ca.foreign_csr())))
-        if case in ("ok", "pending", "reenroll"):
+        if case in ("ok", "pending", "reenroll", *WANTS):
             return self.answer_p7(srv.ca.p7(srv.ca.sign(csr_pem)))
         return self.answer(404, b"Not Found\n")
 

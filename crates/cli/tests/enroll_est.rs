@@ -816,3 +816,454 @@ fn practice_ca_request_enroll_probe_export() {
     assert!(info.contains("Pat Practice"), "{info}");
     drop(guard);
 }
+
+// ---- Issue #3: the server's /csrattrs wishes are applied where the request's key can meet
+// them. The CSR the server received is read back with `openssl req -verify -text`.
+
+/// `--json enroll est ID --url URL(case) …` (pinned, with the code): the JSON outcome.
+fn enroll_json(w: &World, id: &str, case: EstCase) -> Value {
+    let url = w.est.url_for(case);
+    w.sb.run(&[
+        "--json",
+        "enroll",
+        "est",
+        id,
+        "--url",
+        &url,
+        "--user",
+        USER,
+        "--password-file",
+        &w.code_file,
+        "--trust-fingerprint",
+        w.est.server_ca_sha256(),
+    ])
+    .ok()
+    .json()
+}
+
+/// `openssl req -verify -noout -text` of a PEM request: panics when it does not verify.
+fn req_text(pem: &[u8]) -> String {
+    certdesk_testkit::openssl_req_verify(pem)
+        .unwrap_or_else(|e| panic!("openssl does not accept the request: {e}"))
+}
+
+/// `openssl req -noout -pubkey` (PEM SubjectPublicKeyInfo).
+fn req_public_key(pem: &[u8]) -> String {
+    certdesk_testkit::run_tool_with_stdin(
+        Command::new("openssl").args(["req", "-noout", "-pubkey"]),
+        pem,
+    )
+    .unwrap_or_else(|e| panic!("{e}"))
+    .stdout_text()
+}
+
+/// `openssl req -noout -subject -nameopt RFC2253`.
+fn req_subject(pem: &[u8]) -> String {
+    certdesk_testkit::run_tool_with_stdin(
+        Command::new("openssl").args(["req", "-noout", "-subject", "-nameopt", "RFC2253"]),
+        pem,
+    )
+    .unwrap_or_else(|e| panic!("{e}"))
+    .stdout_text()
+}
+
+/// The one attribute with `oid` in an outcome's `csr_attributes`.
+#[track_caller]
+fn attribute<'a>(out: &'a Value, oid: &str) -> &'a Value {
+    out["csr_attributes"]
+        .as_array()
+        .and_then(|a| a.iter().find(|x| x["oid"] == oid))
+        .unwrap_or_else(|| panic!("no csr attribute {oid} in {out}"))
+}
+
+/// The CSRs the server received for `case`, as bytes.
+fn received(w: &World, case: EstCase) -> Vec<Vec<u8>> {
+    w.est
+        .received_csrs(case)
+        .iter()
+        .map(|p| common::read(p))
+        .collect()
+}
+
+fn same_pem(a: &[u8], b: &[u8]) -> bool {
+    let squash = |x: &[u8]| -> String {
+        String::from_utf8_lossy(x)
+            .chars()
+            .filter(|c| !c.is_whitespace())
+            .collect()
+    };
+    squash(a) == squash(b)
+}
+
+#[test]
+fn an_rsa_request_is_signed_again_with_sha384_when_the_server_asks_and_is_issued() {
+    let w = world();
+    let id = w.sb.new_request(
+        SUBJECT,
+        &["--key", "rsa-2048", "--email", "alice@example.org"],
+    );
+    let before = w.sb.export_csr(&id);
+    assert!(
+        req_text(&before).contains("sha256WithRSAEncryption"),
+        "a new RSA request is signed with SHA-256"
+    );
+    let out = enroll_json(&w, &id, EstCase::WantRsa384);
+    assert_eq!(out["result"], "issued", "{out}");
+    let wish = attribute(&out, "1.2.840.113549.1.1.12");
+    assert_eq!(wish["status"], "applied", "{out}");
+    let note = wish["note"].as_str().expect("note");
+    assert!(
+        note.contains("RSA with SHA-384") && note.contains("same key"),
+        "{note}"
+    );
+
+    // Exactly one request reached the server: signed with SHA-384, verified by openssl, for
+    // the same key and subject as the request made before.
+    let got = received(&w, EstCase::WantRsa384);
+    assert_eq!(got.len(), 1, "{}", w.est.log());
+    let text = req_text(&got[0]);
+    assert!(
+        text.contains("Signature Algorithm: sha384WithRSAEncryption"),
+        "{text}"
+    );
+    assert!(text.contains("email:alice@example.org"), "{text}");
+    assert_eq!(req_public_key(&got[0]), req_public_key(&before));
+    assert_eq!(req_subject(&got[0]), req_subject(&before));
+    // The wallet keeps what was sent.
+    assert!(same_pem(&w.sb.export_csr(&id), &got[0]));
+
+    // The certificate is for that key, and the identity exports as a .p12 openssl opens.
+    let shown = w.show(&id);
+    let cert = shown["certificate_pem"].as_str().expect("certificate");
+    assert_eq!(public_key(cert), req_public_key(&before));
+    w.sb.export_p12_checked(&id, "modern");
+}
+
+#[test]
+fn an_extension_request_is_met_and_the_sent_request_carries_the_extensions() {
+    let w = world();
+    let id = w.sb.new_request(SUBJECT, &["--email", "alice@example.org"]);
+    let out = enroll_json(&w, &id, EstCase::WantExt);
+    assert_eq!(out["result"], "issued", "{out}");
+    for oid in ["2.5.29.15", "2.5.29.37", "2.5.29.17"] {
+        assert_eq!(attribute(&out, oid)["status"], "satisfied", "{oid}: {out}");
+    }
+    let got = received(&w, EstCase::WantExt);
+    assert_eq!(got.len(), 1, "{}", w.est.log());
+    let text = req_text(&got[0]);
+    for wanted in [
+        "X509v3 Key Usage",
+        "Digital Signature",
+        "X509v3 Extended Key Usage",
+        "TLS Web Client Authentication",
+        "X509v3 Subject Alternative Name",
+        "email:alice@example.org",
+    ] {
+        assert!(text.contains(wanted), "{wanted} missing:\n{text}");
+    }
+
+    // Without an email address the subjectAltName wish cannot be met, and says how.
+    let plain = w.sb.new_request("CN=Bob Example", &[]);
+    let out = enroll_json(&w, &plain, EstCase::WantExt);
+    assert_eq!(out["result"], "issued", "{out}");
+    let san = attribute(&out, "2.5.29.17");
+    assert_eq!(san["status"], "not_satisfied", "{out}");
+    assert!(
+        san["note"].as_str().expect("note").contains("--email"),
+        "{out}"
+    );
+}
+
+#[test]
+fn an_rfc_9908_template_is_met_where_the_key_can_and_the_rest_is_named() {
+    let w = world();
+    let id = w.sb.new_request(SUBJECT, &["--key", "rsa-2048"]);
+    let out = enroll_json(&w, &id, EstCase::WantTemplate);
+    assert_eq!(out["result"], "issued", "{out}");
+    assert_eq!(
+        attribute(&out, "1.2.840.113549.1.9.7")["status"],
+        "not_supported",
+        "{out}"
+    );
+    assert_eq!(attribute(&out, "2.5.29.15")["status"], "satisfied", "{out}");
+    assert_eq!(attribute(&out, "2.5.29.37")["status"], "satisfied", "{out}");
+    assert_eq!(
+        attribute(&out, "1.2.840.113549.1.1.13")["status"],
+        "applied",
+        "{out}"
+    );
+    let got = received(&w, EstCase::WantTemplate);
+    assert_eq!(got.len(), 1, "{}", w.est.log());
+    assert!(
+        req_text(&got[0]).contains("Signature Algorithm: sha512WithRSAEncryption"),
+        "{}",
+        req_text(&got[0])
+    );
+}
+
+#[test]
+fn an_ec_p256_request_asked_for_p384_is_reported_with_the_key_to_use_and_still_enrolls() {
+    let w = world();
+    let id = w.sb.new_request(SUBJECT, &[]);
+    let before = w.sb.export_csr(&id);
+    let out = enroll_json(&w, &id, EstCase::WantP384);
+    assert_eq!(out["result"], "issued", "{out}");
+    for oid in ["1.2.840.10045.2.1", "1.2.840.10045.4.3.3"] {
+        let wish = attribute(&out, oid);
+        assert_eq!(wish["status"], "not_satisfied", "{out}");
+        assert!(
+            wish["note"]
+                .as_str()
+                .expect("note")
+                .contains("create a new request with --key ec-p384"),
+            "{out}"
+        );
+    }
+    // Nothing was signed again: the server got the very request made before (ECDSA
+    // signatures differ every time, so equal bytes mean the same signature).
+    let got = received(&w, EstCase::WantP384);
+    assert_eq!(got.len(), 1, "{}", w.est.log());
+    assert!(same_pem(&got[0], &before));
+    assert_eq!(w.sb.status(&id), "issued");
+
+    // The text output names the wish and the fix.
+    let other = w.sb.new_request("CN=Carol Example", &[]);
+    let run = w.enroll(&other, EstCase::WantP384, &[]).ok();
+    assert!(
+        run.stdout
+            .contains("note: the server asked for an elliptic-curve (ECDSA) key")
+            && run.stdout.contains("--key ec-p384"),
+        "{run}"
+    );
+}
+
+/// A help-desk profile for the EST server's `label`, pinned to its CA.
+fn est_profile(w: &World, label: &str, allowed: &str) -> std::path::PathBuf {
+    let text = format!(
+        "format = 1\nname = \"EST staff\"\nallowed_keys = [{allowed}]\n\n[enroll]\nmethod = \"est\"\nurl = \"https://127.0.0.1:{}\"\nlabel = \"{label}\"\nca_sha256 = \"{}\"\nauth = \"one-time-code\"\nusername = \"{USER}\"\n\n[subject]\norganization = \"Example Corp\"\n",
+        w.est.port(),
+        w.est.server_ca_sha256()
+    );
+    w.sb.file(
+        &format!("{label}-{}.toml", common::unique()),
+        text.as_bytes(),
+    )
+}
+
+#[test]
+fn request_new_with_an_est_profile_makes_the_key_the_server_asks_for() {
+    let w = world();
+    let profile = est_profile(&w, "wantp384", "\"ec-p256\", \"ec-p384\"");
+    let run =
+        w.sb.run(&[
+            "request",
+            "new",
+            "--profile",
+            arg(&profile),
+            "--name",
+            "Alice Example",
+        ])
+        .ok();
+    assert!(
+        run.stderr
+            .contains("Chose an ECDSA P-384 key because the EST server asks for it"),
+        "{run}"
+    );
+    let id = run.stdout.lines().next().expect("id").trim().to_string();
+    let text = req_text(&w.sb.export_csr(&id));
+    assert!(
+        text.contains("NIST CURVE: P-384") && text.contains("ecdsa-with-SHA384"),
+        "{text}"
+    );
+    // Enrolled through the profile, every key wish is now met.
+    let out =
+        w.sb.run(&[
+            "--json",
+            "enroll",
+            "est",
+            &id,
+            "--password-file",
+            &w.code_file,
+        ])
+        .ok()
+        .json();
+    assert_eq!(out["result"], "issued", "{out}");
+    for oid in ["1.2.840.10045.2.1", "1.2.840.10045.4.3.3"] {
+        assert_eq!(attribute(&out, oid)["status"], "satisfied", "{out}");
+    }
+
+    // --key wins over the server.
+    let chosen =
+        w.sb.run(&[
+            "--json",
+            "request",
+            "new",
+            "--profile",
+            arg(&profile),
+            "--name",
+            "Bob Example",
+            "--key",
+            "ec-p256",
+        ])
+        .ok()
+        .json();
+    assert_eq!(chosen["key_type"], "ec-p256", "{chosen}");
+
+    // A wish outside the profile's key types is reported, not applied.
+    let narrow = est_profile(&w, "wantp384", "\"ec-p256\"");
+    let run =
+        w.sb.run(&[
+            "request",
+            "new",
+            "--profile",
+            arg(&narrow),
+            "--name",
+            "Carol Example",
+        ])
+        .ok();
+    assert!(
+        run.stderr.contains(
+            "The EST server asks for an ECDSA P-384 key, which the profile \"EST staff\" does not allow"
+        ),
+        "{run}"
+    );
+    let id = run.stdout.lines().next().expect("id").trim().to_string();
+    assert!(req_text(&w.sb.export_csr(&id)).contains("NIST CURVE: P-256"));
+
+    // A server without a csrattrs answer (notfound: 404) leaves the profile's default.
+    {
+        let label = "notfound";
+        let p = est_profile(&w, label, "\"ec-p384\", \"ec-p256\"");
+        let run =
+            w.sb.run(&[
+                "request",
+                "new",
+                "--profile",
+                arg(&p),
+                "--name",
+                "Dan Example",
+            ])
+            .ok();
+        assert!(!run.stderr.contains("EST server asks"), "{run}");
+        let id = run.stdout.lines().next().expect("id").trim().to_string();
+        assert!(req_text(&w.sb.export_csr(&id)).contains("NIST CURVE: P-384"));
+    }
+}
+
+/// Crash safety of the replacement (issue #3): certdesk is killed (SIGKILL, by PID) at moments
+/// spread over an enrollment at `wantrsa384`, where the request is signed again and replaced
+/// before simpleenroll. After every kill the stored request is one openssl verifies, for the
+/// same key, signed SHA-256 (the old one) or SHA-384 (the new one), and enrolling again
+/// issues the certificate.
+#[test]
+fn a_kill_at_any_moment_leaves_the_old_or_the_new_request_for_the_same_key() {
+    let w = world();
+    let url = w.est.url_for(EstCase::WantRsa384);
+    let args = |id: &str| -> Vec<String> {
+        [
+            "enroll",
+            "est",
+            id,
+            "--url",
+            &url,
+            "--user",
+            USER,
+            "--password-file",
+            &w.code_file,
+            "--trust-fingerprint",
+            w.est.server_ca_sha256(),
+        ]
+        .iter()
+        .map(|s| s.to_string())
+        .collect()
+    };
+    let run = |id: &str| {
+        let a = args(id);
+        w.sb.run(&a.iter().map(String::as_str).collect::<Vec<_>>())
+    };
+    // One uninterrupted run sets the time scale.
+    let first = w.sb.new_request(SUBJECT, &["--key", "rsa-2048"]);
+    let started = std::time::Instant::now();
+    run(&first).ok();
+    let full = started.elapsed();
+    let (mut old, mut new, mut polled) = (0, 0, 0u32);
+    let steps = 12u32;
+    for i in 0..steps {
+        let id = w.sb.new_request(SUBJECT, &["--key", "rsa-2048"]);
+        let key = req_public_key(&w.sb.export_csr(&id));
+        let a = args(&id);
+        // Meanwhile, until the certificate is in, a reader checks every version of the record
+        // it can catch: whole JSON, a request, the same public key (a torn write shows here).
+        let record =
+            w.sb.wallet()
+                .join("identities")
+                .join(&id)
+                .join("identity.json");
+        let public_key_b64 = serde_json::from_slice::<Value>(&common::read(&record))
+            .expect("record")["public_key"]
+            .clone();
+        let stop = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
+        let poller = {
+            let stop = stop.clone();
+            std::thread::spawn(move || {
+                let mut reads = 0u32;
+                let mut torn = Vec::new();
+                while !stop.load(std::sync::atomic::Ordering::Relaxed) {
+                    reads += 1;
+                    match std::fs::read(&record)
+                        .map_err(|e| e.to_string())
+                        .and_then(|b| {
+                            serde_json::from_slice::<Value>(&b).map_err(|e| e.to_string())
+                        }) {
+                        Ok(v)
+                            if v["public_key"] == public_key_b64
+                                && v["csr_pem"]
+                                    .as_str()
+                                    .is_some_and(|p| p.contains("BEGIN CERTIFICATE REQUEST")) => {}
+                        Ok(v) => torn.push(format!("unexpected record {v}")),
+                        Err(e) => torn.push(e),
+                    }
+                }
+                (reads, torn)
+            })
+        };
+        let mut child =
+            w.sb.spawn(&a.iter().map(String::as_str).collect::<Vec<_>>());
+        std::thread::sleep(full * i / (steps - 1));
+        let _ = child.kill();
+        let _ = child.wait();
+        let csr = w.sb.export_csr(&id);
+        let text = req_text(&csr);
+        assert_eq!(
+            req_public_key(&csr),
+            key,
+            "kill {i}: the stored request is for another key"
+        );
+        if text.contains("Signature Algorithm: sha384WithRSAEncryption") {
+            new += 1;
+        } else {
+            assert!(
+                text.contains("Signature Algorithm: sha256WithRSAEncryption"),
+                "kill {i}: {text}"
+            );
+            old += 1;
+        }
+        // Whatever the kill interrupted, enrolling again finishes it (still watched).
+        if w.sb.status(&id) != "issued" {
+            run(&id).ok();
+        }
+        stop.store(true, std::sync::atomic::Ordering::Relaxed);
+        let (reads, torn) = poller.join().expect("poller");
+        assert!(torn.is_empty(), "kill {i}: {torn:?}");
+        polled += reads;
+        assert_eq!(w.sb.status(&id), "issued", "kill {i}");
+        let cert = w.show(&id)["certificate_pem"]
+            .as_str()
+            .expect("certificate")
+            .to_string();
+        assert_eq!(public_key(&cert), key, "kill {i}");
+    }
+    eprintln!(
+        "one enrollment took {full:?}; after {steps} kills: {old} old requests, {new} signed again; {polled} reads of the record, none torn"
+    );
+}
