@@ -588,6 +588,50 @@ mod tests {
     }
 
     #[test]
+    fn an_rsa_request_can_be_signed_with_sha384_or_sha512_and_facts_read_it_back() {
+        let key = PrivateKey::generate(KeySpec::Rsa2048).expect("key");
+        let spec = CsrSpec {
+            subject: alice(),
+            challenge_password: None,
+        };
+        let plain = build_csr(&key, &spec).expect("csr").facts().expect("facts");
+        assert_eq!(plain.signature_oid, "1.2.840.113549.1.1.11");
+        assert!(plain.key_usage_digital_signature && plain.client_auth && plain.email_san);
+        assert!(!plain.challenge_password);
+        for (sig, oid) in [
+            (CsrSignature::RsaSha384, "1.2.840.113549.1.1.12"),
+            (CsrSignature::RsaSha512, "1.2.840.113549.1.1.13"),
+        ] {
+            let csr = build_csr_signed(&key, &spec, sig).expect("signed");
+            // from_der checks the self-signature.
+            let again = Csr::from_der(csr.der().to_vec()).expect("verifies");
+            let facts = again.facts().expect("facts");
+            assert_eq!(facts.signature_oid, oid);
+            assert_eq!(CsrSignature::from_oid(oid), Some(sig));
+            assert_eq!(facts.public_key_der, plain.public_key_der);
+            assert_eq!(facts.subject_der, plain.subject_der);
+            assert_eq!(facts.public_key_der, key.public_key_der());
+        }
+        let ec = PrivateKey::generate(KeySpec::EcP256).expect("key");
+        let err = build_csr_signed(&ec, &spec, CsrSignature::RsaSha384).expect_err("ec");
+        assert_eq!(
+            err.to_string(),
+            "invalid signature: a request with ECDSA P-256 cannot be signed with RSA with SHA-384"
+        );
+        let coded = CsrSpec {
+            subject: alice(),
+            challenge_password: Some(SecretString::new("ABCD-1234")),
+        };
+        assert!(
+            build_csr(&ec, &coded)
+                .expect("csr")
+                .facts()
+                .expect("facts")
+                .challenge_password
+        );
+    }
+
+    #[test]
     fn csr_carries_subject_sans_usages_and_challenge() {
         let key = PrivateKey::generate(KeySpec::EcP256).expect("key");
         let mut subject = alice();
