@@ -1039,10 +1039,20 @@ fn an_ec_p256_request_asked_for_p384_is_reported_with_the_key_to_use_and_still_e
 
 /// A help-desk profile for the EST server's `label`, pinned to its CA.
 fn est_profile(w: &World, label: &str, allowed: &str) -> std::path::PathBuf {
+    est_profile_pinned(w, label, allowed, w.est.server_ca_sha256())
+}
+
+/// [`est_profile`] with the pin `ca_sha256`.
+fn est_profile_pinned(
+    w: &World,
+    label: &str,
+    allowed: &str,
+    ca_sha256: &str,
+) -> std::path::PathBuf {
     let text = format!(
         "format = 1\nname = \"EST staff\"\nallowed_keys = [{allowed}]\n\n[enroll]\nmethod = \"est\"\nurl = \"https://127.0.0.1:{}\"\nlabel = \"{label}\"\nca_sha256 = \"{}\"\nauth = \"one-time-code\"\nusername = \"{USER}\"\n\n[subject]\norganization = \"Example Corp\"\n",
         w.est.port(),
-        w.est.server_ca_sha256()
+        ca_sha256
     );
     w.sb.file(
         &format!("{label}-{}.toml", common::unique()),
@@ -1130,10 +1140,20 @@ fn request_new_with_an_est_profile_makes_the_key_the_server_asks_for() {
     let id = run.stdout.lines().next().expect("id").trim().to_string();
     assert!(req_text(&w.sb.export_csr(&id)).contains("NIST CURVE: P-256"));
 
-    // A server without a csrattrs answer (notfound: 404) leaves the profile's default.
-    {
-        let label = "notfound";
-        let p = est_profile(&w, label, "\"ec-p384\", \"ec-p256\"");
+    // A server without a csrattrs answer (notfound: 404), and one whose certificate does not
+    // match the profile's pin (wantp384 with another CA's fingerprint), leave the profile's
+    // default: nothing is taken from a server that is not trusted.
+    let wrong_pin = ["AB"; 32].join(":");
+    for (p, curve) in [
+        (
+            est_profile(&w, "notfound", "\"ec-p384\", \"ec-p256\""),
+            "NIST CURVE: P-384",
+        ),
+        (
+            est_profile_pinned(&w, "wantp384", "\"ec-p256\", \"ec-p384\"", &wrong_pin),
+            "NIST CURVE: P-256",
+        ),
+    ] {
         let run =
             w.sb.run(&[
                 "request",
@@ -1146,7 +1166,8 @@ fn request_new_with_an_est_profile_makes_the_key_the_server_asks_for() {
             .ok();
         assert!(!run.stderr.contains("EST server asks"), "{run}");
         let id = run.stdout.lines().next().expect("id").trim().to_string();
-        assert!(req_text(&w.sb.export_csr(&id)).contains("NIST CURVE: P-384"));
+        let text = req_text(&w.sb.export_csr(&id));
+        assert!(text.contains(curve), "{curve}: {text}");
     }
 }
 
