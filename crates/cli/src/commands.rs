@@ -367,36 +367,6 @@ pub(crate) fn run(cli: Cli) -> anyhow::Result<Outcome> {
     }
 }
 
-/// Issue #3: with an EST profile and no `--key`, the key type the EST server asks for in
-/// `/csrattrs`, when the profile allows it (else the profile's choice, and a line saying so).
-/// Any failure (profile, network, answer) leaves the choice to the profile.
-fn key_wanted_by_est_server(profile: &Path, json: bool) -> Option<KeySpec> {
-    let loaded = crate::helpdesk::open_profile_arg(
-        profile,
-        certdesk_core::transport::ServerTrust::default(),
-    )
-    .ok()?;
-    let target = certdesk_core::enroll::target_from_profile(&loaded.profile).ok()??;
-    let wanted = certdesk_core::enroll::key_type_wanted(&target).ok()??;
-    let allowed = loaded.profile.allowed_keys.contains(&wanted);
-    if !json {
-        if allowed {
-            eprintln!(
-                "Chose an {} key because the EST server asks for it ({}/csrattrs).",
-                wanted.describe(),
-                target.method.url()
-            );
-        } else {
-            eprintln!(
-                "The EST server asks for an {} key, which the profile \"{}\" does not allow; using the profile's key type.",
-                wanted.describe(),
-                loaded.profile.name
-            );
-        }
-    }
-    allowed.then_some(wanted)
-}
-
 fn request_new(ctx: &Ctx, args: NewArgs) -> anyhow::Result<Outcome> {
     if let Some(profile) = &args.profile {
         let challenge_password = args
@@ -414,9 +384,7 @@ fn request_new(ctx: &Ctx, args: NewArgs) -> anyhow::Result<Outcome> {
                 name: args.name.as_deref(),
                 email: args.email.as_deref(),
                 upn: args.upn.as_deref(),
-                key: args
-                    .key
-                    .or_else(|| key_wanted_by_est_server(profile, ctx.json)),
+                key: args.key,
                 label: args.label.as_deref(),
                 device: args.device.as_deref(),
                 challenge_password,

@@ -485,6 +485,16 @@ fn show(ctx: &Ctx, outcome: &EnrollOutcome) -> anyhow::Result<Outcome> {
                 .filter(|a| a.status != est::AttributeStatus::Satisfied)
             {
                 outln!("note: the server asked for {}: {}", a.name, a.note);
+                match a.fix {
+                    Some(est::RequestFix::NewKey { key }) => outln!(
+                        "  on the command line: certdesk request new … --key {}",
+                        key.as_str()
+                    ),
+                    Some(est::RequestFix::AddEmail) => {
+                        outln!("  on the command line: certdesk request new … --email ADDRESS")
+                    }
+                    None => {}
+                }
             }
         }
         EnrollOutcome::Pending {

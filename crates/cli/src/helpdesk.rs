@@ -235,6 +235,18 @@ pub(crate) fn request_new_with_profile(
         subject: args.subject.map(SubjectSpec::parse_dn).transpose()?,
         key: args.key,
     };
+    // Issue #3: with an EST profile and no --key, the key type the server asks for in
+    // /csrattrs, when the profile allows it; otherwise the profile's choice, and a line saying so.
+    let wish = match input.key {
+        Some(_) => None,
+        None => certdesk_core::enroll::profile_key_wish(&loaded.profile),
+    };
+    let input = TemplateInput {
+        key: input
+            .key
+            .or_else(|| wish.as_ref().filter(|w| w.allowed).map(|w| w.key)),
+        ..input
+    };
     let (mut subject, key_type) = profile::apply_template(&loaded.profile, &input)?;
     subject.upn = args.upn.map(str::to_string);
     let device = args
@@ -273,10 +285,24 @@ pub(crate) fn request_new_with_profile(
             "csr_pem": csr.pem(),
             "csr_sha256": csr.fingerprint_sha256(),
             "profile": { "name": loaded.profile.name, "origin": loaded.origin, "sha256": loaded.sha256 },
+            "server_key_wish": wish.as_ref().map(|w| json!({ "key_type": w.key, "allowed": w.allowed, "url": w.url })),
         }))?;
     } else {
         outln!("{}", identity.id);
         print_origin(&loaded);
+        match &wish {
+            Some(w) if w.allowed => eprintln!(
+                "Chose an {} key because the EST server asks for it ({}).",
+                w.key.describe(),
+                w.url
+            ),
+            Some(w) => eprintln!(
+                "The EST server asks for an {} key, which the profile \"{}\" does not allow; using the profile's key type.",
+                w.key.describe(),
+                loaded.profile.name
+            ),
+            None => {}
+        }
         eprintln!(
             "Created a private key ({}) on this computer and a request for \"{}\", labelled \"{}\".",
             identity.key_type.describe(),

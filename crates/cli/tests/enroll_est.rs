@@ -969,9 +969,13 @@ fn an_extension_request_is_met_and_the_sent_request_carries_the_extensions() {
     let san = attribute(&out, "2.5.29.17");
     assert_eq!(san["status"], "not_satisfied", "{out}");
     assert!(
-        san["note"].as_str().expect("note").contains("--email"),
+        san["note"]
+            .as_str()
+            .expect("note")
+            .contains("create the request with an email address"),
         "{out}"
     );
+    assert_eq!(san["fix"]["kind"], "add_email", "{out}");
 }
 
 #[test]
@@ -1015,9 +1019,11 @@ fn an_ec_p256_request_asked_for_p384_is_reported_with_the_key_to_use_and_still_e
             wish["note"]
                 .as_str()
                 .expect("note")
-                .contains("create a new request with --key ec-p384"),
+                .contains("create a new request with an ECDSA P-384 key"),
             "{out}"
         );
+        assert_eq!(wish["fix"]["kind"], "new_key", "{out}");
+        assert_eq!(wish["fix"]["key"], "ec-p384", "{out}");
     }
     // Nothing was signed again: the server got the very request made before (ECDSA
     // signatures differ every time, so equal bytes mean the same signature).
@@ -1032,7 +1038,9 @@ fn an_ec_p256_request_asked_for_p384_is_reported_with_the_key_to_use_and_still_e
     assert!(
         run.stdout
             .contains("note: the server asked for an elliptic-curve (ECDSA) key")
-            && run.stdout.contains("--key ec-p384"),
+            && run
+                .stdout
+                .contains("on the command line: certdesk request new … --key ec-p384"),
         "{run}"
     );
 }

@@ -4,8 +4,10 @@ use std::sync::{Arc, Mutex};
 
 use certdesk_core::cert::to_pem;
 use certdesk_core::enroll::{
-    self, est::est_base, portal::PortalMode, AuthSettings, EnrollMethod, EnrollOutcome,
-    EnrollTarget, TrustSettings,
+    self,
+    est::{est_base, AttributeStatus},
+    portal::PortalMode,
+    AuthSettings, EnrollMethod, EnrollOutcome, EnrollTarget, TrustSettings,
 };
 use certdesk_core::secret::SecretString;
 use certdesk_core::vault::os_vault;
@@ -437,10 +439,25 @@ pub(crate) fn enroll_with(
 impl EnrollResult {
     fn from_outcome(outcome: &EnrollOutcome, now: OffsetDateTime) -> Self {
         match outcome {
-            EnrollOutcome::Issued { import, .. } => Self {
+            EnrollOutcome::Issued {
+                import,
+                csr_attributes,
+            } => Self {
                 identity: IdentityRow::from_summary(&import.identity, now),
                 retry_after_secs: None,
-                warnings: import.warnings.iter().map(|w| w.message.clone()).collect(),
+                // What the EST server asked for in /csrattrs and the request did not already
+                // have: applied (signed again with the same key) or not met, in core's words.
+                warnings: import
+                    .warnings
+                    .iter()
+                    .map(|w| w.message.clone())
+                    .chain(
+                        csr_attributes
+                            .iter()
+                            .filter(|a| a.status != AttributeStatus::Satisfied)
+                            .map(|a| format!("The server asked for {}: {}.", a.name, a.note)),
+                    )
+                    .collect(),
             },
             EnrollOutcome::Pending {
                 identity,

@@ -175,7 +175,14 @@ pub(crate) fn create_from_profile(
         .map(str::trim)
         .filter(|k| !k.is_empty())
         .map(KeySpec::parse)
-        .transpose()?;
+        .transpose()?
+        // Issue #3: no key type chosen under Advanced: the one the profile's EST server asks
+        // for in /csrattrs, when the profile allows it (as `certdesk request new --profile`).
+        .or_else(|| {
+            certdesk_core::enroll::profile_key_wish(&loaded.profile)
+                .filter(|wish| wish.allowed)
+                .map(|wish| wish.key)
+        });
     let (subject, key_type) = apply_template(
         &loaded.profile,
         &TemplateInput {

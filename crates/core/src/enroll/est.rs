@@ -221,8 +221,31 @@ pub struct CsrAttribute {
     pub name: String,
     /// `satisfied`, `applied`, `not_satisfied` or `not_supported`.
     pub status: AttributeStatus,
-    /// Detail for a person.
+    /// Detail for a person, worded for every front end.
     pub note: String,
+    /// What a new request needs to meet the wish, for a front end to offer in its own terms
+    /// (the CLI names its flags).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub fix: Option<RequestFix>,
+}
+
+/// A change to the request that would meet a wish certdesk could not meet with this one.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "snake_case", tag = "kind")]
+pub enum RequestFix {
+    /// A new request with this key type.
+    NewKey {
+        /// The key type.
+        key: KeySpec,
+    },
+    /// A request with an email address.
+    AddEmail,
+}
+
+impl CsrAttribute {
+    fn with_fix(self, fix: Option<RequestFix>) -> Self {
+        CsrAttribute { fix, ..self }
+    }
 }
 
 /// Whether the request meets a requested attribute.
@@ -738,13 +761,23 @@ fn judge_wish(
         name: name.to_string(),
         status,
         note,
+        fix: None,
     };
-    let new_request_with = |wanted: KeySpec, what: &str| {
-        format!(
-            "the server asks for {what}; this request has {}: create a new request with --key {}",
-            key.describe(),
-            wanted.as_str()
+    // A wish only another key can meet.
+    let needs_key = |oid: &str, name: &str, wanted: KeySpec, what: &str| {
+        CsrAttribute {
+        fix: Some(RequestFix::NewKey { key: wanted }),
+        ..attr(
+            oid,
+            name,
+            NotSatisfied,
+            format!(
+                "the server asks for {what}; this request has {}: create a new request with an {} key",
+                key.describe(),
+                wanted.describe()
+            ),
         )
+    }
     };
     match wish {
         CsrWish::ChallengePassword => attr(
@@ -765,9 +798,10 @@ fn judge_wish(
             if facts.has_email {
                 "the request has an email address".to_string()
             } else {
-                "create the request with --email".to_string()
+                "create the request with an email address".to_string()
             },
-        ),
+        )
+        .with_fix((!facts.has_email).then_some(RequestFix::AddEmail)),
         CsrWish::EcKey { curve } => {
             let name = "an elliptic-curve (ECDSA) key";
             match curve.as_deref() {
@@ -780,7 +814,7 @@ fn judge_wish(
                     if key == wanted {
                         attr(OID_EC_PUBLIC_KEY, name, Satisfied, format!("the request has {}", key.describe()))
                     } else {
-                        attr(OID_EC_PUBLIC_KEY, name, NotSatisfied, new_request_with(wanted, wanted.describe()))
+                        needs_key(OID_EC_PUBLIC_KEY, name, wanted, wanted.describe())
                     }
                 }
                 Some(other) => attr(
@@ -795,12 +829,7 @@ fn judge_wish(
                     Satisfied,
                     format!("the request has {}", key.describe()),
                 ),
-                None => attr(
-                    OID_EC_PUBLIC_KEY,
-                    name,
-                    NotSatisfied,
-                    new_request_with(KeySpec::EcP256, "an ECDSA key"),
-                ),
+                None => needs_key(OID_EC_PUBLIC_KEY, name, KeySpec::EcP256, "an ECDSA key"),
             }
         }
         CsrWish::RsaKey { bits } => {
@@ -826,24 +855,14 @@ fn judge_wish(
                     Satisfied,
                     format!("the request has {}", key.describe()),
                 ),
-                Some(w) => attr(
-                    OID_RSA_ENCRYPTION,
-                    name,
-                    NotSatisfied,
-                    new_request_with(w, w.describe()),
-                ),
+                Some(w) => needs_key(OID_RSA_ENCRYPTION, name, w, w.describe()),
                 None if is_rsa(key) => attr(
                     OID_RSA_ENCRYPTION,
                     name,
                     Satisfied,
                     format!("the request has {}", key.describe()),
                 ),
-                None => attr(
-                    OID_RSA_ENCRYPTION,
-                    name,
-                    NotSatisfied,
-                    new_request_with(KeySpec::Rsa3072, "an RSA key"),
-                ),
+                None => needs_key(OID_RSA_ENCRYPTION, name, KeySpec::Rsa3072, "an RSA key"),
             }
         }
         CsrWish::Signature { oid } => judge_signature(oid, facts, target_sig),
@@ -877,6 +896,7 @@ fn judge_signature(
         name: name.to_string(),
         status,
         note,
+        fix: None,
     };
     if oid == OID_ECDSA_SHA512 {
         return out(
@@ -891,11 +911,12 @@ fn judge_signature(
             out(
                 NotSatisfied,
                 format!(
-                    "a request with {} cannot be signed that way: create a new request with --key {}",
+                    "a request with {} cannot be signed that way: create a new request with an {} key",
                     key.describe(),
-                    curve_key.as_str()
+                    curve_key.describe()
                 ),
             )
+            .with_fix(Some(RequestFix::NewKey { key: curve_key }))
         };
     }
     // An RSA signature.
@@ -903,10 +924,14 @@ fn judge_signature(
         return out(
             NotSatisfied,
             format!(
-                "a request with {} cannot be signed that way: create a new request with --key rsa-3072",
-                key.describe()
+                "a request with {} cannot be signed that way: create a new request with an {} key",
+                key.describe(),
+                KeySpec::Rsa3072.describe()
             ),
-        );
+        )
+        .with_fix(Some(RequestFix::NewKey {
+            key: KeySpec::Rsa3072,
+        }));
     }
     let wanted = CsrSignature::from_oid(oid);
     if wanted == facts.signature {
@@ -941,6 +966,7 @@ fn judge_extension(oid: &str, value: Option<&[u8]>, facts: &RequestFacts) -> Csr
         name: name.to_string(),
         status,
         note,
+        fix: None,
     };
     match oid {
         OID_KEY_USAGE => {
@@ -974,7 +1000,8 @@ fn judge_extension(oid: &str, value: Option<&[u8]>, facts: &RequestFacts) -> Csr
             } else if facts.has_email {
                 out(name, Applied, "added the email address as subjectAltName and signed the request again (same key, same subject)".into())
             } else {
-                out(name, NotSatisfied, "certdesk puts the email address there: create the request with --email".into())
+                out(name, NotSatisfied, "certdesk puts the email address there: create the request with an email address".into())
+                    .with_fix(Some(RequestFix::AddEmail))
             }
         }
         _ => out(
@@ -1169,7 +1196,21 @@ mod tests {
                 AttributeStatus::NotSupported
             ]
         );
-        assert!(attrs[1].note.contains("--key ec-p384"), "{}", attrs[1].note);
+        assert_eq!(
+            attrs[1].fix,
+            Some(RequestFix::NewKey {
+                key: KeySpec::EcP384
+            }),
+            "{}",
+            attrs[1].note
+        );
+        assert!(
+            attrs[1]
+                .note
+                .contains("create a new request with an ECDSA P-384 key"),
+            "{}",
+            attrs[1].note
+        );
         let fine =
             read_csr_attrs(b64.as_bytes(), KeySpec::EcP384, true, "csrattrs").expect("parse");
         assert_eq!(fine[1].status, AttributeStatus::Satisfied);
@@ -1249,8 +1290,18 @@ mod tests {
                 AttributeStatus::NotSatisfied
             ]
         );
-        assert!(plan.attributes[1].note.contains("--key ec-p384"));
-        assert!(plan.attributes[3].note.contains("--key ec-p384"));
+        assert_eq!(
+            plan.attributes[1].fix,
+            Some(RequestFix::NewKey {
+                key: KeySpec::EcP384
+            })
+        );
+        assert_eq!(
+            plan.attributes[3].fix,
+            Some(RequestFix::NewKey {
+                key: KeySpec::EcP384
+            })
+        );
         assert!(plan.attributes[2].note.contains("1.3.6.1.1.1.1.22"));
         assert_eq!(plan.resign, None, "nothing the P-256 key can do");
     }
@@ -1287,7 +1338,8 @@ mod tests {
             .find(|a| a.oid == OID_SUBJECT_ALT_NAME)
             .expect("san");
         assert_eq!(san.status, AttributeStatus::NotSatisfied);
-        assert!(san.note.contains("--email"));
+        assert_eq!(san.fix, Some(RequestFix::AddEmail));
+        assert!(san.note.contains("with an email address"), "{}", san.note);
         // A request that cannot be signed again says why.
         let mut blocked = lacking_everything(KeySpec::EcP256);
         blocked.resign_blocked = Some("the request holds an enrollment code".into());
@@ -1385,7 +1437,12 @@ mod tests {
             (plan.resign, plan.attributes[0].status),
             (None, AttributeStatus::NotSatisfied)
         );
-        assert!(plan.attributes[0].note.contains("--key rsa-3072"));
+        assert_eq!(
+            plan.attributes[0].fix,
+            Some(RequestFix::NewKey {
+                key: KeySpec::Rsa3072
+            })
+        );
         // Two RSA hashes: the first is used, the second is reported.
         let both = crate::asn1::seq(&[&oid(OID_RSA_SHA512), &oid(OID_RSA_SHA384)]);
         let wishes = parse_csr_attrs(b64_of(&both).as_bytes(), "x").expect("parse");

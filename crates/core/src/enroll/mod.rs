@@ -760,6 +760,35 @@ pub fn key_type_wanted(target: &EnrollTarget) -> Result<Option<KeySpec>> {
     })
 }
 
+/// The key type a profile's EST server asks for in `/csrattrs`, and whether the profile allows
+/// it ([`key_type_wanted`] through the profile's own address and pin).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ServerKeyWish {
+    /// What the server asks for.
+    pub key: KeySpec,
+    /// Whether the profile's allowed key types include it (if not, the profile's default is
+    /// used and the server may refuse the request).
+    pub allowed: bool,
+    /// The `/csrattrs` address asked.
+    pub url: String,
+}
+
+/// Asks the EST server of `profile` which key type it wants, before a request is made from
+/// the profile. `None` for a portal or email profile, or when the server names no key type
+/// (or cannot be asked: see [`key_type_wanted`]).
+pub fn profile_key_wish(profile: &crate::profile::Profile) -> Option<ServerKeyWish> {
+    let target = target_from_profile(profile).ok()??;
+    let key = key_type_wanted(&target).ok()??;
+    let EnrollMethod::Est { base } = &target.method else {
+        return None;
+    };
+    Some(ServerKeyWish {
+        key,
+        allowed: profile.allowed_keys.contains(&key),
+        url: est::operation_url(base, EstOperation::CsrAttrs),
+    })
+}
+
 fn exchange(
     wallet: &Wallet,
     id: &str,
