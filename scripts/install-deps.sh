@@ -25,6 +25,9 @@ packages=(
   curl ca-certificates
   # reads the .certdesk MIME type the app's package installs (update-mime-database)
   shared-mime-info
+  # C compiler for the Windows target: the Windows store code is type-checked and linted here
+  # (aws-lc-sys builds its C sources for the target even for `cargo check`)
+  gcc-mingw-w64-x86-64
 )
 
 missing=()
@@ -74,6 +77,14 @@ if cargo nextest --version >/dev/null 2>&1; then
 else
   echo "install-deps: installing cargo-nextest"
   cargo install cargo-nextest --locked
+fi
+
+# The Rust standard library for Windows, to type-check and lint the code behind cfg(windows).
+if rustup target list --installed 2>/dev/null | grep -qx x86_64-pc-windows-gnu; then
+  echo "install-deps: Rust target x86_64-pc-windows-gnu present"
+else
+  echo "install-deps: adding Rust target x86_64-pc-windows-gnu"
+  rustup target add x86_64-pc-windows-gnu
 fi
 
 # The E2E tests drive the app through tauri-driver (it proxies to WebKitWebDriver).

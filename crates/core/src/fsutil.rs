@@ -1,6 +1,8 @@
 //! Crash-safe file writes: a reader sees the old content or the new, never a torn file.
 
-use std::fs::{self, File, OpenOptions};
+#[cfg(unix)]
+use std::fs::File;
+use std::fs::{self, OpenOptions};
 use std::io::Write;
 #[cfg(unix)]
 use std::os::unix::fs::OpenOptionsExt;
@@ -46,6 +48,9 @@ pub fn write_atomic(path: &Path, data: &[u8], mode: FileMode) -> Result<()> {
     options.write(true).create(true).truncate(true);
     #[cfg(unix)]
     options.mode(mode.bits());
+    // Elsewhere (Windows) the file inherits the ACL of the per-user directory it is written in.
+    #[cfg(not(unix))]
+    let _ = mode;
     let result = (|| {
         let mut file = options.open(&tmp).map_err(Error::io("create", &tmp))?;
         file.write_all(data).map_err(Error::io("write", &tmp))?;

@@ -1,8 +1,9 @@
 //! The Windows CurrentUser\My ("Personal") store, through schannel's `PfxImportOptions` and
 //! `CertStore`.
 //!
-//! NOT BUILT OR RUN ON THIS MACHINE: certdesk is developed on Linux, which cannot compile
-//! schannel. The calls were checked against the schannel 0.1.30 sources (signatures only). Known gap: removing the certificate
+//! NEVER RUN: certdesk is developed on Linux. The test command compiles and lints this module
+//! for `x86_64-pc-windows-gnu` (`cargo clippy --target x86_64-pc-windows-gnu -D warnings`), so
+//! the calls type-check against schannel; whether Windows accepts them is unverified. Known gap: removing the certificate
 //! leaves the private key container that `PFXImportCertStore` persisted; until that is written
 //! and tested on Windows, removal says so in its outcome. What can be tested on Linux (the
 //! PKCS#12 profile, matching store entries by SHA-256) is plain code with unit tests.
