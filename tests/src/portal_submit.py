@@ -73,10 +73,15 @@ def main():
     if os.environ.get("REQUEST_METHOD") != "POST":
         reject("send the request with the form")
     body = read_body()
-    csr = extract(os.environ.get("CONTENT_TYPE", ""), body).strip()
-    if not csr:
+    csr = extract(os.environ.get("CONTENT_TYPE", ""), body)
+    # Only text is trimmed: a DER request may end in a byte that looks like whitespace (0x20,
+    # 0x0a, ...), and trimming it would break the signature (a CI run lost a DER upload so).
+    if csr.strip().startswith(b"-----BEGIN"):
+        csr, form = csr.strip(), "PEM"
+    else:
+        form = "DER"
+    if not csr.strip():
         reject("the request is empty")
-    form = "PEM" if csr.startswith(b"-----BEGIN") else "DER"
     try:
         csr_pem = openssl("req", "-inform", form, "-verify", "-outform", "PEM", stdin=csr + (b"\n" if form == "PEM" else b""))
     except RuntimeError as e:

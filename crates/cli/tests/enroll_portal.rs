@@ -138,6 +138,72 @@ fn a_raw_pem_body_and_a_raw_der_body_are_issued() {
     w.assert_issued_by_the_portal(&der_id);
 }
 
+/// The harness itself: a DER request whose last byte looks like ASCII whitespace must reach
+/// `openssl ca` intact (the portal script once trimmed it, and a CI run lost a DER upload to
+/// that 6-in-256 chance). openssl makes requests until one ends so; curl posts it raw.
+#[test]
+fn the_portal_takes_a_der_request_whose_last_byte_looks_like_whitespace() {
+    let w = world();
+    let dir = tempfile::tempdir().expect("temp dir");
+    let key = dir.path().join("key.pem");
+    let der = dir.path().join("req.der");
+    run_tool(Command::new("openssl").args([
+        "genpkey",
+        "-algorithm",
+        "EC",
+        "-pkeyopt",
+        "ec_paramgen_curve:P-256",
+        "-out",
+        arg(&key),
+    ]))
+    .expect("openssl genpkey");
+    let whitespace = [b' ', b'\t', b'\n', b'\r', 0x0b, 0x0c];
+    let mut tries = 0;
+    loop {
+        tries += 1;
+        assert!(
+            tries <= 1000,
+            "openssl never made a request ending in a whitespace byte"
+        );
+        run_tool(Command::new("openssl").args([
+            "req",
+            "-new",
+            "-key",
+            arg(&key),
+            "-subj",
+            "/CN=Whitespace Tail",
+            "-outform",
+            "DER",
+            "-out",
+            arg(&der),
+        ]))
+        .expect("openssl req");
+        let bytes = std::fs::read(&der).expect("read the request");
+        if bytes.last().is_some_and(|b| whitespace.contains(b)) {
+            break;
+        }
+    }
+    let out = run_tool(Command::new("curl").args([
+        "-sS",
+        "--max-time",
+        "20",
+        "--cacert",
+        arg(&w.portal.server_ca_path()),
+        "-H",
+        "Content-Type: application/pkcs10",
+        "--data-binary",
+        &format!("@{}", der.display()),
+        &w.portal.url_for(PORTAL_SUBMIT_PATH),
+    ]))
+    .expect("curl");
+    let answer = out.stdout_text();
+    assert!(
+        answer.contains("-----BEGIN CERTIFICATE-----") && !answer.contains("Request rejected"),
+        "after {tries} tries: {answer}\n{}",
+        w.portal.log()
+    );
+}
+
 #[test]
 fn an_html_error_page_is_quoted_by_title_and_the_request_is_kept() {
     let w = world();
