@@ -820,25 +820,9 @@ fn practice_ca_request_enroll_probe_export() {
 // ---- Issue #3: the server's /csrattrs wishes are applied where the request's key can meet
 // them. The CSR the server received is read back with `openssl req -verify -text`.
 
-/// `--json enroll est ID --url URL(case) …` (pinned, with the code): the JSON outcome.
+/// `enroll est ID --url URL(case) … --json` (pinned, with the code): the JSON outcome.
 fn enroll_json(w: &World, id: &str, case: EstCase) -> Value {
-    let url = w.est.url_for(case);
-    w.sb.run(&[
-        "--json",
-        "enroll",
-        "est",
-        id,
-        "--url",
-        &url,
-        "--user",
-        USER,
-        "--password-file",
-        &w.code_file,
-        "--trust-fingerprint",
-        w.est.server_ca_sha256(),
-    ])
-    .ok()
-    .json()
+    w.enroll(id, case, &["--json"]).ok().json()
 }
 
 /// `openssl req -verify -noout -text` of a PEM request: panics when it does not verify.

@@ -488,6 +488,76 @@ mod tests {
     use certdesk_core::wallet::{KeyAccess, KeyProtection};
 
     #[test]
+    fn csrattrs_wishes_not_already_met_reach_the_person_as_warnings() {
+        use certdesk_core::enroll::est::{CsrAttribute, RequestFix};
+        use certdesk_core::wallet::{
+            IdentityStatus, IdentitySummary, ImportOutcome, ImportWarning,
+        };
+        let now = OffsetDateTime::now_utc();
+        let wish = |name: &str, status, note: &str| CsrAttribute {
+            oid: "1.2.3".into(),
+            name: name.into(),
+            status,
+            note: note.into(),
+            fix: None,
+        };
+        let outcome = EnrollOutcome::Issued {
+            import: ImportOutcome {
+                identity: IdentitySummary {
+                    id: "01-ada".into(),
+                    label: "Ada".into(),
+                    status: IdentityStatus::Issued,
+                    subject: "CN=Ada".into(),
+                    issuer: Some("CN=Example CA".into()),
+                    issuer_name: Some("Example CA".into()),
+                    key_type: certdesk_core::key::KeySpec::EcP256,
+                    created: now,
+                    not_after: Some(now + time::Duration::days(90)),
+                },
+                warnings: vec![ImportWarning {
+                    code: "incomplete_chain".into(),
+                    message: "the issuer's certificate was not included".into(),
+                }],
+                container: certdesk_core::encoding::Container::Pkcs7,
+                chain_length: 1,
+                already_imported: false,
+                replaced_previous: false,
+            },
+            csr_attributes: vec![
+                wish(
+                    "an elliptic-curve (ECDSA) key",
+                    AttributeStatus::Satisfied,
+                    "the request has ECDSA P-256",
+                ),
+                wish(
+                    "key usage extension",
+                    AttributeStatus::Applied,
+                    "added keyUsage digitalSignature",
+                ),
+                CsrAttribute {
+                    fix: Some(RequestFix::NewKey {
+                        key: certdesk_core::key::KeySpec::EcP384,
+                    }),
+                    ..wish(
+                        "ECDSA with SHA-384",
+                        AttributeStatus::NotSatisfied,
+                        "create a new request with an ECDSA P-384 key",
+                    )
+                },
+            ],
+        };
+        let result = EnrollResult::from_outcome(&outcome, now);
+        assert_eq!(
+            result.warnings,
+            vec![
+                "the issuer's certificate was not included".to_string(),
+                "The server asked for key usage extension: added keyUsage digitalSignature.".to_string(),
+                "The server asked for ECDSA with SHA-384: create a new request with an ECDSA P-384 key.".to_string(),
+            ]
+        );
+    }
+
+    #[test]
     fn practice_enroll_check_and_renew_with_the_real_practice_ca() {
         let home = tempfile::tempdir().expect("temp dir");
         let wallet = Wallet::open(home.path()).expect("open");
