@@ -8,15 +8,18 @@
 //! always completes one HTTP request/response before it calls anything a success.
 
 use std::io;
+use std::pin::Pin;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
-use std::time::Instant;
+use std::task::{Context, Poll};
+use std::time::{Duration, Instant};
 
 use rustls::client::danger::{HandshakeSignatureValid, ServerCertVerified, ServerCertVerifier};
 use rustls::client::{ResolvesClientCert, WebPkiServerVerifier};
 use rustls::pki_types::{CertificateDer, ServerName, UnixTime};
 use rustls::sign::CertifiedKey;
 use rustls::{DigitallySignedStruct, SignatureScheme};
-use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt, ReadBuf};
 use tokio::net::TcpStream;
 use x509_parser::prelude::FromDer;
 
@@ -28,6 +31,84 @@ use crate::{Error, Result};
 const MAX_RESPONSE_BYTES: usize = 64 * 1024;
 /// Characters of body kept in the transcript.
 const EXCERPT_CHARS: usize = 300;
+/// How often a waiting TLS 1.2 read looks whether the server asked to renegotiate.
+const RENEGOTIATION_POLL: Duration = Duration::from_millis(250);
+/// The error detail when the server asked to renegotiate (the per-page re-checks follow).
+const RENEGOTIATION_REQUESTED: &str =
+    "the server asked to renegotiate the connection (TLS 1.2) to request a certificate for this page, which certdesk does not do in the first request";
+/// How long the server must stay silent after its last record before that record is taken
+/// for a renegotiation request (HelloRequest) and not the start of a slow answer.
+const RENEGOTIATION_QUIET: Duration = Duration::from_secs(1);
+/// A HelloRequest is one small encrypted record (25–80 bytes by cipher suite); more bytes
+/// without any page are the start of an answer.
+const RENEGOTIATION_MAX_BYTES: u64 = 128;
+
+/// The TCP stream, counting the bytes it reads: after the request, a TLS 1.2 server that sends
+/// a small record and then no page has asked to renegotiate (Apache's per-directory
+/// `SSLVerifyClient`), which rustls declines without telling us. Without this the check would
+/// wait for the server until the time limit.
+struct Counted<S> {
+    inner: S,
+    read: Arc<AtomicU64>,
+}
+
+impl<S: AsyncRead + Unpin> AsyncRead for Counted<S> {
+    fn poll_read(
+        self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+        buf: &mut ReadBuf<'_>,
+    ) -> Poll<io::Result<()>> {
+        let this = self.get_mut();
+        let before = buf.filled().len();
+        let result = Pin::new(&mut this.inner).poll_read(cx, buf);
+        if let Poll::Ready(Ok(())) = result {
+            let n = buf.filled().len().saturating_sub(before);
+            this.read
+                .fetch_add(u64::try_from(n).unwrap_or(u64::MAX), Ordering::Relaxed);
+        }
+        result
+    }
+}
+
+impl<S: AsyncWrite + Unpin> AsyncWrite for Counted<S> {
+    fn poll_write(
+        self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+        buf: &[u8],
+    ) -> Poll<io::Result<usize>> {
+        Pin::new(&mut self.get_mut().inner).poll_write(cx, buf)
+    }
+
+    // Vectored writes keep a TLS 1.2 client flight (Certificate … Finished) in one segment, as
+    // the bare socket sends it: written record by record, a server that refuses the
+    // certificate after the first record closes the socket under the rest, and the check
+    // reports a broken pipe instead of the server's alert.
+    fn poll_write_vectored(
+        self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+        bufs: &[io::IoSlice<'_>],
+    ) -> Poll<io::Result<usize>> {
+        Pin::new(&mut self.get_mut().inner).poll_write_vectored(cx, bufs)
+    }
+
+    fn is_write_vectored(&self) -> bool {
+        self.inner.is_write_vectored()
+    }
+
+    fn poll_flush(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
+        Pin::new(&mut self.get_mut().inner).poll_flush(cx)
+    }
+
+    fn poll_shutdown(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
+        Pin::new(&mut self.get_mut().inner).poll_shutdown(cx)
+    }
+}
+
+/// Whether bytes that came after the request, without any page, look like a renegotiation
+/// request: one small record, then `RENEGOTIATION_QUIET` of silence.
+fn looks_like_renegotiation(new_bytes: u64, quiet_for: Duration) -> bool {
+    (1..=RENEGOTIATION_MAX_BYTES).contains(&new_bytes) && quiet_for >= RENEGOTIATION_QUIET
+}
 
 #[derive(Debug, Default)]
 struct Observed {
@@ -326,6 +407,11 @@ async fn probe_async(request: &ProbeRequest) -> Result<Transcript> {
     let server_name = ServerName::try_from(host.clone())
         .map_err(|_| Error::invalid("URL", format!("\"{host}\" is not a valid host name")))?;
     let connector = tokio_rustls::TlsConnector::from(Arc::new(config));
+    let read_counter = Arc::new(AtomicU64::new(0));
+    let tcp = Counted {
+        inner: tcp,
+        read: read_counter.clone(),
+    };
     let handshake =
         tokio::time::timeout(request.timeout, connector.connect(server_name, tcp)).await;
     let mut tls = match handshake {
@@ -378,13 +464,36 @@ async fn probe_async(request: &ProbeRequest) -> Result<Transcript> {
         "GET {path} HTTP/1.1\r\nHost: {host_header}\r\nUser-Agent: certdesk/{}\r\nAccept: */*\r\nConnection: close\r\n\r\n",
         env!("CARGO_PKG_VERSION")
     );
+    // Only a TLS 1.2 server that did not ask for a certificate in the handshake can ask for
+    // one by renegotiating.
+    let may_renegotiate = t.tls_version.as_deref() == Some("TLSv1.2") && !t.certificate_requested;
     let exchange = async {
         tls.write_all(head.as_bytes()).await?;
         tls.flush().await?;
+        let baseline = read_counter.load(Ordering::Relaxed);
+        let (mut seen, mut last_change) = (baseline, Instant::now());
         let mut buf = Vec::new();
         let mut chunk = [0u8; 8192];
         loop {
-            match tls.read(&mut chunk).await {
+            let read = if may_renegotiate && buf.is_empty() {
+                match tokio::time::timeout(RENEGOTIATION_POLL, tls.read(&mut chunk)).await {
+                    Ok(read) => read,
+                    Err(_) => {
+                        // `read` is cancel-safe: whatever arrived stays in rustls' buffer.
+                        let now = read_counter.load(Ordering::Relaxed);
+                        if now != seen {
+                            (seen, last_change) = (now, Instant::now());
+                        }
+                        if looks_like_renegotiation(now - baseline, last_change.elapsed()) {
+                            return Err(io::Error::other(RENEGOTIATION_REQUESTED));
+                        }
+                        continue;
+                    }
+                }
+            } else {
+                tls.read(&mut chunk).await
+            };
+            match read {
                 Ok(0) => break,
                 Ok(n) => {
                     buf.extend_from_slice(&chunk[..n]);
@@ -585,6 +694,26 @@ pub(crate) fn parse_response(t: &mut Transcript, bytes: &[u8]) {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_small_record_then_silence_is_a_renegotiation_request() {
+        let quiet = RENEGOTIATION_QUIET;
+        // A HelloRequest record: 25–80 bytes by cipher suite, then nothing.
+        assert!(looks_like_renegotiation(33, quiet));
+        assert!(looks_like_renegotiation(80, quiet + Duration::from_secs(5)));
+        // Nothing arrived: a slow server, not a renegotiation; wait for the time limit.
+        assert!(!looks_like_renegotiation(0, quiet * 10));
+        // A record still arriving, or just arrived: not yet.
+        assert!(!looks_like_renegotiation(
+            33,
+            quiet - Duration::from_millis(1)
+        ));
+        // More than a small record without a page: the start of a slow answer.
+        assert!(!looks_like_renegotiation(
+            RENEGOTIATION_MAX_BYTES + 1,
+            quiet * 10
+        ));
+    }
 
     #[test]
     fn urls_are_split_with_defaults_and_clear_errors() {
