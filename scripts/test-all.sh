@@ -32,10 +32,11 @@ npm --prefix ui run build
 stage "cargo clippy --workspace --all-targets -- -D warnings"
 cargo clippy --workspace --all-targets -- -D warnings
 
-# certdesk-store's Windows CurrentUser\My code and the CLI's non-unix paths exist only behind
-# cfg(windows): compile and lint them for Windows (they cannot run here; see the README).
-stage "cargo clippy -p certdesk-store -p certdesk-cli --target x86_64-pc-windows-gnu -- -D warnings"
-cargo clippy -p certdesk-store -p certdesk-cli --target x86_64-pc-windows-gnu -- -D warnings
+# The Windows Credential Manager vault (core), the CurrentUser\My store (certdesk-store) and
+# the CLI's non-unix paths exist only behind cfg(windows): compile and lint them for Windows
+# (they cannot run here; see the README).
+stage "cargo clippy -p certdesk-core -p certdesk-store -p certdesk-cli --target x86_64-pc-windows-gnu -- -D warnings"
+cargo clippy -p certdesk-core -p certdesk-store -p certdesk-cli --target x86_64-pc-windows-gnu -- -D warnings
 
 stage "npm --prefix ui run check"
 npm --prefix ui run check

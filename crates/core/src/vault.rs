@@ -105,7 +105,9 @@ impl SecretVault for KeyringVault {
 }
 
 /// The OS keyring of this platform. On Linux, the Secret Service over D-Bus (GNOME Keyring,
-/// KWallet, KeePassXC). Fails with [`Error::NoKeyring`] when there is none.
+/// KWallet, KeePassXC); on Windows, the Credential Manager (generic credentials of the user,
+/// compiled for Windows by the test command but never run). Fails with [`Error::NoKeyring`]
+/// when there is none.
 pub fn os_vault() -> Result<Arc<dyn SecretVault>> {
     #[cfg(target_os = "linux")]
     {
@@ -115,7 +117,14 @@ pub fn os_vault() -> Result<Arc<dyn SecretVault>> {
             })?;
         Ok(Arc::new(KeyringVault::new(store, "Secret Service")))
     }
-    #[cfg(not(target_os = "linux"))]
+    #[cfg(windows)]
+    {
+        let store = windows_native_keyring_store::Store::new().map_err(|e| Error::NoKeyring {
+            detail: e.to_string(),
+        })?;
+        Ok(Arc::new(KeyringVault::new(store, "Windows Credential Manager")))
+    }
+    #[cfg(not(any(target_os = "linux", windows)))]
     {
         Err(Error::NoKeyring {
             detail: "this build has no keyring store for this platform yet".into(),
