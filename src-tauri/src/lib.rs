@@ -47,6 +47,21 @@ fn announce_expiry(app: tauri::AppHandle) {
 /// Builds and runs the app until its last window closes.
 pub fn run() {
     let result = tauri::Builder::default()
+        // First, so that a second start ends at once: a certdesk:// link or a .certdesk file
+        // opened while certdesk runs is handed to this instance (over D-Bus on Linux), which
+        // opens the profile in its window instead of a second window appearing.
+        .plugin(tauri_plugin_single_instance::init(|app, argv, cwd| {
+            let args = argv.into_iter().map(std::ffi::OsString::from);
+            let cwd = std::path::PathBuf::from(cwd);
+            if let Some(source) = commands::profile::launch_argument_in(args, Some(&cwd)) {
+                app.state::<commands::profile::LaunchProfile>().set(source);
+                let _ = app.emit_to("main", "certdesk://profile-launched", ());
+            }
+            if let Some(window) = app.get_webview_window("main") {
+                let _ = window.unminimize();
+                let _ = window.set_focus();
+            }
+        }))
         // The dialog plugin is used from Rust only (pickers return a path that Rust reads); the
         // webview has no permission for its commands.
         .plugin(tauri_plugin_dialog::init())

@@ -13,10 +13,12 @@
 // by PID at the end.
 
 import assert from 'node:assert/strict';
-import { execFileSync, spawn } from 'node:child_process';
-import { mkdirSync } from 'node:fs';
+import { execFileSync, spawn, spawnSync } from 'node:child_process';
+import { copyFileSync, mkdirSync, mkdtempSync } from 'node:fs';
+import os from 'node:os';
 import net from 'node:net';
 import path from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { after, before, describe, it } from 'node:test';
 import { remote } from 'webdriverio';
 
@@ -26,6 +28,7 @@ const home = required('HOME');
 const screenshots = required('SCREENSHOTS');
 const nssDb = path.join(home, '.pki', 'nssdb');
 const NAME = 'Ada Lovelace';
+const repoRoot = fileURLToPath(new URL('../..', import.meta.url));
 const STEP_TIMEOUT = 60_000;
 
 function required(name) {
@@ -300,5 +303,17 @@ describe('certdesk app', () => {
     assert.match(status, /Revocation list \(CRL\)\s*unknown: /, `the CRL line says why:\n${status}`);
     await (await byName('Revocation status')).scrollIntoView();
     await screenshot('details-revocation-status');
+  });
+
+  it('(d) a help-desk profile opened while the app runs goes to the running window; the second start ends', async () => {
+    const dir = mkdtempSync(path.join(os.tmpdir(), 'certdesk-e2e-profile-'));
+    const file = path.join(dir, 'staff.certdesk');
+    copyFileSync(path.join(repoRoot, 'examples', 'profiles', 'est.toml'), file);
+    // What a file manager or a browser does for a .certdesk file or a certdesk:// link.
+    const second = spawnSync(app, [file], { env: process.env, encoding: 'utf8', timeout: 60_000 });
+    assert.equal(second.status, 0, `the second start hands over and ends:\n${second.stderr}`);
+    await waitForTextOrAlert(`From file ${file}`);
+    await byName('Where does your certificate come from?');
+    await screenshot('profile-from-a-second-start');
   });
 });

@@ -1,3 +1,4 @@
+import { emit } from '@tauri-apps/api/event';
 import { render, screen } from '@testing-library/svelte';
 import { describe, expect, it } from 'vitest';
 import App from './App.svelte';
@@ -71,6 +72,22 @@ describe('starting with a profile (file association or certdesk:// link)', () =>
     expect(await screen.findByText('From link https://help.example.org/staff.certdesk')).toBeTruthy();
     expect(screen.getByText('Example Corp staff certificate')).toBeTruthy();
     expect(screen.getByRole<HTMLInputElement>('radio', { name: /help-desk profile/i }).checked).toBe(true);
+  });
+
+  it('opens a profile handed over by a second start (a link clicked while the app runs)', async () => {
+    let launched: ProfileView | null = null;
+    const calls = fakeCommands(
+      { launch_profile: () => launched, list_identities: () => [alice] },
+      { events: true },
+    );
+    render(App);
+    expect(await screen.findByRole('heading', { level: 1, name: 'My certificates' })).toBeTruthy();
+
+    launched = linked;
+    await emit('certdesk://profile-launched');
+
+    expect(await screen.findByText('From link https://help.example.org/staff.certdesk')).toBeTruthy();
+    expect(calls.filter((c) => c === 'launch_profile')).toHaveLength(2);
   });
 
   it('shows why a launch profile could not be opened on Home, with its hint', async () => {

@@ -122,7 +122,10 @@ pub fn os_vault() -> Result<Arc<dyn SecretVault>> {
         let store = windows_native_keyring_store::Store::new().map_err(|e| Error::NoKeyring {
             detail: e.to_string(),
         })?;
-        Ok(Arc::new(KeyringVault::new(store, "Windows Credential Manager")))
+        Ok(Arc::new(KeyringVault::new(
+            store,
+            "Windows Credential Manager",
+        )))
     }
     #[cfg(not(any(target_os = "linux", windows)))]
     {

@@ -73,6 +73,14 @@ impl LaunchProfile {
         Self(Mutex::new(launch_argument(args)))
     }
 
+    /// Replaces the launch source: a second start of the app (a link or a file opened while it
+    /// runs) hands its profile to this instance.
+    pub fn set(&self, source: LaunchSource) {
+        if let Ok(mut slot) = self.0.lock() {
+            *slot = Some(source);
+        }
+    }
+
     /// The launch source, the first time only.
     pub fn take(&self) -> Option<LaunchSource> {
         self.0.lock().ok().and_then(|mut slot| slot.take())
@@ -82,6 +90,24 @@ impl LaunchProfile {
 /// The first argument after the program that is a `certdesk:` link or a path ending in
 /// `.certdesk` or `.toml` (case-insensitive); anything else (toolkit options) is ignored.
 pub fn launch_argument(args: impl IntoIterator<Item = OsString>) -> Option<LaunchSource> {
+    launch_argument_in(args, None)
+}
+
+/// [`launch_argument`] for another process's arguments: a relative file path is resolved
+/// against that process's working directory `cwd`.
+pub fn launch_argument_in(
+    args: impl IntoIterator<Item = OsString>,
+    cwd: Option<&std::path::Path>,
+) -> Option<LaunchSource> {
+    match launch_argument_here(args)? {
+        LaunchSource::File(path) if path.is_relative() => Some(LaunchSource::File(
+            cwd.map_or(path.clone(), |dir| dir.join(&path)),
+        )),
+        other => Some(other),
+    }
+}
+
+fn launch_argument_here(args: impl IntoIterator<Item = OsString>) -> Option<LaunchSource> {
     args.into_iter().skip(1).find_map(|arg| {
         let text = arg.to_string_lossy();
         let lower = text.trim().to_ascii_lowercase();
@@ -324,6 +350,36 @@ mod tests {
             launch_argument(args(&["certdesk-app", "report.pdf", "-v"])),
             None
         );
+    }
+
+    #[test]
+    fn a_second_start_hands_over_its_profile_with_paths_from_its_own_directory() {
+        let cwd = std::path::Path::new("/home/ada/Downloads");
+        // A file manager starts certdesk in the file's directory with a relative name.
+        assert_eq!(
+            launch_argument_in(args(&["certdesk-app", "staff.certdesk"]), Some(cwd)),
+            Some(LaunchSource::File(
+                "/home/ada/Downloads/staff.certdesk".into()
+            ))
+        );
+        assert_eq!(
+            launch_argument_in(args(&["certdesk-app", "/tmp/it.certdesk"]), Some(cwd)),
+            Some(LaunchSource::File("/tmp/it.certdesk".into()))
+        );
+        let link = "certdesk://profile?url=https%3A%2F%2Fhelp.example.org%2Fstaff.certdesk";
+        assert_eq!(
+            launch_argument_in(args(&["certdesk-app", link]), Some(cwd)),
+            Some(LaunchSource::Link(link.into()))
+        );
+        // A plain second start (no profile) hands over nothing; the window is only raised.
+        assert_eq!(launch_argument_in(args(&["certdesk-app"]), Some(cwd)), None);
+
+        // The running instance's slot takes it, once.
+        let launch = LaunchProfile::from_args(args(&["certdesk-app"]));
+        assert_eq!(launch.take(), None);
+        launch.set(LaunchSource::Link(link.into()));
+        assert_eq!(launch.take(), Some(LaunchSource::Link(link.into())));
+        assert_eq!(launch.take(), None);
     }
 
     #[test]

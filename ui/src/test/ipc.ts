@@ -34,15 +34,21 @@ export const wrongPassword: IpcError = {
 
 export type Answer = (args: Record<string, unknown>) => unknown;
 
-/** Fakes the Rust side: each command answers with a value, or rejects like Tauri does. */
-export function fakeCommands(answers: Record<string, Answer>): string[] {
+/**
+ * Fakes the Rust side: each command answers with a value, or rejects like Tauri does. With
+ * `events`, `listen` works and `emit` from '@tauri-apps/api/event' reaches the listeners.
+ */
+export function fakeCommands(answers: Record<string, Answer>, options: { events?: boolean } = {}): string[] {
   const calls: string[] = [];
-  mockIPC((cmd, args) => {
-    calls.push(cmd);
-    const answer = answers[cmd];
-    if (!answer) throw new Error(`unexpected command ${cmd}`);
-    return answer((args ?? {}) as Record<string, unknown>);
-  });
+  mockIPC(
+    (cmd, args) => {
+      calls.push(cmd);
+      const answer = answers[cmd];
+      if (!answer) throw new Error(`unexpected command ${cmd}`);
+      return answer((args ?? {}) as Record<string, unknown>);
+    },
+    { shouldMockEvents: options.events ?? false },
+  );
   return calls;
 }
 

@@ -36,7 +36,7 @@ export {
   type PortalRequest,
   type PortalUpload,
 } from './enroll';
-export { onFileDropped } from './events';
+export { onFileDropped, onProfileLaunched } from './events';
 export {
   createRequest,
   deleteIdentity,

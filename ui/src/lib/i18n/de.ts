@@ -77,7 +77,7 @@ export const de: Messages = {
       email: 'Ich schicke meinem Helpdesk einen Antrag per E-Mail',
       emailHint: 'Sie senden eine Antragsdatei; zurück kommt eine Zertifikatsdatei.',
       profile: 'Eine Helpdesk-Profildatei',
-      profileHint: 'Ihr Helpdesk hat Ihnen eine .toml-Datei geschickt: Sie füllt alles aus, was sie kann.',
+      profileHint: 'Ihr Helpdesk hat Ihnen eine .certdesk-Datei oder einen Link geschickt: Damit wird alles ausgefüllt, was möglich ist.',
       profileFrom: (origin: string): string => `Aus ${origin}`,
       support: (contact: string): string => `Hilfe: ${contact}`,
       portal: 'Eine Webseite meiner Organisation (Antrag hochladen oder einfügen)',

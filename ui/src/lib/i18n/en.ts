@@ -85,7 +85,7 @@ export const en = {
       email: 'I will email a request to my help desk',
       emailHint: 'You send a request file; they send back a certificate file.',
       profile: 'A help-desk profile file',
-      profileHint: 'Your help desk sent you a .toml file: it fills in everything it can.',
+      profileHint: 'Your help desk sent you a .certdesk file or link: it fills in everything it can.',
       profileFrom: (origin: string): string => `From ${origin}`,
       support: (contact: string): string => `Help: ${contact}`,
       portal: 'A web page of my organisation (upload or paste the request)',
