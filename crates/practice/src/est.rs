@@ -46,11 +46,17 @@ pub(crate) struct EstRequest<'a> {
 
 /// Answers one EST request.
 pub(crate) fn handle(state: &EstState, req: &EstRequest<'_>) -> Reply {
-    let Some(op) = req.path.strip_prefix(EST_PATH) else {
+    let Some(rest) = req.path.strip_prefix(EST_PATH) else {
         return text(
             StatusCode::NOT_FOUND,
             "not found: the practice CA's EST service is under /.well-known/est/\n",
         );
+    };
+    // RFC 7030 §3.2.2: an optional CA label, `/.well-known/est/<label>/<operation>`. The
+    // practice CA is one CA under every label, so a help-desk profile that names one works.
+    let op = match rest.split_once('/') {
+        Some((label, op)) if !label.is_empty() && !op.contains('/') => op,
+        _ => rest,
     };
     let (expected, allowed) = match op {
         "cacerts" | "csrattrs" => (Method::GET, "GET"),

@@ -10,6 +10,41 @@ use certdesk_practice::{start, CA_COMMON_NAME, REALM};
 use certdesk_testkit::{openssl_verify, openssl_x509_text, run_tool, OpensslCa, SignOpts};
 use common::*;
 
+/// RFC 7030 §3.2.2 labels: the practice CA answers under any one label (a help-desk profile
+/// may name one), and a path with more segments is still "not found".
+#[test]
+fn a_ca_label_reaches_the_same_ca_and_deeper_paths_are_not_found() {
+    let r = start_memory();
+    let plain = curl(
+        r.work.path(),
+        &r.server.ca_certificate_file,
+        &format!("{}cacerts", r.server.est_url),
+        &[],
+    );
+    let labelled = curl(
+        r.work.path(),
+        &r.server.ca_certificate_file,
+        &format!("{}staff/cacerts", r.server.est_url),
+        &[],
+    );
+    assert_eq!(labelled.status, 200, "{labelled:?}");
+    assert_eq!(labelled.body, plain.body);
+    let csrattrs = curl(
+        r.work.path(),
+        &r.server.ca_certificate_file,
+        &format!("{}staff/csrattrs", r.server.est_url),
+        &[],
+    );
+    assert_eq!(csrattrs.status, 204, "{csrattrs:?}");
+    let deeper = curl(
+        r.work.path(),
+        &r.server.ca_certificate_file,
+        &format!("{}a/b/cacerts", r.server.est_url),
+        &[],
+    );
+    assert_eq!(deeper.status, 404, "{deeper:?}");
+}
+
 #[test]
 fn cacerts_is_a_certs_only_pkcs7_that_openssl_reads() {
     let r = start_memory();
