@@ -41,22 +41,30 @@ fn world() -> World {
 }
 
 impl World {
-    /// `enroll est ID --url URL(case) --user --password-file --trust-fingerprint FP EXTRA…`.
-    fn enroll(&self, id: &str, case: EstCase, extra: &[&str]) -> common::Run {
-        let url = self.est.url_for(case);
-        let mut args = vec![
+    /// `enroll est ID --url URL(case) --user --password-file --trust-fingerprint FP`.
+    fn enroll_args(&self, id: &str, case: EstCase) -> Vec<String> {
+        [
             "enroll",
             "est",
             id,
             "--url",
-            &url,
+            &self.est.url_for(case),
             "--user",
             USER,
             "--password-file",
             &self.code_file,
             "--trust-fingerprint",
             self.est.server_ca_sha256(),
-        ];
+        ]
+        .iter()
+        .map(ToString::to_string)
+        .collect()
+    }
+
+    /// [`World::enroll_args`] followed by `EXTRA…`, run.
+    fn enroll(&self, id: &str, case: EstCase, extra: &[&str]) -> common::Run {
+        let args = self.enroll_args(id, case);
+        let mut args: Vec<&str> = args.iter().map(String::as_str).collect();
         args.extend_from_slice(extra);
         self.sb.run(&args)
     }
@@ -1171,25 +1179,7 @@ fn request_new_with_an_est_profile_makes_the_key_the_server_asks_for() {
 #[test]
 fn a_kill_at_any_moment_leaves_the_old_or_the_new_request_for_the_same_key() {
     let w = world();
-    let url = w.est.url_for(EstCase::WantRsa384);
-    let args = |id: &str| -> Vec<String> {
-        [
-            "enroll",
-            "est",
-            id,
-            "--url",
-            &url,
-            "--user",
-            USER,
-            "--password-file",
-            &w.code_file,
-            "--trust-fingerprint",
-            w.est.server_ca_sha256(),
-        ]
-        .iter()
-        .map(|s| s.to_string())
-        .collect()
-    };
+    let args = |id: &str| w.enroll_args(id, EstCase::WantRsa384);
     let run = |id: &str| {
         let a = args(id);
         w.sb.run(&a.iter().map(String::as_str).collect::<Vec<_>>())
