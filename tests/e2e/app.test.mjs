@@ -14,7 +14,7 @@
 
 import assert from 'node:assert/strict';
 import { execFileSync, spawn, spawnSync } from 'node:child_process';
-import { copyFileSync, mkdirSync, mkdtempSync } from 'node:fs';
+import { copyFileSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import net from 'node:net';
 import path from 'node:path';
@@ -315,5 +315,6 @@ describe('certdesk app', () => {
     await waitForTextOrAlert(`From file ${file}`);
     await byName('Where does your certificate come from?');
     await screenshot('profile-from-a-second-start');
+    rmSync(dir, { recursive: true, force: true });
   });
 });
