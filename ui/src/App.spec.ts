@@ -3,32 +3,11 @@ import { render, screen } from '@testing-library/svelte';
 import { describe, expect, it } from 'vitest';
 import App from './App.svelte';
 import { alice, fakeCommands, rejectWith } from './test/ipc';
+import { staffProfile } from './test/fixtures';
 import { AppState } from './lib/state/app.svelte';
 import type { IpcError, ProfileView } from './lib/api';
 
-const linked: ProfileView = {
-  name: 'Example Corp staff certificate',
-  support: 'helpdesk@example.org',
-  origin: 'link https://help.example.org/staff.certdesk',
-  method: 'est',
-  url: 'https://est.example.org',
-  label: 'staff',
-  upload: null,
-  field: null,
-  email_to: null,
-  ca_sha256: '3F:9A',
-  auth: 'one-time-code',
-  username: 'ada',
-  preset_name: null,
-  name_locked: false,
-  preset_email: 'ada@example.org',
-  email_locked: true,
-  organization: 'Example Corp',
-  organizational_unit: 'Staff',
-  allowed_keys: ['ec-p256', 'rsa-3072'],
-  default_key: 'rsa-3072',
-  sites: ['https://intranet.example.org/'],
-};
+const linked: ProfileView = { ...staffProfile, origin: 'link https://help.example.org/staff.certdesk' };
 
 const badLink: IpcError = {
   kind: 'invalid_input',

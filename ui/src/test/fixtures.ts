@@ -1,4 +1,4 @@
-import type { EnrollResult, IdentityRow, IpcError, PracticeInfo, SiteCheck, StoreView } from '../lib/api';
+import type { EnrollResult, IdentityRow, IpcError, PracticeInfo, ProfileView, SiteCheck, StoreView } from '../lib/api';
 
 export const pendingAda: IdentityRow = {
   id: 'ad4',
@@ -84,4 +84,29 @@ export const untrusted: IpcError = {
   message: 'the server est.example.org presents a certificate from "CN=Example EST CA" that this computer does not trust',
   hint: 'compare this fingerprint with the one your help desk gave you',
   server_ca: { host: 'est.example.org', subject: 'CN=Example EST CA', sha256: '12:34:56' },
+};
+
+/** A help-desk profile for an EST server, as the wizard receives it. */
+export const staffProfile: ProfileView = {
+  name: 'Example Corp staff certificate',
+  support: 'helpdesk@example.org',
+  origin: 'file /home/ada/staff.toml',
+  method: 'est',
+  url: 'https://est.example.org',
+  label: 'staff',
+  upload: null,
+  field: null,
+  email_to: null,
+  ca_sha256: '3F:9A',
+  auth: 'one-time-code',
+  username: 'ada',
+  preset_name: null,
+  name_locked: false,
+  preset_email: 'ada@example.org',
+  email_locked: true,
+  organization: 'Example Corp',
+  organizational_unit: 'Staff',
+  allowed_keys: ['ec-p256', 'rsa-3072'],
+  default_key: 'rsa-3072',
+  sites: ['https://intranet.example.org/'],
 };

@@ -7,6 +7,7 @@ import {
   issuedResult,
   pendingAda,
   practice,
+  staffProfile,
   untrusted,
 } from '../../test/fixtures';
 import { fakeCommands, rejectWith, sendProgress, withoutChannel } from '../../test/ipc';
@@ -301,27 +302,7 @@ describe('WizardState', () => {
   });
 
   it('a help-desk profile fills in the form, pins the server and says where to test', async () => {
-    const profile = {
-      name: 'Example Corp staff certificate',
-      support: 'helpdesk@example.org',
-      origin: 'file /home/ada/staff.toml',
-      method: 'est',
-      url: 'https://est.example.org',
-      label: 'staff',
-      email_to: null,
-      ca_sha256: '3F:9A',
-      auth: 'one-time-code',
-      username: 'ada',
-      preset_name: null,
-      name_locked: false,
-      preset_email: 'ada@example.org',
-      email_locked: true,
-      organization: 'Example Corp',
-      organizational_unit: 'Staff',
-      allowed_keys: ['ec-p256', 'rsa-3072'],
-      default_key: 'rsa-3072',
-      sites: ['https://intranet.example.org/'],
-    };
+    const profile = staffProfile;
     const seen: Record<string, Record<string, unknown>> = {};
     fakeCommands({
       open_profile: () => profile,
