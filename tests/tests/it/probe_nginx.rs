@@ -2,12 +2,10 @@
 //! handshake and answers a missing or refused certificate with its stock 400 pages, or with
 //! the 403 of a `$ssl_client_verify` rule.
 
-mod common;
-
+use crate::common::{assert_report, assert_requested, explain, finding, probe};
 use certdesk_core::probe::{Origin, Verdict};
 use certdesk_testkit::servers::fixture::{client_pki, foreign_pki};
 use certdesk_testkit::servers::{NginxSpec, NginxVerify, TlsVersions};
-use common::{assert_report, assert_requested, explain, finding, probe};
 
 #[test]
 fn nginx_verify_on_accepts_alice_and_explains_missing_and_foreign_certificates() {

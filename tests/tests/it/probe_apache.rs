@@ -2,15 +2,14 @@
 //! handshake in TLS 1.2, on the first read in TLS 1.3), organisation rules answer 403, and
 //! `SSLVerifyClient` inside `<Location>` asks only after the handshake.
 
-mod common;
-
+use crate::common;
+use crate::common::{
+    assert_report, assert_requested, explain, finding, probe, probe_url_within, severity_of,
+};
 use certdesk_core::probe::recheck::RecheckMethod;
 use certdesk_core::probe::{Severity, Verdict};
 use certdesk_testkit::servers::fixture::{chained_pki, client_pki, foreign_pki, ORG};
 use certdesk_testkit::servers::{ApacheSpec, ApacheVerify, Curl, TlsVersions, APACHE_SECURE_PATH};
-use common::{
-    assert_report, assert_requested, explain, finding, probe, probe_url_within, severity_of,
-};
 
 /// The probe's per-phase limit where the server waits for a renegotiation that never comes.
 const RENEGOTIATION_WAIT: std::time::Duration = std::time::Duration::from_secs(3);

@@ -1,9 +1,7 @@
 //! Exact output and exit codes: what scripts and people read.
 
-mod common;
-
+use crate::common::{arg, Sandbox};
 use certdesk_testkit::{OpensslCa, SignOpts};
-use common::{arg, Sandbox};
 use serde_json::json;
 
 const NOT_FOUND_HINT: &str = "run `certdesk identity list` to see the identities";

@@ -2,13 +2,12 @@
 //! `certutil` in a temporary HOME (a Chromium-style `~/.pki/nssdb` and a Firefox profile listed
 //! in `profiles.ini`), checked with `certutil -L` / `-K`: what a user's Chromium and Firefox read.
 
-mod common;
-
+use crate::common;
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
+use crate::common::{arg, run_command, Run, Sandbox};
 use certdesk_testkit::{NssDb, OpensslCa, SignOpts};
-use common::{arg, run_command, Run, Sandbox};
 use serde_json::Value;
 
 /// An issued identity in the sandbox's wallet: `request new`, signed by an `openssl ca` with an

@@ -1,16 +1,14 @@
 //! What the wallet leaves on disk: private modes, no plaintext key in any form, and a state
 //! that survives `certdesk` being killed at any moment (SIGKILL by PID, no chance to clean up).
 
-mod common;
-
 use std::collections::BTreeSet;
 use std::fs;
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
+use crate::common::{arg, mode, openssl, read, Sandbox, EXPORT_PASSWORD, PASSPHRASE};
 use base64::Engine as _;
 use certdesk_testkit::{OpensslCa, SignOpts};
-use common::{arg, mode, openssl, read, Sandbox, EXPORT_PASSWORD, PASSPHRASE};
 use serde_json::Value;
 
 /// Every path under `dir` (not `dir` itself), depth first.

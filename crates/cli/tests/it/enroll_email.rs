@@ -2,12 +2,11 @@
 //! `openssl req -verify`, its fingerprint recomputed with `openssl req -outform DER | sha256sum`,
 //! and the administrator's reply (signed by `openssl ca`) goes back through `certdesk import`.
 
-mod common;
-
+use crate::common;
 use std::process::Command;
 
+use crate::common::{arg, Sandbox};
 use certdesk_testkit::{run_tool, run_tool_with_stdin, OpensslCa, SignOpts};
-use common::{arg, Sandbox};
 use serde_json::Value;
 
 /// Parses an .eml with python3's `email` package (policy.default) and reports what a mail

@@ -2,12 +2,10 @@
 //! rejectUnauthorized: false`: the handshake takes any certificate and the application decides
 //! with 401/403 JSON answers.
 
-mod common;
-
+use crate::common::{assert_report, assert_requested, explain, finding, probe};
 use certdesk_core::probe::{Origin, Verdict};
 use certdesk_testkit::servers::fixture::{client_pki, foreign_pki, ORG};
 use certdesk_testkit::servers::NodeSpec;
-use common::{assert_report, assert_requested, explain, finding, probe};
 
 #[test]
 fn node_app_decided_answers_are_explained() {

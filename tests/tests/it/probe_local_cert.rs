@@ -2,13 +2,11 @@
 //! client authentication), issued by a CA of our own that real nginx and Apache servers trust:
 //! the local finding names the cause and the server's answer gives the verdict.
 
-mod common;
-
+use crate::common::{assert_report, explain, finding, probe};
 use certdesk_core::probe::{Origin, ProbeReport, Severity, Verdict};
 use certdesk_testkit::servers::fixture::issue_client_with_subject;
 use certdesk_testkit::servers::{ApacheSpec, NginxSpec, TlsVersions};
 use certdesk_testkit::{IssuedIdentity, OpensslCa, SignOpts};
-use common::{assert_report, explain, finding, probe};
 
 struct LocalPki {
     ca_pem: Vec<u8>,

@@ -6,13 +6,12 @@
 //! identity is still pending, its request still exports, and a retry against a working server
 //! issues the certificate.
 
-mod common;
-
+use crate::common;
 use std::process::{Command, Stdio};
 
+use crate::common::{arg, openssl, practice_serve, require_test_keyring, Sandbox};
 use certdesk_testkit::est::{EstCase, EstServer};
 use certdesk_testkit::{free_port, run_tool, ChildGuard, OpensslCa};
-use common::{arg, openssl, practice_serve, require_test_keyring, Sandbox};
 use serde_json::Value;
 
 const USER: &str = "alice";

@@ -9,12 +9,10 @@
 //! dbus-run-session -- scripts/with-keyring.sh cargo nextest run -p certdesk-cli --run-ignored all keyring
 //! ```
 
-mod common;
-
 use std::process::Command;
 
+use crate::common::{arg, require_test_keyring, run_command, Sandbox, NO_BUS};
 use certdesk_testkit::{run_tool, OpensslCa, SignOpts};
-use common::{arg, require_test_keyring, run_command, Sandbox, NO_BUS};
 
 /// `secret-tool lookup service certdesk username ID`: the secret's length, or None.
 fn keyring_secret_len(id: &str) -> Option<usize> {

@@ -2,16 +2,14 @@
 //! trusted or not valid for the name, nothing listens, or the site speaks only a TLS version
 //! rustls does not (TLS 1.1, from `openssl s_server`).
 
-mod common;
-
 use std::process::{Command, Stdio};
 use std::time::Duration;
 
+use crate::common::{assert_report, explain, finding, probe, probe_url};
 use certdesk_core::probe::{Origin, ServerTrustProblem, Verdict};
 use certdesk_testkit::servers::fixture::client_pki;
 use certdesk_testkit::servers::{NginxSpec, ServerIdentity};
 use certdesk_testkit::{free_port, wait_for_port, ChildGuard, OpensslCa};
-use common::{assert_report, explain, finding, probe, probe_url};
 
 #[test]
 fn an_untrusted_server_certificate_stops_the_check() {

@@ -4,14 +4,12 @@
 //! `export p12` in both profiles (read by OpenSSL 3 without -legacy, NSS `pk12util`/`certutil`
 //! and Java `keytool`) → `export pem` (key opened by `openssl pkey`) → `inspect`.
 
-mod common;
-
+use crate::common::{
+    arg, count, mode, openssl, read, warning_codes, Sandbox, EXPORT_PASSWORD, KEY_PASSWORD,
+};
 use base64::Engine as _;
 use certdesk_testkit::{
     keytool_list_p12, openssl_pkcs12_info, openssl_req_verify, NssDb, OpensslCa, P7Form, SignOpts,
-};
-use common::{
-    arg, count, mode, openssl, read, warning_codes, Sandbox, EXPORT_PASSWORD, KEY_PASSWORD,
 };
 
 /// How the issuer's reply is packaged.

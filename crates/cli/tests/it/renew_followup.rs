@@ -2,11 +2,10 @@
 //! that held it, and the profile's sites are checked again with it. Against the practice CA
 //! (`certdesk practice serve`), a real NSS database (certutil) and the practice site.
 
-mod common;
-
+use crate::common;
 use std::process::{Command, Stdio};
 
-use common::{practice_serve, Sandbox};
+use crate::common::{practice_serve, Sandbox};
 
 /// SHA-256 fingerprints (colon hex, as certdesk prints them) of the certificates in an NSS db.
 fn nss_fingerprints(db: &std::path::Path) -> Vec<String> {

@@ -3,12 +3,11 @@
 //! exactly as it was, its key still usable. Problems a server might object to but that do not
 //! make the certificate unusable are accepted with a `warning:`.
 
-mod common;
-
+use crate::common;
 use std::path::PathBuf;
 
+use crate::common::{arg, openssl, read, warning_codes, Run, Sandbox};
 use certdesk_testkit::{openssl_pkcs12_export, OpensslCa, OpensslP12Profile, SignOpts, SignedCert};
-use common::{arg, openssl, read, warning_codes, Run, Sandbox};
 
 const NO_MATCH_HINT: &str = "this certificate was made for a key that is not on this computer; check that you received the reply to the request created here (`certdesk identity list` shows what is waiting)";
 const KEY_HINT: &str = "a private key file is not a certificate; never send or import someone else's private key: import the certificate the issuer sent you";

@@ -3,14 +3,13 @@
 //! and `report` after a full flow (profile → request → `openssl ca` certificate → import → a
 //! real site check against nginx) without key bytes, passwords or enrollment codes in it.
 
-mod common;
-
+use crate::common;
 use std::path::PathBuf;
 
+use crate::common::{arg, openssl, read, Sandbox};
 use base64::Engine as _;
 use certdesk_testkit::servers::NginxSpec;
 use certdesk_testkit::{OpensslCa, SignOpts};
-use common::{arg, openssl, read, Sandbox};
 
 fn example(name: &str) -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR"))

@@ -1,12 +1,10 @@
 //! `certdesk practice serve`: the real binary, started with a temp wallet, read through its
 //! `--json` line, talked to with `curl` and `openssl`, and stopped by PID with SIGTERM.
 
-mod common;
-
 use std::process::Command;
 
+use crate::common::{arg, mode, practice_serve, require_test_keyring, Sandbox};
 use certdesk_testkit::{run_tool, run_tool_with_stdin};
-use common::{arg, mode, practice_serve, require_test_keyring, Sandbox};
 use serde_json::Value;
 
 fn curl(args: &[&str]) -> (u16, String) {

@@ -1,13 +1,12 @@
 //! `certdesk enroll portal` with the real binary against a classic "paste or upload your CSR"
 //! page: Apache 2.4 + mod_ssl + a CGI script running `openssl ca` (certdesk_testkit::portal).
 
-mod common;
-
+use crate::common;
 use std::process::Command;
 
+use crate::common::{arg, openssl, Sandbox};
 use certdesk_testkit::portal::{PortalServer, PORTAL_PROTECTED_PATH, PORTAL_SUBMIT_PATH};
 use certdesk_testkit::{run_tool, OpensslCa};
-use common::{arg, openssl, Sandbox};
 
 const USER: &str = "bob";
 const PASSWORD: &str = "portal-Pw-31";

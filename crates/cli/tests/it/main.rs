@@ -1,0 +1,17 @@
+//! All integration tests of this crate in one binary: each file used to be its own test
+//! binary, linking the whole dependency tree again (issue #11).
+
+mod bad_input;
+mod cli_output;
+mod common;
+mod cross_verify;
+mod enroll_email;
+mod enroll_est;
+mod enroll_portal;
+mod helpdesk;
+mod install;
+mod keyring;
+mod practice_cli;
+mod probe_cli;
+mod renew_followup;
+mod wallet_safety;

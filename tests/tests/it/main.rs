@@ -1,0 +1,11 @@
+//! All integration tests of this crate in one binary: each file used to be its own test
+//! binary, linking the whole dependency tree again (issue #11).
+
+mod browser_chromium;
+mod common;
+mod probe_apache;
+mod probe_local_cert;
+mod probe_network;
+mod probe_nginx;
+mod probe_node;
+mod revocation;
