@@ -334,6 +334,20 @@ pub enum Error {
         /// Plain words.
         reason: String,
     },
+    /// A web address that certdesk refuses to use (see `weburl`): a control character or space
+    /// inside, credentials, plain http, no host, a bad port.
+    #[error("the {field} \"{url}\" cannot be used: {reason}")]
+    BadUrl {
+        /// What the address is for (`site address`, `enrollment address`, …).
+        field: String,
+        /// The address as it may be shown (control characters escaped, credentials hidden).
+        url: String,
+        /// Plain words.
+        reason: String,
+        /// Stable code: `url_control_character`, `url_whitespace`, `url_credentials`,
+        /// `insecure_url`, `url_not_https`, `url_no_host`, `url_bad_port`, `url_malformed`.
+        code: &'static str,
+    },
 }
 
 /// Coarse classes of [`Error`] that front ends branch on.
@@ -425,6 +439,7 @@ impl Error {
             | Error::ResponseTooLarge { .. } => ErrorKind::ServerRefused,
             Error::InvalidProfile { .. } => ErrorKind::BadFile,
             Error::ProfileRefused { .. } => ErrorKind::InvalidInput,
+            Error::BadUrl { .. } => ErrorKind::InvalidInput,
             Error::ProfileLink { code, .. } => match *code {
                 "bad_link" | "insecure_url" => ErrorKind::InvalidInput,
                 "not_found" | "too_large" => ErrorKind::ServerRefused,
@@ -566,6 +581,18 @@ impl Error {
             }
             Error::ProfileLink { .. } => {
                 "the address does not lead to a profile file: check the link with your help desk, or ask them for the .certdesk file itself"
+            }
+            Error::BadUrl { code: "url_credentials", .. } => {
+                "remove the user:password@ part; give the user name on its own and the code when certdesk asks for it (or in a file)"
+            }
+            Error::BadUrl { code: "url_control_character" | "url_whitespace", .. } => {
+                "copy the address again from where your help desk published it; if it came in a profile or link, tell your help desk, which should fix it"
+            }
+            Error::BadUrl { code: "insecure_url", .. } => {
+                "ask for the https:// address; certdesk never sends codes, requests or certificates over plain http"
+            }
+            Error::BadUrl { .. } => {
+                "check the address; it looks like https://host.example.org/path"
             }
             Error::Crypto { .. } => return None,
         };

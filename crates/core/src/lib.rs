@@ -28,5 +28,6 @@ mod tls;
 pub mod transport;
 pub mod vault;
 pub mod wallet;
+pub mod weburl;
 
 pub use error::{Error, ErrorKind, Result};

@@ -21,6 +21,7 @@ use toml::Spanned;
 use crate::csr::{colon_hex, SubjectSpec};
 use crate::key::KeySpec;
 use crate::pkcs12::P12Profile;
+use crate::weburl::{shown, UrlProblem, UrlUse, WebUrl};
 use crate::{Error, Result};
 
 mod link;
@@ -618,7 +619,7 @@ impl Validator<'_> {
                 self.at(site, "site_url_missing", "a [[sites]] entry has no `url`");
                 continue;
             };
-            if let Err(why) = check_https_url(url.get_ref()) {
+            if let Err((_, why)) = check_https_url(url.get_ref(), UrlUse::Site) {
                 self.at(url, "bad_site_url", format!("site URL {why}"));
                 continue;
             }
@@ -688,10 +689,10 @@ impl Validator<'_> {
                     );
                     None
                 }
-                Some(u) => match check_https_url(u.get_ref()) {
+                Some(u) => match check_https_url(u.get_ref(), UrlUse::Enrollment) {
                     Ok(()) => Some(u.get_ref().trim().to_string()),
-                    Err(why) => {
-                        let code = if u.get_ref().trim().starts_with("http://") {
+                    Err((problem, why)) => {
+                        let code = if problem == UrlProblem::PlainHttp {
                             "insecure_url"
                         } else {
                             "bad_url"
@@ -1026,28 +1027,17 @@ fn remove_at_value(value: &mut DeValue<'_>, at: &std::ops::Range<usize>) -> bool
     }
 }
 
-/// `Ok` for `https://host[:port][/path]`; otherwise why not, in words.
-fn check_https_url(url: &str) -> std::result::Result<(), String> {
-    let url = url.trim();
-    if url.starts_with("http://") {
-        return Err(format!(
-            "uses plain http:// ({url}): certdesk only talks to enrollment servers and sites over https://"
-        ));
-    }
-    let Some(rest) = url.strip_prefix("https://") else {
-        return Err(format!("must start with https://, found \"{url}\""));
-    };
-    let host = rest.split(['/', '?', '#']).next().unwrap_or_default();
-    let host_only = host.rsplit_once('@').map_or(host, |(_, h)| h);
-    if host.contains('@') {
-        return Err(format!(
-            "must not carry a user name or password ({url}): use `username` and let the user type the secret"
-        ));
-    }
-    if host_only.is_empty() || host_only.contains(char::is_whitespace) {
-        return Err(format!("has no host name: \"{url}\""));
-    }
-    Ok(())
+/// `Ok` for an address certdesk may use (see [`crate::weburl`]); otherwise why not, in words,
+/// with the address quoted safely (control characters escaped, credentials hidden).
+fn check_https_url(url: &str, usage: UrlUse) -> std::result::Result<(), (UrlProblem, String)> {
+    WebUrl::check(url, usage).map(|_| ()).map_err(|problem| {
+        let why = format!(
+            "\"{}\" cannot be used: {}",
+            shown(url),
+            problem.reason(usage)
+        );
+        (problem, why)
+    })
 }
 
 fn looks_like_email(s: &str) -> bool {

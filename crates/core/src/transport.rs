@@ -25,6 +25,7 @@ use sha2::{Digest, Sha256};
 use crate::probe::ClientIdentity;
 use crate::secret::SecretString;
 use crate::tls::{provider, root_store};
+use crate::weburl::{UrlUse, WebUrl};
 use crate::{Error, Result};
 
 /// Default limit for an answer: certificate replies and CRLs of real CAs fit many times over.
@@ -365,25 +366,25 @@ pub fn send(request: &HttpRequest<'_>) -> Result<HttpResponse> {
 }
 
 fn host_of(url: &str) -> String {
-    reqwest::Url::parse(url)
-        .ok()
-        .and_then(|u| u.host_str().map(str::to_string))
-        .unwrap_or_else(|| url.to_string())
+    WebUrl::check(url, UrlUse::Revocation)
+        .map(|u| u.host())
+        .unwrap_or_else(|_| crate::weburl::shown(url))
 }
 
 async fn send_async(request: &HttpRequest<'_>) -> Result<HttpResponse> {
-    let url = reqwest::Url::parse(&request.url).map_err(|e| {
-        Error::invalid(
-            "URL",
-            format!("\"{}\" is not a web address: {e}", request.url),
-        )
-    })?;
-    if !matches!(url.scheme(), "https" | "http") {
-        return Err(Error::invalid(
-            "URL",
-            format!("expected an https:// address, found \"{}\"", request.url),
-        ));
-    }
+    // Every address through the one parser (see `weburl`): plain http:// only reaches here for
+    // public signed data (CRLs, OCSP); the callers that send codes or requests refuse it first.
+    let usage = if request
+        .url
+        .trim()
+        .to_ascii_lowercase()
+        .starts_with("http://")
+    {
+        UrlUse::Revocation
+    } else {
+        UrlUse::Enrollment
+    };
+    let url = WebUrl::parse(&request.url, usage)?.url().clone();
     let provider = provider();
     let seen: Arc<Mutex<Seen>> = Arc::default();
     let roots = Arc::new(root_store(request.trust.ca_pem.as_deref())?);

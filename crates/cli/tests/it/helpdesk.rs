@@ -619,3 +619,60 @@ fn profiles_open_from_https_urls_and_certdesk_links_and_show_where_they_came_fro
         "the profile's organisation is in the request: {list:?}"
     );
 }
+
+/// Issue #12 (high): a help-desk profile could make certdesk send extra header lines and extra
+/// requests, because a site URL's path went raw onto the request line. A site or enrollment
+/// address with a line break, a tab, a space or credentials is now refused when the profile
+/// is read, with the reason, and the message never prints the raw control characters.
+#[test]
+fn a_profile_whose_addresses_smuggle_lines_spaces_or_credentials_is_refused() {
+    let s = Sandbox::new();
+    for (site, code_word) in [
+        (
+            r"https://127.0.0.1:1/a\r\nX-Injected: 1",
+            "control character (U+000D)",
+        ),
+        (
+            r"https://127.0.0.1:1/a\nGET /admin HTTP/1.1",
+            "control character (U+000A)",
+        ),
+        (r"https://127.0.0.1:1/a\tb", "control character (U+0009)"),
+        ("https://127.0.0.1:1/a b", "space at position"),
+        ("https://alice:S3cret@127.0.0.1:1/", "user name or password"),
+    ] {
+        let text = format!("{PROFILE}\n[[sites]]\nurl = \"{site}\"\n");
+        let file = s.file("sites.toml", text.as_bytes());
+        let run = s.run(&["profile", "check", arg(&file)]).exit(1);
+        assert!(run.stdout.contains("(bad_site_url)"), "{site}: {run}");
+        assert!(run.stdout.contains(code_word), "{site}: {run}");
+        assert!(
+            !run.stdout.contains('\r') && !run.stdout.contains("\nX-Injected"),
+            "{run:?}"
+        );
+        assert!(!run.stdout.contains("S3cret"), "{run}");
+        // Nor can it be used to make a request.
+        let refused = s.run(&[
+            "request",
+            "new",
+            "--profile",
+            arg(&file),
+            "--name",
+            "A",
+            "--email",
+            "a@example.org",
+        ]);
+        assert!(
+            refused.error().contains("is not a usable profile"),
+            "{refused}"
+        );
+    }
+    let text = PROFILE.replace(
+        "https://ca.example.org/upload",
+        r"https://ca.example.org/upload\r\nAuthorization: x",
+    );
+    let file = s.file("enroll.toml", text.as_bytes());
+    let run = s.run(&["profile", "check", arg(&file)]).exit(1);
+    assert!(run.stdout.contains("(bad_url)"), "{run}");
+    assert!(run.stdout.contains("control character"), "{run}");
+    assert!(s.list().is_empty());
+}

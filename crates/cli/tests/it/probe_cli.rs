@@ -377,3 +377,82 @@ fn the_secret_check_finds_key_and_password_leaks() {
     }
     assert_no_secrets("a clean report", br#"{"verdict": "accepted"}"#, key_pem);
 }
+
+/// The request lines nginx logged (its access log), in order.
+fn access_log_requests(server: &RunningServer) -> Vec<String> {
+    std::fs::read_to_string(server.dir().join("access.log"))
+        .unwrap_or_default()
+        .lines()
+        .filter_map(|l| l.split('"').nth(1).map(str::to_string))
+        .collect()
+}
+
+/// Issue #12 (high): the path of a site address went raw onto the request line, so CR/LF
+/// became extra header lines and extra requests. Now an address with a line break, a tab, a
+/// space or credentials is refused before any connection (nginx logs nothing), and a check
+/// sends exactly one request with the normalised, percent-encoded path.
+#[test]
+fn cli_probe_refuses_smuggling_addresses_and_sends_exactly_one_request() {
+    let binary = certdesk_binary();
+    let pki = client_pki();
+    let server = NginxSpec::new(&pki.ca_pem).start();
+    let home = tempfile::tempdir().expect("a HOME");
+    let ca_file = server.server_ca_path();
+    let files = pki.alice.write_to(server.dir(), "alice");
+    let base = server.url.trim_end_matches('/').to_string();
+    let probe = |url: &str| {
+        certdesk_probe(
+            &binary,
+            home.path(),
+            &[
+                os(url),
+                os("--cert"),
+                files.full_chain.as_os_str(),
+                os("--key"),
+                files.key.as_os_str(),
+                os("--ca-file"),
+                ca_file.as_os_str(),
+            ],
+        )
+    };
+
+    for (url, says) in [
+        (
+            format!("{base}/a\r\nX-Injected: 1"),
+            "control character (U+000D)",
+        ),
+        (
+            format!("{base}/ HTTP/1.1\r\nHost: x\r\n\r\nGET /smuggled"),
+            "space at position",
+        ),
+        (format!("{base}/a\tb"), "control character (U+0009)"),
+        (format!("{base}/a b"), "space at position"),
+        (
+            base.replace("https://", "https://alice:S3cret@"),
+            "user name or password",
+        ),
+    ] {
+        let out = probe(&url);
+        assert_exit(&out, 2);
+        let stderr = text(&out.stderr);
+        assert!(stderr.contains(says), "{url:?}: {stderr}");
+        assert!(
+            !stderr.contains('\r') && !stderr.contains("S3cret"),
+            "{stderr:?}"
+        );
+    }
+    assert_eq!(
+        access_log_requests(&server),
+        Vec::<String>::new(),
+        "a refused address must not reach the server"
+    );
+
+    // One check, one request; characters that may not stand raw on a request line are
+    // percent-encoded, the fragment is never sent.
+    let out = probe(&format!("{base}/a\"b<c>?q=1#frag"));
+    assert_exit(&out, 0);
+    assert_eq!(
+        access_log_requests(&server),
+        vec!["GET /a%22b%3Cc%3E?q=1 HTTP/1.1".to_string()]
+    );
+}

@@ -12,6 +12,7 @@ use time::OffsetDateTime;
 use crate::csr::{CsrFacts, CsrSignature};
 use crate::key::KeySpec;
 use crate::transport::HttpResponse;
+use crate::weburl::{UrlUse, WebUrl};
 use crate::{Error, Result};
 
 /// The EST operations certdesk uses (RFC 7030 §3.2.2).
@@ -43,26 +44,20 @@ impl EstOperation {
 /// a bare server address gets `/.well-known/est` appended; an address that already holds it
 /// (with or without a label) is kept; `label` adds one.
 pub fn est_base(url: &str, label: Option<&str>) -> Result<String> {
-    let trimmed = url.trim().trim_end_matches('/');
-    let Some(rest) = trimmed.strip_prefix("https://") else {
-        return Err(if trimmed.starts_with("http://") {
-            Error::invalid(
-                "URL",
-                format!("EST needs an https:// address (codes and certificates must not travel unencrypted), found \"{trimmed}\""),
-            )
-        } else {
-            Error::invalid(
-                "URL",
-                format!("expected an https:// address, found \"{trimmed}\""),
-            )
-        });
-    };
-    if rest.is_empty() || rest.starts_with('/') {
+    // One parser for every address (control characters, spaces, credentials, http:// refused).
+    let checked = WebUrl::parse(url, UrlUse::Enrollment)?;
+    if checked.url().query().is_some() || checked.url().fragment().is_some() {
         return Err(Error::invalid(
             "URL",
-            format!("no host name in \"{trimmed}\""),
+            format!(
+                "an EST address is https://host/.well-known/est (optionally followed by a label), without ?… or #…, found \"{}\"",
+                crate::weburl::shown(url)
+            ),
         ));
     }
+    let normalised = checked.as_str().trim_end_matches('/').to_string();
+    let trimmed = normalised.as_str();
+    let rest = trimmed.strip_prefix("https://").unwrap_or(trimmed);
     let mut base = match rest.find("/.well-known/est") {
         Some(_) => trimmed.to_string(),
         None if rest.contains('/') => {

@@ -25,6 +25,7 @@ use x509_parser::prelude::FromDer;
 
 use super::{AlertSeen, PhaseTiming, ProbeRequest, ServerTrustProblem, Transcript};
 use crate::tls::{certified_key, provider, root_store};
+use crate::weburl::{UrlUse, WebUrl};
 use crate::{Error, Result};
 
 /// Largest response part read; the check needs the status line and a short excerpt.
@@ -244,43 +245,12 @@ fn classify_cert_error(e: &rustls::CertificateError) -> ServerTrustProblem {
     }
 }
 
-/// Splits `https://host[:port][/path]`.
+/// Splits a site address into host, port and the normalised, percent-encoded path and query
+/// that goes on the request line (see [`crate::weburl`]: control characters, spaces and
+/// credentials are refused, never repaired).
 pub fn parse_url(url: &str) -> Result<(String, u16, String)> {
-    let rest = url.strip_prefix("https://").ok_or_else(|| {
-        Error::invalid(
-            "URL",
-            format!("expected an https:// address, found \"{url}\""),
-        )
-    })?;
-    let (authority, path) = match rest.find('/') {
-        Some(i) => (&rest[..i], rest[i..].to_string()),
-        None => (rest, "/".to_string()),
-    };
-    let (host, port) = if let Some(v6) = authority.strip_prefix('[') {
-        let end = v6
-            .find(']')
-            .ok_or_else(|| Error::invalid("URL", "an IPv6 address needs a closing ]"))?;
-        let port = v6[end + 1..].strip_prefix(':').map(str::to_string);
-        (v6[..end].to_string(), port)
-    } else {
-        match authority.rsplit_once(':') {
-            Some((h, p)) => (h.to_string(), Some(p.to_string())),
-            None => (authority.to_string(), None),
-        }
-    };
-    if host.is_empty() {
-        return Err(Error::invalid("URL", format!("no host name in \"{url}\"")));
-    }
-    let port = match port {
-        Some(p) => p.parse::<u16>().map_err(|_| {
-            Error::invalid(
-                "URL",
-                format!("the port \"{p}\" is not a number from 1 to 65535"),
-            )
-        })?,
-        None => 443,
-    };
-    Ok((host, port, path))
+    let url = WebUrl::parse(url, UrlUse::Site)?;
+    Ok((url.host(), url.port(), url.path_and_query()))
 }
 
 /// Finds the rustls error inside an I/O error from tokio-rustls (its `source()` skips it).
@@ -450,16 +420,7 @@ async fn probe_async(request: &ProbeRequest) -> Result<Transcript> {
 
     // HTTP
     let started = Instant::now();
-    let host_header = if port == 443 {
-        host.clone()
-    } else {
-        format!("{host}:{port}")
-    };
-    let host_header = if host_header.contains(':') && host.contains(':') {
-        format!("[{host}]:{port}")
-    } else {
-        host_header
-    };
+    let host_header = WebUrl::parse(&request.url, UrlUse::Site)?.host_header();
     let head = format!(
         "GET {path} HTTP/1.1\r\nHost: {host_header}\r\nUser-Agent: certdesk/{}\r\nAccept: */*\r\nConnection: close\r\n\r\n",
         env!("CARGO_PKG_VERSION")

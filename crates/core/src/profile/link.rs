@@ -7,6 +7,7 @@ use sha2::{Digest, Sha256};
 
 use super::{normalise_sha256, parse_profile, LoadedProfile, ProfileOrigin};
 use crate::transport::{self, HttpRequest, ServerTrust};
+use crate::weburl::{shown, UrlProblem, UrlUse, WebUrl};
 use crate::{Error, Result};
 
 /// Largest profile certdesk downloads: real profiles are a few KiB.
@@ -32,31 +33,25 @@ fn bad_link(link: &str, reason: impl Into<String>) -> Error {
     }
 }
 
-/// Refuses anything but an `https://host…` address, with a message of its own for `http://`.
+/// Refuses anything but a usable `https://host…` address (see [`crate::weburl`]), with a
+/// message of its own for `http://`.
 fn require_https(url: &str, shown_as: &str) -> Result<()> {
-    let lower = url.to_ascii_lowercase();
-    if lower.starts_with("http://") {
-        return Err(Error::ProfileLink {
-            link: shown_as.to_string(),
-            code: "insecure_url",
+    let usage = UrlUse::Profile;
+    match WebUrl::check(url, usage) {
+        Ok(_) => Ok(()),
+        Err(problem) => Err(Error::ProfileLink {
+            link: shown(shown_as),
+            code: if problem == UrlProblem::PlainHttp {
+                "insecure_url"
+            } else {
+                "bad_link"
+            },
             reason: format!(
-                "the profile address {url} uses plain http://, which anyone on the way can alter; certdesk only downloads profiles over https://"
+                "the profile address {} cannot be used: {}",
+                shown(url),
+                problem.reason(usage)
             ),
-        });
-    }
-    let host = lower
-        .strip_prefix("https://")
-        .map(|rest| rest.split(['/', '?', '#']).next().unwrap_or_default());
-    match host {
-        Some(h) if !h.is_empty() && !h.contains('@') && !h.contains(char::is_whitespace) => Ok(()),
-        Some(_) => Err(bad_link(
-            shown_as,
-            format!("the profile address {url} has no usable host name"),
-        )),
-        None => Err(bad_link(
-            shown_as,
-            format!("the profile address must start with https://, found \"{url}\""),
-        )),
+        }),
     }
 }
 

@@ -85,7 +85,7 @@ fn bad_links_are_refused_each_with_its_own_message() {
     assert!(msg.contains("does not decode to UTF-8"), "{msg}");
 
     let (msg, _) = link_error("certdesk://profile?url=ftp%3A%2F%2Fa.example");
-    assert!(msg.contains("must start with https://"), "{msg}");
+    assert!(msg.contains("expected an https:// address"), "{msg}");
 
     let (msg, _) = link_error("certdesk://profile?url=https%3A%2F%2Fa.example&sha256=abcd");
     assert!(
