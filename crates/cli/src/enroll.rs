@@ -450,7 +450,7 @@ fn reinstall_renewed(ctx: &Ctx, id: &str, old_chain: &[Vec<u8>]) -> Vec<String> 
 
 pub(crate) fn email(ctx: &Ctx, args: EmailArgs) -> anyhow::Result<Outcome> {
     let handoff = enroll::email_request(&ctx.wallet, &args.id, args.to.as_deref())?;
-    write_atomic(&args.out, handoff.eml.as_bytes(), FileMode::Public)?;
+    write_atomic(&args.out, handoff.eml.as_bytes(), FileMode::Private)?;
     if ctx.json {
         render::json(&json!({
             "written": args.out.display().to_string(),

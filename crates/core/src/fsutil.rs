@@ -1,11 +1,9 @@
 //! Crash-safe file writes: a reader sees the old content or the new, never a torn file.
 
+use std::fs;
 #[cfg(unix)]
 use std::fs::File;
-use std::fs::{self, OpenOptions};
 use std::io::Write;
-#[cfg(unix)]
-use std::os::unix::fs::OpenOptionsExt;
 use std::path::Path;
 
 use crate::{Error, Result};
@@ -31,8 +29,12 @@ impl FileMode {
 
 /// Writes `data` to `path` atomically: a temporary file in the same directory is written,
 /// flushed to disk, then renamed over `path`, and the directory is synced so the rename
-/// itself survives a power cut. The temporary file is created with the final mode, so a
-/// private file is never readable by others, not even for a moment.
+/// itself survives a power cut.
+///
+/// The temporary file has a random name and is created exclusively (`O_EXCL`, so a planted
+/// file or symlink of that name is never opened or followed), readable by the owner only from
+/// the first moment; its final mode is then set on the open file, never through its name.
+/// This matters because the target folder may be one the user chose (an export path).
 pub fn write_atomic(path: &Path, data: &[u8], mode: FileMode) -> Result<()> {
     // A bare file name has the empty path as parent: that is the current directory.
     let dir = match path.parent() {
@@ -43,26 +45,30 @@ pub fn write_atomic(path: &Path, data: &[u8], mode: FileMode) -> Result<()> {
         .file_name()
         .map(|n| n.to_string_lossy().into_owned())
         .unwrap_or_else(|| "file".into());
-    let tmp = dir.join(format!(".{file_name}.tmp-{}", std::process::id()));
-    let mut options = OpenOptions::new();
-    options.write(true).create(true).truncate(true);
+    let mut tmp = tempfile::Builder::new()
+        .prefix(&format!(".{file_name}."))
+        .suffix(".tmp")
+        .tempfile_in(dir)
+        .map_err(Error::io("create", dir.join(format!(".{file_name}.*.tmp"))))?;
+    let tmp_path = tmp.path().to_path_buf();
     #[cfg(unix)]
-    options.mode(mode.bits());
+    {
+        use std::os::unix::fs::PermissionsExt;
+        tmp.as_file()
+            .set_permissions(fs::Permissions::from_mode(mode.bits()))
+            .map_err(Error::io("set the mode of", &tmp_path))?;
+    }
     // Elsewhere (Windows) the file inherits the ACL of the per-user directory it is written in.
     #[cfg(not(unix))]
     let _ = mode;
-    let result = (|| {
-        let mut file = options.open(&tmp).map_err(Error::io("create", &tmp))?;
-        file.write_all(data).map_err(Error::io("write", &tmp))?;
-        file.sync_all().map_err(Error::io("flush", &tmp))?;
-        drop(file);
-        fs::rename(&tmp, path).map_err(Error::io("replace", path))?;
-        sync_dir(dir)
-    })();
-    if result.is_err() {
-        let _ = fs::remove_file(&tmp);
-    }
-    result
+    tmp.write_all(data).map_err(Error::io("write", &tmp_path))?;
+    tmp.as_file()
+        .sync_all()
+        .map_err(Error::io("flush", &tmp_path))?;
+    // On failure the temporary file is removed when `persist`'s error drops it.
+    tmp.persist(path)
+        .map_err(|e| Error::io("replace", path)(e.error))?;
+    sync_dir(dir)
 }
 
 /// Flushes a directory's entries (new names, renames) to disk.
@@ -130,6 +136,43 @@ mod tests {
         write_atomic(&path, b"x", FileMode::Private).expect("write");
         let mode = fs::metadata(&path).expect("stat").permissions().mode() & 0o777;
         assert_eq!(mode, 0o600);
+    }
+
+    /// Before: the temporary name was `.NAME.tmp-PID`, opened without O_EXCL or O_NOFOLLOW, and
+    /// its mode applied only to a new file. A local user who planted a symlink or a
+    /// world-readable file under that name received the secret (this test failed then).
+    #[cfg(unix)]
+    #[test]
+    fn planted_files_and_symlinks_at_temporary_names_never_receive_the_secret() {
+        use std::os::unix::fs::PermissionsExt;
+        let dir = tempfile::tempdir().expect("tempdir");
+        let outside = tempfile::tempdir().expect("tempdir");
+        let victim = outside.path().join("stolen");
+        fs::write(&victim, b"").expect("victim");
+        let path = dir.path().join("export.p12");
+        let pid = std::process::id();
+        // The old predictable name, and a spread of names an attacker might guess.
+        let planted_link = dir.path().join(format!(".export.p12.tmp-{pid}"));
+        std::os::unix::fs::symlink(&victim, &planted_link).expect("symlink");
+        let planted_file = dir.path().join(".export.p12.tmp");
+        fs::write(&planted_file, b"").expect("plant");
+        fs::set_permissions(&planted_file, fs::Permissions::from_mode(0o666)).expect("chmod");
+
+        write_atomic(&path, b"SECRET-KEY-BYTES", FileMode::Private).expect("write");
+
+        assert_eq!(
+            fs::read(&victim).expect("victim"),
+            b"",
+            "the symlink was followed"
+        );
+        assert_eq!(fs::read(&planted_file).expect("planted"), b"");
+        assert_eq!(fs::read(&path).expect("read"), b"SECRET-KEY-BYTES");
+        let mode = fs::metadata(&path).expect("stat").permissions().mode() & 0o777;
+        assert_eq!(mode, 0o600, "the secret must be owner-only");
+        // A public file gets its mode too, set on the open file.
+        write_atomic(&path, b"cert", FileMode::Public).expect("write");
+        let mode = fs::metadata(&path).expect("stat").permissions().mode() & 0o777;
+        assert_eq!(mode, 0o644);
     }
 
     #[test]

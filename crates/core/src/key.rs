@@ -276,16 +276,66 @@ impl PrivateKey {
     }
 
     /// Decrypts an `ENCRYPTED PRIVATE KEY` (DER). `what` names the key in the error.
+    ///
+    /// The key-derivation cost comes from the file, so it is checked before any work: more
+    /// than [`MAX_PBKDF2_ITERATIONS`] PBKDF2 rounds, or scrypt parameters needing more than
+    /// [`MAX_SCRYPT_MEMORY`] bytes or a parallelism over [`MAX_SCRYPT_PARALLELISM`], are
+    /// refused with the figure named (a hostile file could otherwise hang certdesk for hours).
     pub fn decrypt_pkcs8_der(der: &[u8], password: &[u8], what: &str) -> Result<PrivateKey> {
         let info = EncryptedPrivateKeyInfo::from_der(der).map_err(|e| Error::Malformed {
             what: "the encrypted private key".into(),
             source_name: what.into(),
             detail: e.to_string(),
         })?;
+        check_kdf_cost(&info.encryption_algorithm).map_err(|detail| Error::Malformed {
+            what: "the encrypted private key".into(),
+            source_name: what.into(),
+            detail,
+        })?;
         let doc = info.decrypt(password).map_err(|_| Error::WrongPassword {
             what: what.to_string(),
         })?;
         PrivateKey::from_pkcs8_der(doc.as_bytes())
+    }
+}
+
+/// Most PBKDF2 rounds certdesk runs for a key file: 16× its own passphrase cost
+/// ([`PASSPHRASE_ITERATIONS`]); a few seconds of work at most.
+pub const MAX_PBKDF2_ITERATIONS: u32 = 10_000_000;
+/// Most memory a file's scrypt parameters may ask for (128 · r · N · p bytes).
+pub const MAX_SCRYPT_MEMORY: u64 = 256 * 1024 * 1024;
+/// Largest scrypt parallelism accepted.
+pub const MAX_SCRYPT_PARALLELISM: u16 = 16;
+
+/// `Err(why)` when a file's key-derivation parameters ask for more work than certdesk does.
+fn check_kdf_cost(scheme: &pkcs8::pkcs5::EncryptionScheme<'_>) -> std::result::Result<(), String> {
+    let pkcs8::pkcs5::EncryptionScheme::Pbes2(params) = scheme else {
+        return Ok(());
+    };
+    match &params.kdf {
+        pbes2::Kdf::Pbkdf2(p) if p.iteration_count > MAX_PBKDF2_ITERATIONS => Err(format!(
+            "the file asks for {} PBKDF2 rounds to derive its key; certdesk refuses more than {MAX_PBKDF2_ITERATIONS}",
+            p.iteration_count
+        )),
+        pbes2::Kdf::Scrypt(p) => {
+            let memory = 128u64
+                .saturating_mul(u64::from(p.block_size))
+                .saturating_mul(p.cost_parameter)
+                .saturating_mul(u64::from(p.parallelization));
+            if p.parallelization > MAX_SCRYPT_PARALLELISM || memory > MAX_SCRYPT_MEMORY {
+                Err(format!(
+                    "the file asks scrypt for N={}, r={}, p={} (about {} MiB); certdesk refuses more than {} MiB or p > {MAX_SCRYPT_PARALLELISM}",
+                    p.cost_parameter,
+                    p.block_size,
+                    p.parallelization,
+                    memory / (1024 * 1024),
+                    MAX_SCRYPT_MEMORY / (1024 * 1024)
+                ))
+            } else {
+                Ok(())
+            }
+        }
+        _ => Ok(()),
     }
 }
 
@@ -318,6 +368,52 @@ mod tests {
         assert_eq!(back.public_key_der(), key.public_key_der());
         let err = PrivateKey::decrypt_pkcs8_der(&enc, b"wrong", "test").expect_err("must fail");
         assert!(matches!(err, Error::WrongPassword { .. }), "{err}");
+    }
+
+    /// A key file names its own derivation cost; one asking for 2^31 - 1 PBKDF2 rounds or
+    /// 4 GiB of scrypt memory is refused before any work, with the figure named (before, the
+    /// first would have run PBKDF2 for hours and the second allocated 4 GiB).
+    #[test]
+    fn hostile_key_derivation_costs_are_refused_before_any_work() {
+        use pkcs8::der::Encode;
+        let salt = [7u8; 16];
+        let iv = [9u8; 16];
+        let encrypted = [0u8; 64];
+        // Built field by field: pkcs5's constructor itself refuses counts over 10^8, its DER
+        // decoder does not.
+        let pbkdf2 = pbes2::Parameters {
+            kdf: pbes2::Kdf::Pbkdf2(pbes2::Pbkdf2Params {
+                salt: &salt,
+                iteration_count: i32::MAX as u32,
+                key_length: None,
+                prf: pbes2::Pbkdf2Prf::HmacWithSha256,
+            }),
+            encryption: pbes2::EncryptionScheme::Aes256Cbc { iv: &iv },
+        };
+        let scrypt = pbes2::Parameters {
+            kdf: pbes2::Kdf::Scrypt(pbes2::ScryptParams {
+                salt: &salt,
+                cost_parameter: 1 << 22,
+                block_size: 8,
+                parallelization: 1,
+                key_length: None,
+            }),
+            encryption: pbes2::EncryptionScheme::Aes256Cbc { iv: &iv },
+        };
+        for (params, names) in [
+            (pbkdf2, "2147483647 PBKDF2 rounds"),
+            (scrypt, "N=4194304, r=8, p=1 (about 4096 MiB)"),
+        ] {
+            let der = EncryptedPrivateKeyInfo {
+                encryption_algorithm: params.into(),
+                encrypted_data: &encrypted,
+            }
+            .to_der()
+            .expect("der");
+            let err =
+                PrivateKey::decrypt_pkcs8_der(&der, b"pw", "hostile.key").expect_err("refused");
+            assert!(err.to_string().contains(names), "{err}");
+        }
     }
 
     #[test]

@@ -316,6 +316,15 @@ pub struct Wallet {
     home: PathBuf,
 }
 
+/// The wallet's lock file, beside `identities/`.
+const LOCK_FILE: &str = ".lock";
+
+/// The held wallet lock (see [`Wallet::lock`]); released when dropped.
+#[derive(Debug)]
+pub struct WalletLock {
+    _file: fs::File,
+}
+
 impl Wallet {
     /// Opens the wallet at `home`. Nothing is created until the first write.
     pub fn open(home: impl Into<PathBuf>) -> Result<Wallet> {
@@ -329,6 +338,28 @@ impl Wallet {
 
     fn identities_dir(&self) -> PathBuf {
         self.home.join("identities")
+    }
+
+    /// Takes the wallet's lock (an advisory exclusive lock on `<wallet>/.lock`, `flock` on
+    /// Unix, `LockFileEx` on Windows), waiting for another process or thread that holds it.
+    ///
+    /// Held around every read-modify-write of an identity record, so two processes (the CLI
+    /// and the app, two CLIs, a renewal and an import) can never both read the same record and
+    /// drop each other's change. Reads need no lock: records are replaced atomically. Not
+    /// re-entrant: a method holding it never calls another that takes it.
+    pub fn lock(&self) -> Result<WalletLock> {
+        create_private_dir(&self.home)?;
+        let path = self.home.join(LOCK_FILE);
+        let mut options = fs::OpenOptions::new();
+        options.read(true).write(true).create(true).truncate(false);
+        #[cfg(unix)]
+        {
+            use std::os::unix::fs::OpenOptionsExt;
+            options.mode(0o600);
+        }
+        let file = options.open(&path).map_err(Error::io("open", &path))?;
+        file.lock().map_err(Error::io("lock", &path))?;
+        Ok(WalletLock { _file: file })
     }
 
     /// The directory holding one identity's files (`identity.json`, `key.pem`). Other modules
@@ -542,6 +573,7 @@ impl Wallet {
         passphrase: Option<&SecretString>,
         signature: crate::csr::CsrSignature,
     ) -> Result<Identity> {
+        let _lock = self.lock()?;
         let mut identity = self.get(wanted)?;
         if identity.status != IdentityStatus::Pending {
             return Err(Error::invalid(
@@ -666,6 +698,7 @@ impl Wallet {
         target: Option<&str>,
     ) -> Result<ImportOutcome> {
         let (certs, container, had_key) = encoding::read_certificates(bytes, source_name)?;
+        let _lock = self.lock()?;
         let candidates: Vec<Identity> = match target {
             Some(t) => vec![self.get(t)?],
             None => {
@@ -886,6 +919,7 @@ impl Wallet {
 
     /// Deletes an identity: its directory, and its keyring secret when a vault is given.
     pub fn delete(&self, wanted: &str, vault: Option<&dyn SecretVault>) -> Result<Identity> {
+        let _lock = self.lock()?;
         let identity = self.get(wanted)?;
         let dir = self.identity_dir(&identity.id);
         // Hide it first (one rename), then remove: a crash in between leaves a hidden
@@ -893,6 +927,10 @@ impl Wallet {
         let doomed = self.identities_dir().join(format!(".del-{}", identity.id));
         fs::rename(&dir, &doomed).map_err(Error::io("remove", &dir))?;
         fs::remove_dir_all(&doomed).map_err(Error::io("remove", &doomed))?;
+        if let Some(v) = vault {
+            // A pending enrollment's code, if one waits in the keyring (absent is fine).
+            let _ = v.delete(&crate::enroll::vault_entry(&identity.id));
+        }
         if let (Protection::Keyring { .. }, Some(v)) = (&identity.protection, vault) {
             v.delete(&identity.id)?;
         }

@@ -113,7 +113,7 @@ pub(crate) fn write_email_request(
     path: &Path,
 ) -> Result<String, IpcError> {
     let handoff = certdesk_core::enroll::email_request(wallet, id, to.filter(|t| !t.is_empty()))?;
-    write_atomic(path, handoff.eml.as_bytes(), FileMode::Public)?;
+    write_atomic(path, handoff.eml.as_bytes(), FileMode::Private)?;
     Ok(path.display().to_string())
 }
 

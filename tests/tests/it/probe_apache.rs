@@ -402,3 +402,60 @@ fn apache_per_location_with_a_large_page_is_still_accepted() {
         Some(&server),
     );
 }
+
+/// The openssl re-check verifies the server's name, as the first request does. Before, it
+/// passed `-verify_return_error` without `-verify_hostname`/`-verify_ip`, so a server with a
+/// trusted certificate for another name got the client certificate and the page (status 200)
+/// on the re-check path (this test failed then).
+#[test]
+fn the_per_path_recheck_refuses_a_server_certificate_for_another_name() {
+    use certdesk_core::probe::recheck::recheck_per_path;
+    use certdesk_testkit::servers::ServerIdentity;
+    use certdesk_testkit::OpensslCa;
+
+    let pki = client_pki();
+    let ca = OpensslCa::new("Example Elsewhere");
+    let elsewhere = ca.issue_server_identity(&["other.example"]);
+    let server = ApacheSpec::new(&pki.ca_pem)
+        .verify(ApacheVerify::PerLocation)
+        .tls(TlsVersions::Tls13Only)
+        .server_identity(ServerIdentity {
+            ca_pem: ca.root_pem().to_vec(),
+            cert_chain_pem: elsewhere.cert.full_chain_pem(),
+            key_pem: elsewhere.key_pem,
+        })
+        .start();
+    let (alice, _) = common::client_identity(&pki.alice, "alice");
+
+    let rechecks = recheck_per_path(
+        "127.0.0.1",
+        server.port,
+        APACHE_SECURE_PATH,
+        &alice,
+        Some(ca.root_pem()),
+        common::TIMEOUT,
+    );
+    assert!(!rechecks.is_empty(), "no re-check ran");
+    for r in &rechecks {
+        assert_eq!(
+            r.http_status,
+            None,
+            "{:?} reached the page of a server named other.example: {r:?}\n{}",
+            r.method,
+            server.log()
+        );
+    }
+    // Over TLS 1.3 (the server's only version) the refusal is the name check's.
+    let pha = rechecks
+        .iter()
+        .find(|r| r.method == RecheckMethod::Tls13PostHandshake)
+        .expect("a post-handshake re-check");
+    let error = pha.error.as_deref().unwrap_or_default();
+    assert!(error.contains("certificate verify failed"), "{error}");
+    // The access log shows no request reached the protected page.
+    assert!(
+        !server.log().contains(&format!("GET {APACHE_SECURE_PATH}")),
+        "{}",
+        server.log()
+    );
+}

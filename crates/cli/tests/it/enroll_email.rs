@@ -69,6 +69,9 @@ fn the_eml_parses_carries_the_verifiable_request_and_its_fingerprint_and_the_rep
     );
     let raw = common::read(&eml);
     assert!(!String::from_utf8_lossy(&raw).contains("PRIVATE KEY"));
+    // Issue #12: the request may carry a challengePassword, so the .eml is owner-only (0644
+    // before).
+    assert_eq!(common::mode(&eml), 0o600);
 
     let parsed: Value = serde_json::from_slice(
         &run_tool(Command::new("python3").args(["-c", PARSE_EML, arg(&eml)]))

@@ -288,9 +288,9 @@ fn leftover_temp_files(sb: &Sandbox) -> usize {
     paths
         .iter()
         .filter(|p| {
-            p.file_name()
-                .and_then(|n| n.to_str())
-                .is_some_and(|n| n.contains(".tmp-") || n.starts_with(".new-"))
+            p.file_name().and_then(|n| n.to_str()).is_some_and(|n| {
+                (n.starts_with('.') && n.ends_with(".tmp")) || n.starts_with(".new-")
+            })
         })
         .count()
 }
@@ -371,4 +371,63 @@ fn killed_request_new_leaves_a_readable_wallet() {
     let reply = sb.file("reply.pem", &signed.full_chain_pem());
     sb.run(&["import", arg(&reply)]).ok();
     sb.export_p12_checked(&first, "modern");
+}
+
+/// Issue #12: two processes could read the same `identity.json`, change it and write it back,
+/// and the later write dropped what the earlier one stored. Eight `certdesk import` processes
+/// at once, each with another certificate for the same key (a renewal race), must leave all
+/// eight in the record: one current, seven in its history. Without the wallet lock this lost
+/// certificates: the previous binary kept 2 and 3 of 8 in two runs.
+#[test]
+fn concurrent_imports_into_one_identity_lose_no_certificate() {
+    const N: usize = 8;
+    let sb = Sandbox::new();
+    let ca = OpensslCa::new("Concurrent");
+    let id = sb.new_request("CN=Connie Current,O=Example Corp", &[]);
+    let csr = sb.export_csr(&id);
+    let replies: Vec<(PathBuf, Vec<u8>)> = (0..N)
+        .map(|k| {
+            let signed = ca.sign_csr(&csr, SignOpts::default());
+            let path = sb.file(&format!("reply-{k}.pem"), &signed.full_chain_pem());
+            (path, signed.cert_der)
+        })
+        .collect();
+    let children: Vec<_> = replies
+        .iter()
+        .map(|(path, _)| sb.spawn(&["import", arg(path), "--identity", &id]))
+        .collect();
+    for mut child in children {
+        let status = child.wait().expect("wait for certdesk import");
+        assert!(status.success(), "an import failed: {status}");
+    }
+    let record: Value = serde_json::from_slice(&sb.record_bytes(&id)).expect("the record reads");
+    let mut kept: Vec<String> = record["previous_certificates"]
+        .as_array()
+        .expect("previous_certificates")
+        .iter()
+        .filter_map(|c| c.as_str().map(str::to_string))
+        .collect();
+    kept.push(
+        record["certificate_pem"]
+            .as_str()
+            .expect("a current certificate")
+            .to_string(),
+    );
+    let kept: BTreeSet<Vec<u8>> = kept
+        .iter()
+        .map(|pem| {
+            let body: String = pem.lines().filter(|l| !l.starts_with("-----")).collect();
+            base64::engine::general_purpose::STANDARD
+                .decode(body)
+                .expect("base64")
+        })
+        .collect();
+    let issued: BTreeSet<Vec<u8>> = replies.into_iter().map(|(_, der)| der).collect();
+    assert_eq!(
+        kept.len(),
+        N,
+        "{} of {N} certificates kept after concurrent imports",
+        kept.len()
+    );
+    assert_eq!(kept, issued);
 }

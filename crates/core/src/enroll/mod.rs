@@ -304,10 +304,9 @@ fn save_state(wallet: &Wallet, id: &str, state: &EnrollmentState) -> Result<()> 
 /// checked when they are built, see [`est::est_base`]).
 fn check_target(target: &EnrollTarget) -> Result<()> {
     match &target.method {
-        EnrollMethod::Portal { url, .. } if !url.trim().starts_with("https://") => Err(Error::invalid(
-            "URL",
-            format!("the request and your code must travel encrypted: expected an https:// address, found \"{}\"", url.trim()),
-        )),
+        EnrollMethod::Portal { url, .. } => {
+            crate::weburl::WebUrl::parse(url, crate::weburl::UrlUse::Enrollment).map(|_| ())
+        }
         _ => Ok(()),
     }
 }
@@ -318,7 +317,8 @@ fn note(wallet: &Wallet, id: &str, event: HistoryEvent) {
     let _ = history::record(wallet, id, &event);
 }
 
-fn vault_entry(id: &str) -> String {
+/// The keyring entry that holds a pending enrollment's code or password.
+pub(crate) fn vault_entry(id: &str) -> String {
     format!("enroll-{id}")
 }
 
@@ -684,6 +684,20 @@ fn attempt(
         Err(e) => {
             state.status = EnrollStatus::Failed;
             state.last_error = Some(RecordedError::from(e));
+            // A code the server refused will never work again: do not keep it (issue #12).
+            let refused = matches!(
+                e,
+                Error::AuthenticationFailed {
+                    sent_credentials: true,
+                    ..
+                } | Error::EnrollmentForbidden { .. }
+            );
+            if refused && state.credential_in_keyring {
+                if let Some(v) = vault {
+                    let _ = v.delete(&vault_entry(id));
+                }
+                state.credential_in_keyring = false;
+            }
         }
     }
     // The outcome matters more than its record: report a failed write only when the exchange

@@ -141,8 +141,12 @@ fn run_one(
     if !chain.is_empty() {
         cmd.arg("-cert_chain").arg(&chain_path);
     }
-    if host.parse::<std::net::IpAddr>().is_err() {
-        cmd.args(["-servername", host]);
+    // The server's name is checked as in the first request (rustls does it there): without
+    // -verify_hostname / -verify_ip, s_client accepts any name on a trusted chain.
+    if host.parse::<std::net::IpAddr>().is_ok() {
+        cmd.args(["-verify_ip", host]);
+    } else {
+        cmd.args(["-servername", host, "-verify_hostname", host]);
     }
     if let Some(ca) = server_ca_pem {
         let ca_path = dir.path().join("server-ca.pem");
@@ -159,10 +163,15 @@ fn run_one(
         .stderr(Stdio::piped())
         .spawn()
         .map_err(|e| format!("could not start openssl: {e}"))?;
-    let host_header = if port == 443 {
-        host.to_string()
+    let bracketed = if host.contains(':') {
+        format!("[{host}]")
     } else {
-        format!("{host}:{port}")
+        host.to_string()
+    };
+    let host_header = if port == 443 {
+        bracketed
+    } else {
+        format!("{bracketed}:{port}")
     };
     let request = format!("GET {path} HTTP/1.1\r\nHost: {host_header}\r\nUser-Agent: certdesk-recheck\r\nConnection: close\r\n\r\n");
     // stdin stays open until the child ends (dropped after the loop): closing it early would
