@@ -25,8 +25,6 @@ packages=(
   curl ca-certificates
   # reads the .certdesk MIME type the app's package installs (update-mime-database)
   shared-mime-info
-  # the linker for host builds (.cargo/config.toml -> scripts/link-gcc.sh; much faster than ld.bfd)
-  mold
   # C compiler for the Windows target: the Windows store code is type-checked and linted here
   # (aws-lc-sys builds its C sources for the target even for `cargo check`)
   gcc-mingw-w64-x86-64
