@@ -43,6 +43,9 @@ pub enum EstCase {
     OtherKey,
     /// simpleenroll: sleeps 60 s (use a short client timeout).
     Hang,
+    /// simpleenroll: 200 at once, then one body byte every 0.5 s for 30 s: no single read
+    /// waits long, the whole answer takes long.
+    Trickle,
     /// Every operation: 302 to the same path over plain `http://`.
     Redirect,
     /// simpleenroll: 200 with a 6 MB body.
@@ -78,6 +81,7 @@ impl EstCase {
             EstCase::BadP7 => "badp7",
             EstCase::OtherKey => "otherkey",
             EstCase::Hang => "hang",
+            EstCase::Trickle => "trickle",
             EstCase::Redirect => "redirect",
             EstCase::Huge => "huge",
             EstCase::Reenroll => "reenroll",

@@ -15,6 +15,8 @@ The EST label chooses how the server behaves, so one server covers every case:
   badp7     simpleenroll: 200 with base64 of bytes that are not PKCS#7
   otherkey  simpleenroll: 200 with a certificate for a key the server generated itself
   hang      simpleenroll: sleeps 60 s before answering
+  trickle   simpleenroll: 200 and its headers at once, then the body one byte every 0.5 s
+            (60 bytes, 30 s): every single read is quick, the whole answer is not
   redirect  every operation: 302 to http://127.0.0.1:PORT/... (plain http)
   huge      simpleenroll: 200 with a 6 MB body
   reenroll  simpleenroll as `ok`; simplereenroll needs a TLS client certificate from the CA
@@ -273,6 +275,19 @@ class Handler(BaseHTTPRequestHandler):
         if case == "hang":
             time.sleep(60)
             return self.answer(503, b"woke up\n")
+        if case == "trickle":
+            self.send_response(200)
+            self.send_header("Content-Type", P7_TYPE)
+            self.send_header("Content-Length", "60")
+            self.end_headers()
+            try:
+                for _ in range(60):
+                    self.wfile.write(b"A")
+                    self.wfile.flush()
+                    time.sleep(0.5)
+            except (BrokenPipeError, ConnectionResetError, ssl.SSLError):
+                pass
+            return None
         if case == "huge":
             line = b"A" * 64 + b"\n"
             return self.answer(200, line * (6 * 1024 * 1024 // len(line) + 1), P7_TYPE)

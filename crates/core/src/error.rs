@@ -160,6 +160,23 @@ pub enum Error {
         /// What is wrong with it.
         detail: String,
     },
+    /// The server answered, but the whole answer did not arrive within the exchange's deadline
+    /// (a server trickling its answer byte by byte).
+    #[error("{url} sent its answer too slowly: it was not complete after {seconds} s")]
+    TooSlow {
+        /// The address.
+        url: String,
+        /// The deadline of the whole exchange.
+        seconds: u64,
+    },
+    /// The wallet folder could be changed by someone else (see `Wallet::open`).
+    #[error("the wallet folder {path} is not safe to use: {detail}")]
+    UnsafeWallet {
+        /// The folder.
+        path: PathBuf,
+        /// Who else could write to it.
+        detail: String,
+    },
     /// Key generation or a signature failed inside the crypto library.
     #[error("the crypto library failed to {op}: {detail}")]
     Crypto {
@@ -426,6 +443,8 @@ impl Error {
             Error::Io { .. } | Error::Listen { .. } => ErrorKind::Io,
             Error::PracticeCaUnusable { .. } => ErrorKind::BadFile,
             Error::CorruptWallet { .. } => ErrorKind::BadFile,
+            Error::UnsafeWallet { .. } => ErrorKind::Io,
+            Error::TooSlow { .. } => ErrorKind::Network,
             Error::ServerNotTrusted { .. } => ErrorKind::UntrustedServer,
             Error::TlsFailed { .. } | Error::Unreachable { .. } | Error::Timeout { .. } => {
                 ErrorKind::Network
@@ -519,6 +538,15 @@ impl Error {
             Error::Keyring { .. } => "unlock your desktop keyring and try again",
             Error::CorruptWallet { .. } => {
                 "restore the file from a backup, or remove that identity and create a new request"
+            }
+            Error::TooSlow { .. } => {
+                "the server or the network is very slow right now: try again later, or tell your help desk; your request is kept"
+            }
+            Error::UnsafeWallet { path, .. } => {
+                return Some(format!(
+                    "make it yours and private (chown \"$USER\" {0}; chmod 700 {0}), then check that nothing in it was changed by someone else",
+                    path.display()
+                ))
             }
             Error::InvalidProfile { .. } => {
                 "correct the lines listed (docs/profile-format.md describes every key), or ask your help desk for a corrected profile"

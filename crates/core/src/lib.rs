@@ -24,6 +24,7 @@ pub mod report;
 pub mod revocation;
 pub mod secret;
 pub mod sites;
+pub mod systool;
 mod tls;
 pub mod transport;
 pub mod vault;

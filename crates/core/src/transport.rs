@@ -371,7 +371,23 @@ fn host_of(url: &str) -> String {
         .unwrap_or_else(|_| crate::weburl::shown(url))
 }
 
+/// The whole exchange (connecting, sending, the complete answer) may take this many per-phase
+/// limits ([`HttpRequest::timeout`]) in all: the per-read limit alone let a server that sends
+/// one byte at a time keep certdesk waiting for as long as it liked.
+pub const DEADLINE_FACTOR: u32 = 3;
+
 async fn send_async(request: &HttpRequest<'_>) -> Result<HttpResponse> {
+    let deadline = request.timeout * DEADLINE_FACTOR;
+    match tokio::time::timeout(deadline, exchange(request)).await {
+        Ok(result) => result,
+        Err(_) => Err(Error::TooSlow {
+            url: crate::weburl::shown(&request.url),
+            seconds: deadline.as_secs(),
+        }),
+    }
+}
+
+async fn exchange(request: &HttpRequest<'_>) -> Result<HttpResponse> {
     // Every address through the one parser (see `weburl`): plain http:// only reaches here for
     // public signed data (CRLs, OCSP); the callers that send codes or requests refuse it first.
     let usage = if request

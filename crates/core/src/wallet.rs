@@ -327,8 +327,14 @@ pub struct WalletLock {
 
 impl Wallet {
     /// Opens the wallet at `home`. Nothing is created until the first write.
+    ///
+    /// An existing wallet folder must belong to the user certdesk runs as and must not be
+    /// writable by group or others (as ssh's StrictModes asks of `~/.ssh`): whoever can write
+    /// there can swap records or keys. Refused otherwise with [`Error::UnsafeWallet`].
     pub fn open(home: impl Into<PathBuf>) -> Result<Wallet> {
-        Ok(Wallet { home: home.into() })
+        let home = home.into();
+        check_wallet_folder(&home)?;
+        Ok(Wallet { home })
     }
 
     /// The wallet directory.
@@ -404,6 +410,15 @@ impl Wallet {
                 path: path.clone(),
                 detail: e.to_string(),
             })?;
+        if record.id != id {
+            return Err(Error::CorruptWallet {
+                path,
+                detail: format!(
+                    "the record names identity {} but lies in the folder of {id} (copied or moved by hand?)",
+                    record.id
+                ),
+            });
+        }
         if record.format > RECORD_FORMAT {
             return Err(Error::CorruptWallet {
                 path,
@@ -938,6 +953,43 @@ impl Wallet {
     }
 }
 
+/// See [`Wallet::open`].
+#[cfg(unix)]
+fn check_wallet_folder(home: &Path) -> Result<()> {
+    use std::os::unix::fs::MetadataExt;
+    let meta = match fs::metadata(home) {
+        Ok(m) => m,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(()),
+        Err(e) => return Err(Error::io("read", home)(e)),
+    };
+    let me = rustix::process::geteuid().as_raw();
+    if meta.uid() != me {
+        return Err(Error::UnsafeWallet {
+            path: home.to_path_buf(),
+            detail: format!(
+                "it belongs to user id {}, and certdesk runs as user id {me}",
+                meta.uid()
+            ),
+        });
+    }
+    if meta.mode() & 0o022 != 0 {
+        return Err(Error::UnsafeWallet {
+            path: home.to_path_buf(),
+            detail: format!(
+                "other users may write to it (mode {:04o})",
+                meta.mode() & 0o7777
+            ),
+        });
+    }
+    Ok(())
+}
+
+/// Elsewhere (Windows) the wallet lives in the per-user profile, protected by its ACL.
+#[cfg(not(unix))]
+fn check_wallet_folder(_home: &Path) -> Result<()> {
+    Ok(())
+}
+
 fn protection_record(protection: &KeyProtection) -> Protection {
     match protection {
         KeyProtection::Keyring(v) => Protection::Keyring { vault: v.name() },
@@ -989,6 +1041,55 @@ mod tests {
         let csr = rcgen::CertificateSigningRequestParams::from_pem(&csr_pem).expect("parse csr");
         let leaf = csr.signed_by(&issuer).expect("sign");
         (leaf.der().to_vec(), ca.der().to_vec())
+    }
+
+    /// Issue #12: a wallet folder others may write to, or that belongs to another user, is
+    /// refused at open (before, it was used as it was); a record whose id is not its folder's
+    /// name is refused as damaged (before, a copied folder gave two identities with one id).
+    #[cfg(unix)]
+    #[test]
+    fn unsafe_wallet_folders_and_misplaced_records_are_refused() {
+        use std::os::unix::fs::PermissionsExt;
+        let (dir, wallet, vault) = setup();
+        let protection = KeyProtection::Keyring(vault.clone());
+        let identity = wallet
+            .create_request(&request("Wanda"), &protection)
+            .expect("create");
+        fs::set_permissions(dir.path(), fs::Permissions::from_mode(0o777)).expect("chmod");
+        let err = Wallet::open(dir.path()).expect_err("world-writable");
+        assert!(matches!(err, Error::UnsafeWallet { .. }), "{err}");
+        assert!(err.to_string().contains("mode 0777"), "{err}");
+        assert!(
+            err.hint().unwrap_or_default().contains("chmod 700"),
+            "{err:?}"
+        );
+        fs::set_permissions(dir.path(), fs::Permissions::from_mode(0o755)).expect("chmod");
+        Wallet::open(dir.path()).expect("0755 is not writable by others");
+        if rustix::process::geteuid().is_root() {
+            // Only root can hand a folder to another user; CI runs as root.
+            std::os::unix::fs::chown(dir.path(), Some(65534), None).expect("chown");
+            let err = Wallet::open(dir.path()).expect_err("foreign owner");
+            assert!(err.to_string().contains("user id 65534"), "{err}");
+            std::os::unix::fs::chown(dir.path(), Some(0), None).expect("chown back");
+        }
+
+        let copy = wallet.identity_dir("0123456789abcdef");
+        fs::create_dir(&copy).expect("mkdir");
+        fs::copy(
+            wallet.identity_dir(&identity.id).join(RECORD_FILE),
+            copy.join(RECORD_FILE),
+        )
+        .expect("copy");
+        let err = wallet
+            .get("0123456789abcdef")
+            .expect_err("misplaced record");
+        assert!(
+            err.to_string().contains(&format!(
+                "names identity {} but lies in the folder of 0123456789abcdef",
+                identity.id
+            )),
+            "{err}"
+        );
     }
 
     fn setup() -> (tempfile::TempDir, Wallet, Arc<MemoryVault>) {

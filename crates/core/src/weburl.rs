@@ -105,7 +105,7 @@ impl UrlProblem {
                 _ => "it carries a user name or password (user:password@), which certdesk never sends or keeps".into(),
             },
             UrlProblem::PlainHttp => match usage {
-                UrlUse::Enrollment => "it uses plain http://: codes, requests and certificates must not travel unencrypted; certdesk only enrolls over https://".into(),
+                UrlUse::Enrollment => "it uses plain http://, but codes, requests and certificates must not travel unencrypted; certdesk only enrolls over https://".into(),
                 UrlUse::Profile => "it uses plain http://, which anyone on the way can alter; certdesk only downloads profiles over https://".into(),
                 _ => "it uses plain http://; certdesk only checks sites over https://".into(),
             },

@@ -59,7 +59,11 @@ fn run_tool_within(
     db: &Path,
     limit: Duration,
 ) -> Result<ToolRun> {
-    let mut cmd = Command::new(tool);
+    // The system's certutil/pk12util, never one placed first in PATH (core::systool).
+    let Some(program) = certdesk_core::systool::system_tool(tool) else {
+        return Err(Error::NssToolsMissing { tool });
+    };
+    let mut cmd = Command::new(program);
     cmd.args(args)
         .stdin(Stdio::null())
         .stdout(Stdio::piped())

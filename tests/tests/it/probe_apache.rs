@@ -410,20 +410,13 @@ fn apache_per_location_with_a_large_page_is_still_accepted() {
 #[test]
 fn the_per_path_recheck_refuses_a_server_certificate_for_another_name() {
     use certdesk_core::probe::recheck::recheck_per_path;
-    use certdesk_testkit::servers::ServerIdentity;
-    use certdesk_testkit::OpensslCa;
 
     let pki = client_pki();
-    let ca = OpensslCa::new("Example Elsewhere");
-    let elsewhere = ca.issue_server_identity(&["other.example"]);
+    let (ca, elsewhere) = common::identity_for_another_name();
     let server = ApacheSpec::new(&pki.ca_pem)
         .verify(ApacheVerify::PerLocation)
         .tls(TlsVersions::Tls13Only)
-        .server_identity(ServerIdentity {
-            ca_pem: ca.root_pem().to_vec(),
-            cert_chain_pem: elsewhere.cert.full_chain_pem(),
-            key_pem: elsewhere.key_pem,
-        })
+        .server_identity(elsewhere)
         .start();
     let (alice, _) = common::client_identity(&pki.alice, "alice");
 

@@ -5,11 +5,11 @@
 use std::process::{Command, Stdio};
 use std::time::Duration;
 
-use crate::common::{assert_report, explain, finding, probe, probe_url};
+use crate::common::{self, assert_report, explain, finding, probe, probe_url};
 use certdesk_core::probe::{Origin, ServerTrustProblem, Verdict};
 use certdesk_testkit::servers::fixture::client_pki;
 use certdesk_testkit::servers::{NginxSpec, ServerIdentity};
-use certdesk_testkit::{free_port, wait_for_port, ChildGuard, OpensslCa};
+use certdesk_testkit::{free_port, wait_for_port, ChildGuard};
 
 #[test]
 fn an_untrusted_server_certificate_stops_the_check() {
@@ -43,14 +43,9 @@ fn an_untrusted_server_certificate_stops_the_check() {
 #[test]
 fn a_server_certificate_for_another_name_is_a_name_mismatch() {
     let pki = client_pki();
-    let ca = OpensslCa::new("Example Elsewhere");
-    let elsewhere = ca.issue_server_identity(&["other.example"]);
+    let (_ca, elsewhere) = common::identity_for_another_name();
     let server = NginxSpec::new(&pki.ca_pem)
-        .server_identity(ServerIdentity {
-            ca_pem: ca.root_pem().to_vec(),
-            cert_chain_pem: elsewhere.cert.full_chain_pem(),
-            key_pem: elsewhere.key_pem,
-        })
+        .server_identity(elsewhere)
         .start();
 
     // Trusted CA, but the certificate names only other.example, not 127.0.0.1.

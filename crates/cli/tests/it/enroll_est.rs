@@ -449,6 +449,22 @@ fn hostile_hanging_server_times_out() {
     assert!(started.elapsed().as_secs() < 30);
 }
 
+/// Issue #12: the limit was per read, so a server that sends one byte every half second kept
+/// certdesk waiting for as long as it liked (here 30 s, then a broken answer). The whole
+/// exchange now has a deadline of three per-phase limits, with its own message.
+#[test]
+fn hostile_trickling_server_ends_at_the_deadline() {
+    let started = std::time::Instant::now();
+    hostile(
+        EstCase::Trickle,
+        &["--timeout", "2"],
+        &["sent its answer too slowly", "not complete after 6 s"],
+        "your request is kept",
+    );
+    // Six seconds for the trickle, plus the retry and the fixture; not the server's 30.
+    assert!(started.elapsed().as_secs() < 28);
+}
+
 #[test]
 fn hostile_redirect_to_plain_http_is_refused() {
     hostile(

@@ -605,3 +605,46 @@ fn a_locked_firefox_profile_does_not_stop_chromium_and_is_named() {
     );
     assert_installed(&firefox, "Inst Frank", &cert_pem);
 }
+
+/// Issue #12: certutil and pk12util were run by name, so a directory first in PATH could slip
+/// in programs that receive the one-time PKCS#12 and its password. Now the system's copies are
+/// used (core::systool); planted ones in PATH are never started.
+#[test]
+fn nss_tools_planted_first_in_path_are_never_run() {
+    use std::os::unix::fs::PermissionsExt;
+    let sb = Sandbox::new();
+    let (id, cert_pem) = issued(&sb, "Inst Pathy");
+    let planted = sb.path("planted-bin");
+    std::fs::create_dir(&planted).expect("mkdir");
+    let marker = sb.path("planted-ran");
+    for tool in ["certutil", "pk12util", "openssl"] {
+        let script = planted.join(tool);
+        std::fs::write(
+            &script,
+            format!(
+                "#!/bin/sh\necho \"{tool} $*\" >> '{}'\nexit 1\n",
+                marker.display()
+            ),
+        )
+        .expect("write");
+        std::fs::set_permissions(&script, std::fs::Permissions::from_mode(0o755)).expect("chmod");
+    }
+    let path = format!(
+        "{}:{}",
+        planted.display(),
+        std::env::var("PATH").unwrap_or_default()
+    );
+    let mut cmd = sb.command(&["install", &id, "--to", "chromium"]);
+    cmd.env("PATH", &path);
+    run_command(cmd).ok();
+    assert!(
+        !marker.exists(),
+        "a planted tool ran: {}",
+        String::from_utf8_lossy(&common::read(&marker))
+    );
+    assert_installed(
+        &NssDb::open(chromium_db(&sb), None),
+        "Inst Pathy",
+        &cert_pem,
+    );
+}

@@ -62,16 +62,25 @@ pub fn recheck_per_path(
     server_ca_pem: Option<&[u8]>,
     timeout: Duration,
 ) -> Vec<Recheck> {
-    if Command::new("openssl").arg("version").output().is_err() {
+    let Some(openssl) = crate::systool::system_tool("openssl") else {
         return Vec::new();
-    }
+    };
     [
         RecheckMethod::Tls13PostHandshake,
         RecheckMethod::Tls12Renegotiation,
     ]
     .into_iter()
-    .map(
-        |method| match run_one(method, host, port, path, identity, server_ca_pem, timeout) {
+    .map(|method| {
+        match run_one(
+            &openssl,
+            method,
+            host,
+            port,
+            path,
+            identity,
+            server_ca_pem,
+            timeout,
+        ) {
             Ok(status) => Recheck {
                 method,
                 http_status: status,
@@ -84,12 +93,14 @@ pub fn recheck_per_path(
                 http_status: None,
                 error: Some(e),
             },
-        },
-    )
+        }
+    })
     .collect()
 }
 
+#[allow(clippy::too_many_arguments)]
 fn run_one(
+    openssl: &std::path::Path,
     method: RecheckMethod,
     host: &str,
     port: u16,
@@ -124,7 +135,7 @@ fn run_one(
         .collect();
     write_atomic(&chain_path, chain.as_bytes(), FileMode::Public).map_err(|e| e.to_string())?;
 
-    let mut cmd = Command::new("openssl");
+    let mut cmd = Command::new(openssl);
     cmd.arg("s_client")
         .arg("-connect")
         .arg(if host.contains(':') {

@@ -14,13 +14,26 @@ use certdesk_core::probe::diagnose::LocalIdentity;
 use certdesk_core::probe::{
     diagnose, run_probe, ClientIdentity, Finding, ProbeReport, ProbeRequest, Severity, Verdict,
 };
-use certdesk_testkit::servers::RunningServer;
+use certdesk_testkit::servers::{RunningServer, ServerIdentity};
 use certdesk_testkit::time::OffsetDateTime;
 use certdesk_testkit::IssuedIdentity;
 
 /// Per-phase limit of every probe; generous for a loaded 2-core machine, never reached when
 /// the servers behave.
 pub const TIMEOUT: Duration = Duration::from_secs(10);
+
+/// A server identity from a CA of its own ("Example Elsewhere") for the name other.example only:
+/// trusted when that CA is given, but never the right name for 127.0.0.1. Returns the CA too.
+pub fn identity_for_another_name() -> (certdesk_testkit::OpensslCa, ServerIdentity) {
+    let ca = certdesk_testkit::OpensslCa::new("Example Elsewhere");
+    let elsewhere = ca.issue_server_identity(&["other.example"]);
+    let identity = ServerIdentity {
+        ca_pem: ca.root_pem().to_vec(),
+        cert_chain_pem: elsewhere.cert.full_chain_pem(),
+        key_pem: elsewhere.key_pem,
+    };
+    (ca, identity)
+}
 
 /// The identity certdesk presents (key and chain, leaf first) and what the diagnosis knows
 /// about it, both made from the testkit's PEM files.
