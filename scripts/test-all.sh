@@ -26,15 +26,17 @@ print_table() {
   local status=$1 i total
   total=$((SECONDS - run_start))
   printf '\n==> stage times (wall clock, %s cores)\n' "$(nproc)"
-  printf '| %-62s | %9s |\n' "stage" "seconds"
-  printf '|%s|%s|\n' "$(printf -- '-%.0s' {1..64})" "$(printf -- '-%.0s' {1..11})"
+  local width=80
+  row() { printf '| %-*s | %7s |\n' "$width" "$1" "$2"; }
+  row "stage" "seconds"
+  printf '|%s|%s|\n' "$(printf -- '-%.0s' $(seq $((width + 2))))" "---------"
   for i in "${!stage_names[@]}"; do
-    printf '| %-62s | %9s |\n' "${stage_names[$i]}" "${stage_secs[$i]}"
+    row "${stage_names[$i]}" "${stage_secs[$i]}"
   done
   if [[ -n "$current_stage" ]]; then
-    printf '| %-62s | %9s |\n' "$current_stage (FAILED)" "$((SECONDS - current_start))"
+    row "$current_stage (FAILED)" "$((SECONDS - current_start))"
   fi
-  printf '| %-62s | %9s |\n' "total ($(printf '%dm%02ds' $((total / 60)) $((total % 60))))" "$total"
+  row "total ($(printf '%dm%02ds' $((total / 60)) $((total % 60))))" "$total"
   if ((status != 0)); then
     printf 'test-all: FAILED (exit %d) in stage: %s\n' "$status" "${current_stage:-?}"
   fi
