@@ -251,6 +251,11 @@ impl WebUrl {
         &self.url
     }
 
+    /// Whether both addresses have the same scheme, host and port (RFC 6454 origin).
+    pub fn same_origin(&self, other: &WebUrl) -> bool {
+        self.url.origin() == other.url.origin()
+    }
+
     /// The address without its fragment, as a string.
     pub fn without_fragment(&self) -> String {
         let mut url = self.url.clone();
@@ -394,6 +399,18 @@ mod tests {
             problem("http://u:p@crl.example/ca.crl", UrlUse::Revocation),
             UrlProblem::Credentials
         );
+    }
+
+    #[test]
+    fn origins_compare_scheme_host_and_port_not_text() {
+        let site = WebUrl::parse("https://127.0.0.1:18444/", UrlUse::Site).expect("site");
+        let same = |t: &str| WebUrl::check(t, UrlUse::Site).is_ok_and(|u| u.same_origin(&site));
+        assert!(same("https://127.0.0.1:18444/page?x=1"));
+        assert!(same("HTTPS://127.0.0.1:18444"));
+        assert!(!same("https://127.0.0.1:184440/"));
+        assert!(!same("https://127.0.0.1:18445/"));
+        assert!(!same("https://127.0.0.1:18444@evil.example/"));
+        assert!(!same("https://localhost:18444/"));
     }
 
     #[test]

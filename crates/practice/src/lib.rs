@@ -55,8 +55,13 @@ use est::{EstRequest, EstState, Reply};
 /// The user name the EST endpoint expects with the demo code.
 pub const DEMO_USER: &str = "practice";
 
-/// How long a client may take for the TLS handshake or to send its request headers.
+/// How long a client may take for the TLS handshake, to send its request headers, or to send
+/// its request body.
 const CLIENT_TIMEOUT: Duration = Duration::from_secs(15);
+
+/// Most connections each of the two servers serves at once; a connection beyond that is closed
+/// at once, so a client that opens many and sends nothing cannot exhaust the process.
+pub const MAX_CONNECTIONS: usize = 64;
 
 /// What [`start`] needs.
 #[derive(Debug, Clone)]
@@ -301,6 +306,7 @@ async fn accept_loop(
     service: Service,
     mut shutdown: watch::Receiver<bool>,
 ) {
+    let slots = Arc::new(tokio::sync::Semaphore::new(MAX_CONNECTIONS));
     loop {
         tokio::select! {
             accepted = listener.accept() => {
@@ -309,8 +315,16 @@ async fn accept_loop(
                     tokio::time::sleep(Duration::from_millis(50)).await;
                     continue;
                 };
+                // Over the cap: closed at once (dropping the stream).
+                let Ok(slot) = Arc::clone(&slots).try_acquire_owned() else {
+                    continue;
+                };
                 let _ = tcp.set_nodelay(true);
-                tokio::spawn(serve_connection(tcp, acceptor.clone(), service.clone()));
+                let (acceptor, service) = (acceptor.clone(), service.clone());
+                tokio::spawn(async move {
+                    serve_connection(tcp, acceptor, service).await;
+                    drop(slot);
+                });
             }
             _ = shutdown.changed() => break,
         }
@@ -345,7 +359,19 @@ async fn respond(req: Request<Incoming>, service: &Service, peer: Option<&Vec<u8
         Service::Site => site::page(peer.map(Vec::as_slice)),
         Service::Est(state) => {
             let (parts, body) = req.into_parts();
-            let body = match Limited::new(body, est::MAX_BODY).collect().await {
+            let collected =
+                tokio::time::timeout(CLIENT_TIMEOUT, Limited::new(body, est::MAX_BODY).collect())
+                    .await;
+            let Ok(collected) = collected else {
+                return est::text(
+                    StatusCode::REQUEST_TIMEOUT,
+                    &format!(
+                        "the request body did not arrive within {} s\n",
+                        CLIENT_TIMEOUT.as_secs()
+                    ),
+                );
+            };
+            let body = match collected {
                 Ok(collected) => collected.to_bytes(),
                 Err(e)
                     if e.downcast_ref::<http_body_util::LengthLimitError>()

@@ -550,3 +550,92 @@ fn stop_releases_the_ports() {
     std::net::TcpListener::bind(est).expect("EST port free again");
     std::net::TcpListener::bind(site).expect("site port free again");
 }
+
+/// The EST port of a running practice server.
+fn est_port(r: &Running) -> u16 {
+    certdesk_core::weburl::WebUrl::parse(&r.server.est_url, certdesk_core::weburl::UrlUse::Site)
+        .expect("the EST address")
+        .port()
+}
+
+/// Issue #12: every accepted connection got a task of its own, without a limit. Beyond
+/// MAX_CONNECTIONS at once, a connection is now closed straight away; the ones within the cap
+/// stay open (waiting for their handshake), and once they go the server serves again.
+#[test]
+fn connections_over_the_cap_are_closed_at_once_and_the_server_still_serves() {
+    use std::io::Read;
+    let r = start_memory();
+    let port = est_port(&r);
+    let extra = 8;
+    let mut conns: Vec<std::net::TcpStream> = (0..certdesk_practice::MAX_CONNECTIONS + extra)
+        .map(|_| std::net::TcpStream::connect(("127.0.0.1", port)).expect("connect"))
+        .collect();
+    // Let the server accept them all before looking.
+    std::thread::sleep(std::time::Duration::from_millis(500));
+    let mut closed = 0;
+    for c in &mut conns {
+        c.set_read_timeout(Some(std::time::Duration::from_millis(100)))
+            .expect("read timeout");
+        let mut byte = [0u8; 1];
+        match c.read(&mut byte) {
+            Ok(0) => closed += 1,
+            Err(e) if e.kind() == std::io::ErrorKind::ConnectionReset => closed += 1,
+            _ => {}
+        }
+    }
+    assert_eq!(closed, extra, "connections closed by the server at once");
+    drop(conns);
+    std::thread::sleep(std::time::Duration::from_millis(300));
+    let out = curl(
+        r.work.path(),
+        &r.server.ca_certificate_file,
+        &format!("{}cacerts", r.server.est_url),
+        &[],
+    );
+    assert_eq!(out.status, 200, "{out:?}");
+}
+
+/// Issue #12: the header had a time limit, the body none: a client that announced a body and
+/// sent a few bytes held its connection and task for ever. It gets 408 after the client limit
+/// (15 s) now.
+#[test]
+fn a_request_body_that_never_arrives_gets_408() {
+    use std::io::{Read, Write};
+    use std::process::{Command, Stdio};
+    let r = start_memory();
+    let mut client = certdesk_testkit::ChildGuard::new(
+        Command::new("openssl")
+            .args(["s_client", "-quiet", "-connect"])
+            .arg(format!("127.0.0.1:{}", est_port(&r)))
+            .arg("-CAfile")
+            .arg(&r.server.ca_certificate_file)
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::null())
+            .spawn()
+            .expect("openssl s_client"),
+    );
+    let mut stdin = client.child_mut().stdin.take().expect("stdin");
+    stdin
+        .write_all(
+            b"POST /.well-known/est/simpleenroll HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/pkcs10\r\nContent-Length: 1000\r\n\r\nMIIB",
+        )
+        .expect("write");
+    stdin.flush().expect("flush");
+    let mut stdout = client.child_mut().stdout.take().expect("stdout");
+    let reader = std::thread::spawn(move || {
+        let mut out = Vec::new();
+        let _ = stdout.read_to_end(&mut out);
+        out
+    });
+    // The server ends the exchange; s_client then exits. Stop it ourselves if not (30 s).
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(30);
+    while client.try_wait().is_none() && std::time::Instant::now() < deadline {
+        std::thread::sleep(std::time::Duration::from_millis(100));
+    }
+    client.stop();
+    drop(stdin);
+    let answer = String::from_utf8_lossy(&reader.join().expect("reader")).into_owned();
+    assert!(answer.starts_with("HTTP/1.1 408"), "{answer:?}");
+    assert!(answer.contains("did not arrive within 15 s"), "{answer}");
+}

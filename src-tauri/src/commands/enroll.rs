@@ -57,10 +57,15 @@ impl Practice {
         })
     }
 
-    /// The practice CA's certificate when `url` is the practice site, so a check trusts it.
+    /// The practice CA's certificate when `url` is on the practice site (same scheme, host and
+    /// port, compared as parsed addresses, never as a text prefix), so a check trusts it.
     pub(crate) fn ca_for(&self, url: &str) -> Option<Vec<u8>> {
+        use certdesk_core::weburl::{UrlUse, WebUrl};
+        let wanted = WebUrl::check(url, UrlUse::Site).ok()?;
         self.handle()
-            .filter(|p| url.trim().starts_with(p.site_url.trim_end_matches('/')))
+            .filter(|p| {
+                WebUrl::check(&p.site_url, UrlUse::Site).is_ok_and(|site| site.same_origin(&wanted))
+            })
             .map(|p| p.ca_pem.into_bytes())
     }
 }
@@ -607,6 +612,11 @@ mod tests {
         // The site check trusts the practice CA only for the practice site's address.
         let ca = practice.ca_for(&info.site_url).expect("the practice site");
         assert!(practice.ca_for("https://example.org/").is_none());
+        // Issue #12: matched as an origin, not a text prefix (both of these matched before).
+        let base = info.site_url.trim_end_matches('/');
+        assert!(practice.ca_for(&format!("{base}@evil.example/")).is_none());
+        assert!(practice.ca_for(&format!("{base}0/")).is_none());
+        assert!(practice.ca_for(&format!("{base}/some/page?x=1")).is_some());
         let accepted = check_site_with(
             &wallet,
             &info.site_url,
