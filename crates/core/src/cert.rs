@@ -323,14 +323,39 @@ pub fn to_pem(der: &[u8]) -> String {
     pem_encode("CERTIFICATE", der)
 }
 
+/// Most certificates [`build_chain`] takes as its pool.
+pub const MAX_CHAIN_POOL: usize = 32;
+/// Longest chain [`build_chain`] builds, leaf and root included.
+pub const MAX_CHAIN_DEPTH: usize = 10;
+
 /// Orders a chain: starting at `leaf`, repeatedly finds the certificate whose subject is the
 /// current issuer (byte-equal names, and a signature that verifies when it can be checked),
 /// until a self-issued certificate or a missing link. Returns the chain leaf first; pool
 /// certificates that are not in the chain are left out. PKCS#7 bundles arrive in arbitrary
 /// order (RFC 7030 servers sort by encoding), so this never trusts the input order.
+///
+/// Bounded for hostile input: a pool of more than [`MAX_CHAIN_POOL`] certificates is refused
+/// (each step may check a signature against every candidate with the right name), and so is a
+/// chain longer than [`MAX_CHAIN_DEPTH`].
 pub fn build_chain(leaf: &[u8], pool: &[Vec<u8>]) -> Result<Vec<Vec<u8>>> {
+    let refuse = |detail: String| Error::Malformed {
+        what: "the certificate chain".into(),
+        source_name: "the reply".into(),
+        detail,
+    };
+    if pool.len() > MAX_CHAIN_POOL {
+        return Err(refuse(format!(
+            "it holds {} certificates; a certificate reply holds a few, and certdesk reads at most {MAX_CHAIN_POOL}",
+            pool.len()
+        )));
+    }
     let mut chain = vec![leaf.to_vec()];
     loop {
+        if chain.len() > MAX_CHAIN_DEPTH {
+            return Err(refuse(format!(
+                "the chain is longer than {MAX_CHAIN_DEPTH} certificates; real ones have two to four"
+            )));
+        }
         let current_der = chain.last().map(Vec::as_slice).unwrap_or(leaf);
         let current = parse_x509(current_der, "the certificate")?;
         if current.subject().as_raw() == current.issuer().as_raw() {
@@ -398,6 +423,51 @@ pub(crate) mod tests {
             inter_der: inter.der().to_vec(),
             leaf_der: leaf.der().to_vec(),
         }
+    }
+
+    /// Issue #12: the pool and the depth were unbounded, so a hostile bundle could make the
+    /// import check signatures quadratically in its size. A 33-certificate pool and a
+    /// 12-certificate chain are refused now, with the figures named; 10 levels still build.
+    #[test]
+    fn chain_building_is_bounded() {
+        let ca = test_chain();
+        let pool = vec![ca.root_der.clone(); MAX_CHAIN_POOL + 1];
+        let err = build_chain(&ca.leaf_der, &pool).expect_err("pool too large");
+        assert!(err.to_string().contains("holds 33 certificates"), "{err}");
+
+        // root → 10 intermediates → leaf: 12 certificates.
+        let mut key = KeyPair::generate().expect("key");
+        let mut params = CertificateParams::new(Vec::<String>::new()).expect("params");
+        params
+            .distinguished_name
+            .push(rcgen::DnType::CommonName, "Level 0");
+        params.is_ca = IsCa::Ca(BasicConstraints::Unconstrained);
+        let mut ders = vec![params.self_signed(&key).expect("root").der().to_vec()];
+        for level in 1..12 {
+            let issuer = rcgen::Issuer::new(params, &key);
+            let next_key = KeyPair::generate().expect("key");
+            let mut next = CertificateParams::new(Vec::<String>::new()).expect("params");
+            next.distinguished_name
+                .push(rcgen::DnType::CommonName, format!("Level {level}"));
+            next.is_ca = IsCa::Ca(BasicConstraints::Unconstrained);
+            ders.push(
+                next.signed_by(&next_key, &issuer)
+                    .expect("cert")
+                    .der()
+                    .to_vec(),
+            );
+            (params, key) = (next, next_key);
+        }
+        let leaf = ders.last().expect("leaf").clone();
+        let err = build_chain(&leaf, &ders).expect_err("too deep");
+        assert!(err.to_string().contains("longer than 10"), "{err}");
+        let ten = &ders[2..];
+        assert_eq!(
+            build_chain(&ten[ten.len() - 1], ten)
+                .expect("ten levels")
+                .len(),
+            10
+        );
     }
 
     #[test]
