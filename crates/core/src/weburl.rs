@@ -255,13 +255,6 @@ impl WebUrl {
     pub fn same_origin(&self, other: &WebUrl) -> bool {
         self.url.origin() == other.url.origin()
     }
-
-    /// The address without its fragment, as a string.
-    pub fn without_fragment(&self) -> String {
-        let mut url = self.url.clone();
-        url.set_fragment(None);
-        url.to_string()
-    }
 }
 
 /// The address as it may be shown in a message: control characters written as `\u{..}`, so a

@@ -420,14 +420,12 @@ fn the_per_path_recheck_refuses_a_server_certificate_for_another_name() {
         .start();
     let (alice, _) = common::client_identity(&pki.alice, "alice");
 
-    let rechecks = recheck_per_path(
-        "127.0.0.1",
-        server.port,
-        APACHE_SECURE_PATH,
-        &alice,
-        Some(ca.root_pem()),
-        common::TIMEOUT,
-    );
+    let target = certdesk_core::weburl::WebUrl::parse(
+        &server.url_for(APACHE_SECURE_PATH),
+        certdesk_core::weburl::UrlUse::Site,
+    )
+    .expect("the site address");
+    let rechecks = recheck_per_path(&target, &alice, Some(ca.root_pem()), common::TIMEOUT);
     assert!(!rechecks.is_empty(), "no re-check ran");
     for r in &rechecks {
         assert_eq!(

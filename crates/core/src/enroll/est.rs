@@ -55,18 +55,18 @@ pub fn est_base(url: &str, label: Option<&str>) -> Result<String> {
             ),
         ));
     }
-    let normalised = checked.as_str().trim_end_matches('/').to_string();
-    let trimmed = normalised.as_str();
-    let rest = trimmed.strip_prefix("https://").unwrap_or(trimmed);
-    let mut base = match rest.find("/.well-known/est") {
-        Some(_) => trimmed.to_string(),
-        None if rest.contains('/') => {
-            return Err(Error::invalid(
-                "URL",
-                format!("an EST address is https://host/.well-known/est (optionally followed by a label), found \"{trimmed}\""),
-            ))
-        }
-        None => format!("{trimmed}/.well-known/est"),
+    // Origin and path from the parsed address, not by splitting its text.
+    let origin = checked.url().origin().ascii_serialization();
+    let path = checked.url().path().trim_end_matches('/');
+    let mut base = if path.contains("/.well-known/est") {
+        format!("{origin}{path}")
+    } else if path.is_empty() {
+        format!("{origin}/.well-known/est")
+    } else {
+        return Err(Error::invalid(
+            "URL",
+            format!("an EST address is https://host/.well-known/est (optionally followed by a label), found \"{origin}{path}\""),
+        ));
     };
     // A person may paste a whole operation URL; keep only the base.
     for op in ["cacerts", "csrattrs", "simpleenroll", "simplereenroll"] {

@@ -270,11 +270,9 @@ pub fn run_probe(request: &ProbeRequest) -> Result<Transcript> {
     let refused_after_handshake = !t.certificate_requested
         && (matches!(t.http_status, Some(401 | 403)) || t.failed_phase.as_deref() == Some("http"));
     if let (true, Some(identity)) = (refused_after_handshake, &request.identity) {
-        let (host, port, path) = parse_url(&request.url)?;
+        let target = WebUrl::parse(&request.url, UrlUse::Site)?;
         t.per_path_rechecks = super::recheck::recheck_per_path(
-            &host,
-            port,
-            &path,
+            &target,
             identity,
             request.server_ca_pem.as_deref(),
             request.timeout,
@@ -284,7 +282,8 @@ pub fn run_probe(request: &ProbeRequest) -> Result<Transcript> {
 }
 
 async fn probe_async(request: &ProbeRequest) -> Result<Transcript> {
-    let (host, port, path) = parse_url(&request.url)?;
+    let target = WebUrl::parse(&request.url, UrlUse::Site)?;
+    let (host, port, path) = (target.host(), target.port(), target.path_and_query());
     let mut t = Transcript {
         url: request.url.clone(),
         host: host.clone(),
@@ -420,7 +419,7 @@ async fn probe_async(request: &ProbeRequest) -> Result<Transcript> {
 
     // HTTP
     let started = Instant::now();
-    let host_header = WebUrl::parse(&request.url, UrlUse::Site)?.host_header();
+    let host_header = target.host_header();
     let head = format!(
         "GET {path} HTTP/1.1\r\nHost: {host_header}\r\nUser-Agent: certdesk/{}\r\nAccept: */*\r\nConnection: close\r\n\r\n",
         env!("CARGO_PKG_VERSION")

@@ -19,6 +19,7 @@ use super::ClientIdentity;
 use crate::fsutil::{write_atomic, FileMode};
 use crate::key::RANDOM_SECRET_ITERATIONS;
 use crate::secret::random_bytes;
+use crate::weburl::WebUrl;
 
 /// How the re-check asked the server to accept a certificate after the handshake.
 #[derive(Debug, Clone, Copy, Serialize, PartialEq, Eq)]
@@ -55,9 +56,7 @@ pub struct Recheck {
 
 /// Runs both re-checks. Returns an empty list when the `openssl` program is not available.
 pub fn recheck_per_path(
-    host: &str,
-    port: u16,
-    path: &str,
+    target: &WebUrl,
     identity: &ClientIdentity,
     server_ca_pem: Option<&[u8]>,
     timeout: Duration,
@@ -70,17 +69,8 @@ pub fn recheck_per_path(
         RecheckMethod::Tls12Renegotiation,
     ]
     .into_iter()
-    .map(|method| {
-        match run_one(
-            &openssl,
-            method,
-            host,
-            port,
-            path,
-            identity,
-            server_ca_pem,
-            timeout,
-        ) {
+    .map(
+        |method| match run_one(&openssl, method, target, identity, server_ca_pem, timeout) {
             Ok(status) => Recheck {
                 method,
                 http_status: status,
@@ -93,18 +83,15 @@ pub fn recheck_per_path(
                 http_status: None,
                 error: Some(e),
             },
-        }
-    })
+        },
+    )
     .collect()
 }
 
-#[allow(clippy::too_many_arguments)]
 fn run_one(
     openssl: &std::path::Path,
     method: RecheckMethod,
-    host: &str,
-    port: u16,
-    path: &str,
+    target: &WebUrl,
     identity: &ClientIdentity,
     server_ca_pem: Option<&[u8]>,
     timeout: Duration,
@@ -113,6 +100,8 @@ fn run_one(
         .prefix("certdesk-recheck-")
         .tempdir()
         .map_err(|e| format!("could not create a private temporary directory: {e}"))?;
+    let (host, port) = (target.host(), target.port());
+    let host = host.as_str();
     let passphrase = hex::encode(random_bytes::<24>());
     let key_pem = identity
         .key
@@ -174,16 +163,7 @@ fn run_one(
         .stderr(Stdio::piped())
         .spawn()
         .map_err(|e| format!("could not start openssl: {e}"))?;
-    let bracketed = if host.contains(':') {
-        format!("[{host}]")
-    } else {
-        host.to_string()
-    };
-    let host_header = if port == 443 {
-        bracketed
-    } else {
-        format!("{bracketed}:{port}")
-    };
+    let (path, host_header) = (target.path_and_query(), target.host_header());
     let request = format!("GET {path} HTTP/1.1\r\nHost: {host_header}\r\nUser-Agent: certdesk-recheck\r\nConnection: close\r\n\r\n");
     // stdin stays open until the child ends (dropped after the loop): closing it early would
     // end the session before a renegotiation or post-handshake request could be answered.
