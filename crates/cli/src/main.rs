@@ -40,6 +40,9 @@ fn main() -> ExitCode {
         Err(e) => return usage_error(e),
     };
     let json = cli.json;
+    // A certdesk killed during a store install left its one-time PKCS#12 in the runtime folder:
+    // remove it (issue #12). Cheap (one directory listing) and best effort.
+    let _ = certdesk_store::sweep_stale();
     match commands::run(cli) {
         Ok(Outcome::Success) => ExitCode::SUCCESS,
         Ok(Outcome::CheckFailed) => ExitCode::from(1),

@@ -8,8 +8,12 @@ use std::path::Path;
 
 use certdesk_core::secret::{generate_password, SecretString};
 use certdesk_core::wallet::{Identity, KeyAccess, Wallet};
+use zeroize::Zeroizing;
 
 use crate::{InstallItem, InstallOutcome, Result, StoreTarget};
+
+/// A one-time password and the PKCS#12 encrypted under it.
+type OneTimeP12 = (SecretString, Zeroizing<Vec<u8>>);
 
 /// Installs identities from one wallet. The PKCS#12 files it builds live in memory for as long
 /// as the `Handover` does, so one installation into several stores unlocks the key once per
@@ -17,8 +21,9 @@ use crate::{InstallItem, InstallOutcome, Result, StoreTarget};
 pub struct Handover<'w> {
     wallet: &'w Wallet,
     access: &'w KeyAccess,
-    /// `(identity id, profile)` → one-time password and PKCS#12 bytes.
-    p12s: BTreeMap<(String, &'static str), (SecretString, Vec<u8>)>,
+    /// `(identity id, profile)` → one-time password and PKCS#12 bytes (both zeroized on drop:
+    /// together they open the key).
+    p12s: BTreeMap<(String, &'static str), OneTimeP12>,
 }
 
 impl std::fmt::Debug for Handover<'_> {
@@ -67,9 +72,12 @@ impl<'w> Handover<'w> {
         let key = (identity.id.clone(), profile.as_str());
         if !self.p12s.contains_key(&key) {
             let password = generate_password();
-            let bytes = self
-                .wallet
-                .export_pkcs12(&identity.id, self.access, &password, profile)?;
+            let bytes = Zeroizing::new(self.wallet.export_pkcs12(
+                &identity.id,
+                self.access,
+                &password,
+                profile,
+            )?);
             self.p12s.insert(key.clone(), (password, bytes));
         }
         let (password, bytes) = &self.p12s[&key];

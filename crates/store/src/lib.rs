@@ -23,6 +23,7 @@ mod handover;
 pub mod macos;
 pub mod nss;
 mod runner;
+mod scratch;
 mod target;
 pub mod windows;
 
@@ -38,6 +39,7 @@ pub use detect::{
 };
 pub use error::{Error, Result};
 pub use handover::{replace_renewed, Handover, Replacement};
+pub use scratch::{sweep_stale, SweepReport};
 pub use target::{NssKind, StoreTarget, TargetSpec};
 
 /// What to install: a PKCS#12 made for this store (see [`StoreTarget::p12_profile`]) and the

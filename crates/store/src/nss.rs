@@ -2,9 +2,21 @@
 //! `pk12util` on `sql:` databases, as mkcert does (no crate installs client identities into NSS).
 //!
 //! Rules kept here:
-//! - every secret reaches a tool as a 0600 file in a private temporary directory, never in argv;
-//!   the one-time PKCS#12 (encrypted under a random one-time password) is written there too, and
-//!   the directory is deleted when the operation ends;
+//! - no secret is ever in argv (public in /proc). The one-time PKCS#12's password reaches
+//!   `pk12util` through a pipe (`-w /dev/stdin`), never a file; the PKCS#12 itself (useless
+//!   without that password) and a database password file (0600) live in a private scratch
+//!   folder under `$XDG_RUNTIME_DIR` (see [`crate::scratch`]), the PKCS#12 only until
+//!   `pk12util` has read it, the folder until the operation ends, and a folder a crash left is
+//!   swept at the next start;
+//! - an identity is addressed by its key, never by its nickname alone (issue #12): NSS makes
+//!   every certificate of one subject share a nickname on import, so two identities with the
+//!   same label or the same name cannot be told apart by nickname. Each certificate is named
+//!   with a PKCS#11 URI (RFC 7512) holding its key id (`pkcs11:id=%13%51…;type=cert`, the
+//!   CKA_ID `certutil -K` lists: SHA-1 of the RSA modulus or the EC point), checked against its
+//!   SHA-256 before anything is deleted. After an import the certificate is renamed to
+//!   [`nickname_for`] (`Label (1351e882)`: the label, cleaned, and the first 8 hex of the key
+//!   id). Installs made under the bare label by older versions are found by SHA-256 as before
+//!   and removed the same way;
 //! - stdin is closed and every run has a time limit, so a tool can never sit on a prompt;
 //! - before touching the key store we find out whether the database has a primary password
 //!   (`certutil -K` with a random probe password: a database without one ignores it, one with a
@@ -20,7 +32,8 @@ use std::path::{Path, PathBuf};
 use certdesk_core::secret::{generate_password, SecretString};
 
 use crate::error::{Error, Result};
-use crate::runner::{run_tool, ToolRun};
+use crate::runner::{run_tool, run_tool_with_input, ToolRun};
+use crate::scratch::{password_line, Scratch};
 use crate::target::{NssKind, StoreTarget};
 use crate::{
     sha256_fingerprint, InstallItem, InstallOutcome, InstalledCert, RemoveOutcome, TrustOutcome,
@@ -58,22 +71,35 @@ pub fn args_list_keys(dir: &Path, password_file: &Path) -> Vec<OsString> {
     os(&[&"-K", &"-d", &db_spec(dir), &"-f", &password_file])
 }
 
-/// `pk12util -i P12 -d sql:DIR -w P12PWFILE -k DBPWFILE`.
-pub fn args_import_p12(
-    dir: &Path,
-    p12: &Path,
-    p12_password_file: &Path,
-    db_password_file: &Path,
-) -> Vec<OsString> {
+/// `pk12util -i P12 -d sql:DIR -w /dev/stdin -k DBPWFILE`: the PKCS#12 password comes
+/// through a pipe on stdin (see [`crate::runner::run_tool_with_input`]). `-W PASSWORD` would put
+/// it in argv, readable by every local account in /proc; a file would leave it on disk next to
+/// the PKCS#12 until the operation ends (or forever after a crash).
+pub fn args_import_p12(dir: &Path, p12: &Path, db_password_file: &Path) -> Vec<OsString> {
     os(&[
         &"-i",
         &p12,
         &"-d",
         &db_spec(dir),
         &"-w",
-        &p12_password_file,
+        &"/dev/stdin",
         &"-k",
         &db_password_file,
+    ])
+}
+
+/// `certutil --rename -d sql:DIR -n NAME --new-n NEW -f PWFILE`: renames one certificate.
+pub fn args_rename(dir: &Path, name: &str, new: &str, password_file: &Path) -> Vec<OsString> {
+    os(&[
+        &"--rename",
+        &"-d",
+        &db_spec(dir),
+        &"-n",
+        &name,
+        &"--new-n",
+        &new,
+        &"-f",
+        &password_file,
     ])
 }
 
@@ -184,54 +210,6 @@ pub fn without_server_trust(trust: &str) -> String {
     fields.join(",")
 }
 
-/// A private scratch directory (0700) for password files and the one-time PKCS#12; deleted on
-/// drop.
-struct Scratch {
-    dir: tempfile::TempDir,
-}
-
-impl Scratch {
-    fn new() -> Result<Scratch> {
-        let dir = tempfile::Builder::new()
-            .prefix("certdesk-store-")
-            .tempdir()
-            .map_err(Error::io(
-                "create a private directory in",
-                std::env::temp_dir(),
-            ))?;
-        #[cfg(unix)]
-        {
-            use std::os::unix::fs::PermissionsExt;
-            std::fs::set_permissions(dir.path(), std::fs::Permissions::from_mode(0o700))
-                .map_err(Error::io("protect", dir.path()))?;
-        }
-        Ok(Scratch { dir })
-    }
-
-    /// Writes `bytes` to a new 0600 file.
-    fn file(&self, name: &str, bytes: &[u8]) -> Result<PathBuf> {
-        use std::io::Write;
-        let path = self.dir.path().join(name);
-        let mut options = std::fs::OpenOptions::new();
-        options.write(true).create_new(true);
-        #[cfg(unix)]
-        {
-            use std::os::unix::fs::OpenOptionsExt;
-            options.mode(0o600);
-        }
-        let mut f = options.open(&path).map_err(Error::io("create", &path))?;
-        f.write_all(bytes).map_err(Error::io("write", &path))?;
-        Ok(path)
-    }
-
-    /// A password file: the password and a newline (NSS reads the first line).
-    fn password(&self, name: &str, password: &SecretString) -> Result<PathBuf> {
-        let mut text = zeroize::Zeroizing::new(password.expose().as_bytes().to_vec());
-        text.push(b'\n');
-        self.file(name, &text)
-    }
-}
-
 fn has_db(dir: &Path) -> bool {
     dir.join("cert9.db").is_file()
 }
@@ -334,25 +312,159 @@ fn login(dir: &Path, scratch: &Scratch, user: Option<&SecretString>) -> Result<P
     Ok(file)
 }
 
-/// Every certificate in the database as (nickname, trust, DER), fetched nickname by nickname.
-/// `only_user` keeps certificates with user trust (`u`: NSS holds their private key).
+/// NSS's id of the key pair of this certificate (CKA_ID, the hex `certutil -K` lists): SHA-1
+/// of the RSA modulus (without leading zero bytes) or of the EC public point, which is how NSS
+/// names a key it imports (`PK11_MakeIDFromPubKey`). `None` for other key types.
+pub fn key_id(cert_der: &[u8]) -> Option<[u8; 20]> {
+    use sha1::{Digest, Sha1};
+    use x509_parser::public_key::PublicKey;
+    let (_, cert) = x509_parser::parse_x509_certificate(cert_der).ok()?;
+    let parsed = cert.public_key().parsed().ok()?;
+    let value: &[u8] = match &parsed {
+        PublicKey::RSA(rsa) => {
+            let first = rsa.modulus.iter().position(|b| *b != 0)?;
+            &rsa.modulus[first..]
+        }
+        PublicKey::EC(point) => point.data(),
+        _ => return None,
+    };
+    Some(Sha1::digest(value).into())
+}
+
+/// Every byte as `%xx`: safe inside a PKCS#11 URI attribute whatever it holds.
+fn percent_all(bytes: &[u8]) -> String {
+    bytes.iter().map(|b| format!("%{b:02x}")).collect()
+}
+
+/// The PKCS#11 URI (RFC 7512) of the certificate object whose key id is `id`. NSS tools take
+/// it wherever they take a nickname (`-n`).
+pub fn key_uri(id: &[u8; 20]) -> String {
+    format!("pkcs11:id={};type=cert", percent_all(id))
+}
+
+/// The URI of the certificate with key id `id` whose nickname is `nickname`: found only when
+/// that certificate has that nickname.
+fn labelled_key_uri(nickname: &str, id: &[u8; 20]) -> String {
+    // `certutil -L` shows a nickname holding a colon with the token's name in front.
+    let label = nickname
+        .strip_prefix("NSS Certificate DB:")
+        .unwrap_or(nickname);
+    format!(
+        "pkcs11:object={};id={};type=cert",
+        percent_all(label.as_bytes()),
+        percent_all(id)
+    )
+}
+
+/// Longest label kept in a nickname (in characters).
+const MAX_LABEL_CHARS: usize = 64;
+
+/// The nickname certdesk gives an identity in NSS: its label, cleaned, and the first 8 hex
+/// digits of its key id ([`key_id`]; of the certificate's SHA-256 for other key types), e.g.
+/// `Ada Lovelace (laptop) (1351e882)`. Two identities with the same label get different
+/// nicknames, and the one `certutil -K` lists the key under is found by its id.
+///
+/// Cleaning: every run of white space or control characters becomes one space and the ends are
+/// trimmed (`certutil -L` pads nicknames with spaces, so `"Ada "` and `"Ada"` would list
+/// alike), a colon becomes `-` (NSS reads `a:b` as token `a`, nickname `b`), and the label is
+/// cut at 64 characters. An empty label becomes `certdesk`.
+pub fn nickname_for(label: &str, cert_der: &[u8]) -> String {
+    let cleaned: String = label
+        .split(|c: char| c.is_whitespace() || c.is_control())
+        .filter(|w| !w.is_empty())
+        .collect::<Vec<_>>()
+        .join(" ")
+        .replace(':', "-")
+        .chars()
+        .take(MAX_LABEL_CHARS)
+        .collect();
+    let cleaned = cleaned.trim_end();
+    let cleaned = if cleaned.is_empty() {
+        "certdesk"
+    } else {
+        cleaned
+    };
+    let short = match key_id(cert_der) {
+        Some(id) => id[..4]
+            .iter()
+            .map(|b| format!("{b:02x}"))
+            .collect::<String>(),
+        None => sha256_fingerprint(cert_der)
+            .replace(':', "")
+            .to_ascii_lowercase()
+            .chars()
+            .take(8)
+            .collect(),
+    };
+    format!("{cleaned} ({short})")
+}
+
+/// `certutil -L -n NAME -a`: the certificates NSS finds for a nickname or URI, with every other
+/// certificate of the same subject (certutil lists the whole subject). Empty when NSS finds
+/// none.
+fn certs_named(dir: &Path, name: &str) -> Result<Vec<Vec<u8>>> {
+    let run = certutil(args_cert_pem(dir, name), dir)?;
+    if !run.success {
+        if run.all().contains("Could not find cert") {
+            return Ok(Vec::new());
+        }
+        return Err(failure("certutil", dir, &run));
+    }
+    Ok(pem::parse_many(run.stdout.as_bytes())
+        .unwrap_or_default()
+        .into_iter()
+        .map(pem::Pem::into_contents)
+        .collect())
+}
+
+/// Every certificate in the database as (nickname, trust, DER). `only_user` keeps certificates
+/// with user trust (`u`: NSS holds their private key).
+///
+/// `certutil -L -n NICK -a` answers with every certificate of NICK's subject, whatever their
+/// nicknames, so when a subject has several certificates (two identities of one person) each
+/// is matched to its nickname by a URI holding both (`object=NICK;id=KEYID`).
 fn certificates(dir: &Path, only_user: bool) -> Result<Vec<(String, String, Vec<u8>)>> {
     let run = certutil(args_list_certs(dir), dir)?;
     if !run.success {
         return Err(failure("certutil", dir, &run));
     }
-    let mut out = Vec::new();
-    let mut seen = std::collections::HashSet::new();
-    for (nick, trust) in parse_cert_list(&run.stdout) {
-        if (only_user && !trust.contains('u')) || !seen.insert(nick.clone()) {
+    let rows = parse_cert_list(&run.stdout);
+    // Nicknames in listing order, with the trust of their rows (a nickname shared by several
+    // certificates, as older installs made them, has several rows).
+    let mut nicknames: Vec<(String, Vec<String>)> = Vec::new();
+    for (nick, trust) in rows {
+        match nicknames.iter_mut().find(|(n, _)| *n == nick) {
+            Some((_, trusts)) => trusts.push(trust),
+            None => nicknames.push((nick, vec![trust])),
+        }
+    }
+    let mut out: Vec<(String, String, Vec<u8>)> = Vec::new();
+    for (nick, trusts) in &nicknames {
+        let trust = trusts
+            .iter()
+            .find(|t| t.contains('u'))
+            .unwrap_or(&trusts[0])
+            .clone();
+        if only_user && !trust.contains('u') {
             continue;
         }
-        let run = certutil(args_cert_pem(dir, &nick), dir)?;
-        if !run.success {
-            return Err(failure("certutil", dir, &run));
-        }
-        for block in pem::parse_many(run.stdout.as_bytes()).unwrap_or_default() {
-            out.push((nick.clone(), trust.clone(), block.into_contents()));
+        // A nickname NSS cannot look up again (a label ending in spaces, listed trimmed) is
+        // skipped: certdesk finds its own certificates by key id as well.
+        let ders = certs_named(dir, nick)?;
+        let single = ders.len() == 1 && trusts.len() == 1;
+        for der in ders {
+            let belongs = single
+                || match key_id(&der) {
+                    Some(id) => !certs_named(dir, &labelled_key_uri(nick, &id))?.is_empty(),
+                    None => true,
+                };
+            let fp = sha256_fingerprint(&der);
+            let known = out
+                .iter()
+                .any(|(n, _, d)| n == nick && sha256_fingerprint(d) == fp);
+            if belongs && !known {
+                out.push((nick.clone(), trust.clone(), der));
+            }
         }
     }
     Ok(out)
@@ -379,6 +491,52 @@ fn find(dir: &Path, sha256: &str) -> Result<Option<String>> {
         .map(|c| c.nickname))
 }
 
+/// How the certificate `cert_der` can be named to NSS without naming another one: by its key
+/// id (the URI finds exactly one certificate with that key id, and it is this one), else by a
+/// nickname only it has. `None` when neither holds.
+fn exact_name(
+    dir: &Path,
+    cert_der: &[u8],
+    user_certs: &[(String, String, Vec<u8>)],
+) -> Result<Option<String>> {
+    let sha256 = sha256_fingerprint(cert_der);
+    if let Some(id) = key_id(cert_der) {
+        let uri = key_uri(&id);
+        let same_key: Vec<String> = certs_named(dir, &uri)?
+            .iter()
+            .filter(|der| key_id(der) == Some(id))
+            .map(|der| sha256_fingerprint(der))
+            .collect();
+        if same_key == [sha256.clone()] {
+            return Ok(Some(uri));
+        }
+    }
+    // Not under its key id (a key id NSS did not derive itself): its nickname, when no other
+    // certificate has it.
+    let mut named = user_certs
+        .iter()
+        .filter(|(_, _, der)| sha256_fingerprint(der) == sha256)
+        .map(|(nick, _, _)| nick);
+    let Some(nick) = named.next() else {
+        return Ok(None);
+    };
+    let others = certs_named(dir, nick)?
+        .iter()
+        .any(|der| sha256_fingerprint(der) != sha256);
+    Ok((!others).then(|| nick.clone()))
+}
+
+/// Other certificates in the database that use the key of `cert_der` (an older certificate of
+/// the same identity, renewed on the same key): deleting the key would break them.
+fn key_shared_with(cert_der: &[u8], user_certs: &[(String, String, Vec<u8>)]) -> Option<String> {
+    let id = key_id(cert_der)?;
+    let sha256 = sha256_fingerprint(cert_der);
+    user_certs
+        .iter()
+        .find(|(_, _, der)| key_id(der) == Some(id) && sha256_fingerprint(der) != sha256)
+        .map(|(nick, _, _)| nick.clone())
+}
+
 fn warnings_for(target: &StoreTarget, dir: &Path) -> Vec<String> {
     let mut warnings = Vec::new();
     if target.nss_kind() == Some(NssKind::Firefox)
@@ -390,6 +548,18 @@ fn warnings_for(target: &StoreTarget, dir: &Path) -> Vec<String> {
         );
     }
     warnings
+}
+
+/// Test-only pause with the one-time PKCS#12 on disk, so that a test can kill the process
+/// there (`CERTDESK_STORE_TEST_PAUSE=FILE`: FILE gets the scratch folder's path, then the
+/// install waits). Compiled into the unit tests of this crate only (`cfg(test)`), so no build
+/// of certdesk can be paused this way.
+#[cfg(test)]
+fn test_pause(scratch: &Path) {
+    if let Some(marker) = std::env::var_os("CERTDESK_STORE_TEST_PAUSE") {
+        let _ = std::fs::write(marker, scratch.as_os_str().as_encoded_bytes());
+        std::thread::sleep(std::time::Duration::from_secs(120));
+    }
 }
 
 pub(crate) fn install(
@@ -412,14 +582,39 @@ pub(crate) fn install(
     let scratch = Scratch::new()?;
     let db_password = login(dir, &scratch, nss_password)?;
     let p12 = scratch.file("identity.p12", item.p12_der)?;
-    let p12_password = scratch.password("p12-password", item.p12_password)?;
-    let run = run_tool(
+    #[cfg(test)]
+    test_pause(scratch.path());
+    let run = run_tool_with_input(
         "pk12util",
-        &args_import_p12(dir, &p12, &p12_password, &db_password),
+        &args_import_p12(dir, &p12, &db_password),
         dir,
-    )?;
+        &password_line(item.p12_password),
+    );
+    // pk12util has read it (or failed): it is not needed any longer.
+    let _ = std::fs::remove_file(&p12);
+    let run = run?;
     if !run.success {
         return Err(failure("pk12util", dir, &run));
+    }
+    // NSS named it after the PKCS#12's friendly name, or after the nickname another
+    // certificate of the same subject already has: give it its own.
+    let wanted = nickname_for(item.nickname, item.cert_der);
+    let user_certs = certificates(dir, true)?;
+    let current: Vec<&String> = user_certs
+        .iter()
+        .filter(|(_, _, der)| sha256_fingerprint(der) == sha256)
+        .map(|(nick, _, _)| nick)
+        .collect();
+    if !current.iter().any(|nick| **nick == wanted) {
+        if let Some(name) = exact_name(dir, item.cert_der, &user_certs)? {
+            let run = certutil(args_rename(dir, &name, &wanted, &db_password), dir)?;
+            if !run.success {
+                warnings.push(format!(
+                    "it is listed under the name NSS gave it, not as \"{wanted}\" ({})",
+                    run.detail()
+                ));
+            }
+        }
     }
     let Some(nickname) = find(dir, &sha256)? else {
         return Err(Error::NssTool {
@@ -458,10 +653,11 @@ pub(crate) fn uninstall(
         });
     }
     let sha256 = sha256_fingerprint(cert_der);
-    let mut nicknames: Vec<String> = installed_certificates(dir)?
-        .into_iter()
-        .filter(|c| c.sha256.eq_ignore_ascii_case(&sha256))
-        .map(|c| c.nickname)
+    let before = certificates(dir, true)?;
+    let mut nicknames: Vec<String> = before
+        .iter()
+        .filter(|(_, _, der)| sha256_fingerprint(der) == sha256)
+        .map(|(nick, _, _)| nick.clone())
         .collect();
     nicknames.dedup();
     if nicknames.is_empty() {
@@ -469,26 +665,61 @@ pub(crate) fn uninstall(
             store: target.clone(),
         });
     }
+    let Some(name) = exact_name(dir, cert_der, &before)? else {
+        return Err(Error::NssTool {
+            tool: "certutil",
+            dir: dir.to_path_buf(),
+            detail: format!(
+                "the certificate with SHA-256 {sha256} cannot be told apart from the other certificates named {:?}; nothing was removed",
+                nicknames[0]
+            ),
+        });
+    };
     ensure_writable(dir)?;
     let scratch = Scratch::new()?;
     let pw = login(dir, &scratch, nss_password)?;
-    for nick in &nicknames {
-        let run = certutil(args_delete_key(dir, nick, &pw), dir)?;
+    if key_shared_with(cert_der, &before).is_some() {
+        // The key stays for the certificate that shares it; only this certificate goes.
+        let run = certutil(args_delete_cert(dir, &name, &pw), dir)?;
+        if !run.success {
+            return Err(failure("certutil", dir, &run));
+        }
+    } else {
+        let run = certutil(args_delete_key(dir, &name, &pw), dir)?;
         if !run.success && find(dir, &sha256)?.is_some() {
             // -F needs the key; a certificate whose key is gone is removed with -D.
-            let run = certutil(args_delete_cert(dir, nick, &pw), dir)?;
+            let run = certutil(args_delete_cert(dir, &name, &pw), dir)?;
             if !run.success {
                 return Err(failure("certutil", dir, &run));
             }
         }
     }
-    if find(dir, &sha256)?.is_some() {
+    let after = certificates(dir, true)?;
+    if after
+        .iter()
+        .any(|(_, _, der)| sha256_fingerprint(der) == sha256)
+    {
         return Err(Error::NssTool {
             tool: "certutil",
             dir: dir.to_path_buf(),
             detail: format!(
                 "the certificate with SHA-256 {sha256} is still there after deleting it"
             ),
+        });
+    }
+    let lost: Vec<&String> = before
+        .iter()
+        .filter(|(_, _, der)| {
+            let fp = sha256_fingerprint(der);
+            fp != sha256 && !after.iter().any(|(_, _, d)| sha256_fingerprint(d) == fp)
+        })
+        .map(|(nick, _, _)| nick)
+        .collect();
+    if !lost.is_empty() {
+        return Err(Error::NssTool {
+            tool: "certutil",
+            dir: dir.to_path_buf(),
+            detail: format!("deleting {sha256} also took {lost:?} with it"),
         });
     }
     let removed_ca = remove_orphaned_chain(dir, chain_der, &pw)?;
@@ -669,7 +900,6 @@ mod tests {
             strs(&args_import_p12(
                 dir,
                 Path::new("/t/id.p12"),
-                Path::new("/t/pw"),
                 Path::new("/t/db")
             )),
             [
@@ -678,7 +908,7 @@ mod tests {
                 "-d",
                 "sql:/h/.pki/nssdb",
                 "-w",
-                "/t/pw",
+                "/dev/stdin",
                 "-k",
                 "/t/db"
             ]
@@ -761,5 +991,217 @@ mod tests {
         assert_eq!(with_server_trust(""), "C,,");
         assert!(has_server_trust("CT,,"));
         assert!(!has_server_trust(",C,"));
+    }
+
+    #[test]
+    fn nicknames_hold_the_label_and_the_key_id_and_never_end_in_spaces() {
+        let (_dir, _p12, cert) = openssl_identity("Ada Lovelace");
+        let id = key_id(&cert).unwrap();
+        let short: String = id[..4].iter().map(|b| format!("{b:02x}")).collect();
+        assert_eq!(nickname_for("Ada", &cert), format!("Ada ({short})"));
+        // Trailing and repeated white space, line breaks and control characters collapse: NSS
+        // lists nicknames padded with spaces, so "Ada " and "Ada" would look alike.
+        assert_eq!(nickname_for("Ada  ", &cert), format!("Ada ({short})"));
+        assert_eq!(
+            nickname_for(" Ada\t\u{7}Lovelace\n", &cert),
+            format!("Ada Lovelace ({short})")
+        );
+        // NSS reads "a:b" as token a, nickname b.
+        assert_eq!(
+            nickname_for("Work: Ada", &cert),
+            format!("Work- Ada ({short})")
+        );
+        assert_eq!(nickname_for(" ", &cert), format!("certdesk ({short})"));
+        assert_eq!(
+            nickname_for(&"x".repeat(100), &cert),
+            format!("{} ({short})", "x".repeat(64))
+        );
+        // A nickname survives certutil's listing as it is.
+        let nick = nickname_for("Ada  ", &cert);
+        let listing = format!("{nick:<60} u,u,u\n");
+        assert_eq!(parse_cert_list(&listing), vec![(nick, "u,u,u".to_string())]);
+    }
+
+    #[test]
+    fn key_ids_are_what_nss_lists() {
+        let (dir, p12, cert) = openssl_identity("Key Id");
+        let db = dir.path().join("db");
+        std::fs::create_dir(&db).unwrap();
+        assert!(certutil(args_create_db(&db), &db).unwrap().success);
+        let pw = dir.path().join("pw");
+        std::fs::write(&pw, "one-time-pw\n").unwrap();
+        let run = run_tool(
+            "pk12util",
+            &os(&[&"-i", &p12, &"-d", &db_spec(&db), &"-w", &pw, &"-k", &pw]),
+            &db,
+        )
+        .unwrap();
+        assert!(run.success, "{}", run.detail());
+        let keys = certutil(args_list_keys(&db, &pw), &db).unwrap().stdout;
+        let hex: String = key_id(&cert)
+            .unwrap()
+            .iter()
+            .map(|b| format!("{b:02x}"))
+            .collect();
+        assert!(keys.contains(&hex), "{hex} not in {keys}");
+        let uri = key_uri(&key_id(&cert).unwrap());
+        assert_eq!(certs_named(&db, &uri).unwrap(), vec![cert]);
+    }
+
+    /// (folder, PKCS#12 path, certificate DER) of a self-signed client identity made by
+    /// openssl, its PKCS#12 encrypted under "one-time-pw" with friendly name `cn`.
+    fn openssl_identity(cn: &str) -> (tempfile::TempDir, PathBuf, Vec<u8>) {
+        let dir = tempfile::tempdir().unwrap();
+        let openssl = |args: &[&str]| {
+            let out = std::process::Command::new("openssl")
+                .args(args)
+                .current_dir(dir.path())
+                .output()
+                .unwrap();
+            assert!(
+                out.status.success(),
+                "openssl {args:?}: {}",
+                String::from_utf8_lossy(&out.stderr)
+            );
+        };
+        let subject = format!("/CN={cn}");
+        openssl(&[
+            "req",
+            "-x509",
+            "-newkey",
+            "ec",
+            "-pkeyopt",
+            "ec_paramgen_curve:P-256",
+            "-nodes",
+            "-keyout",
+            "k.pem",
+            "-out",
+            "c.pem",
+            "-days",
+            "5",
+            "-subj",
+            &subject,
+        ]);
+        openssl(&[
+            "pkcs12",
+            "-export",
+            "-in",
+            "c.pem",
+            "-inkey",
+            "k.pem",
+            "-name",
+            cn,
+            "-out",
+            "id.p12",
+            "-passout",
+            "pass:one-time-pw",
+        ]);
+        openssl(&["x509", "-in", "c.pem", "-outform", "DER", "-out", "c.der"]);
+        let cert = std::fs::read(dir.path().join("c.der")).unwrap();
+        let p12 = dir.path().join("id.p12");
+        (dir, p12, cert)
+    }
+
+    /// The process [`an_install_killed_midway_leaves_no_key_material_outside_the_runtime_dir`]
+    /// starts and kills: it installs into `CHILD_DB` and pauses with the PKCS#12 on disk
+    /// ([`test_pause`]). Without its variables it does nothing.
+    #[cfg(unix)]
+    #[test]
+    fn child_install_that_pauses() {
+        let (Some(db), Some(p12), Some(cert)) = (
+            std::env::var_os("CERTDESK_STORE_CHILD_DB"),
+            std::env::var_os("CERTDESK_STORE_CHILD_P12"),
+            std::env::var_os("CERTDESK_STORE_CHILD_CERT"),
+        ) else {
+            return;
+        };
+        let db = PathBuf::from(db);
+        let p12 = std::fs::read(p12).unwrap();
+        let cert = std::fs::read(cert).unwrap();
+        let password = SecretString::new("one-time-pw");
+        let item = InstallItem {
+            p12_der: &p12,
+            p12_password: &password,
+            nickname: "Killed",
+            cert_der: &cert,
+        };
+        let _ = install(&StoreTarget::Nss { db: db.clone() }, &db, &item, None);
+    }
+
+    /// Issue #12: a crash during an install used to leave the one-time PKCS#12 and its
+    /// password file side by side in /tmp. Now a process killed with the PKCS#12 on disk
+    /// leaves nothing in the temporary directory; what it leaves in its runtime folder cannot
+    /// be opened (the password never was in a file) and the next start's sweep removes it.
+    #[cfg(unix)]
+    #[test]
+    fn an_install_killed_midway_leaves_no_key_material_outside_the_runtime_dir() {
+        use std::os::unix::fs::PermissionsExt;
+        let (dir, p12, cert) = openssl_identity("Killed");
+        std::fs::write(dir.path().join("c.der"), &cert).unwrap();
+        let db = dir.path().join("db");
+        std::fs::create_dir(&db).unwrap();
+        assert!(certutil(args_create_db(&db), &db).unwrap().success);
+        let runtime = tempfile::tempdir().unwrap();
+        std::fs::set_permissions(runtime.path(), std::fs::Permissions::from_mode(0o700)).unwrap();
+        let tmp = tempfile::tempdir().unwrap();
+        let home = tempfile::tempdir().unwrap();
+        let marker = dir.path().join("paused");
+
+        let mut child = std::process::Command::new(std::env::current_exe().unwrap())
+            .args([
+                "--exact",
+                "nss::tests::child_install_that_pauses",
+                "--nocapture",
+            ])
+            .env("CERTDESK_STORE_CHILD_DB", &db)
+            .env("CERTDESK_STORE_CHILD_P12", &p12)
+            .env("CERTDESK_STORE_CHILD_CERT", dir.path().join("c.der"))
+            .env("CERTDESK_STORE_TEST_PAUSE", &marker)
+            .env("XDG_RUNTIME_DIR", runtime.path())
+            .env("TMPDIR", tmp.path())
+            .env("HOME", home.path())
+            .env_remove("XDG_CACHE_HOME")
+            .stdout(std::process::Stdio::null())
+            .stderr(std::process::Stdio::null())
+            .spawn()
+            .unwrap();
+        let started = std::time::Instant::now();
+        while !marker.exists() {
+            assert!(
+                started.elapsed() < std::time::Duration::from_secs(60),
+                "the child never reached the pause"
+            );
+            assert!(child.try_wait().unwrap().is_none(), "the child ended early");
+            std::thread::sleep(std::time::Duration::from_millis(20));
+        }
+        child.kill().unwrap(); // SIGKILL: no destructor runs.
+        child.wait().unwrap();
+
+        let scratch = PathBuf::from(std::fs::read_to_string(&marker).unwrap());
+        assert!(scratch.starts_with(runtime.path()), "{}", scratch.display());
+        assert!(
+            scratch.join("identity.p12").is_file(),
+            "killed with the PKCS#12 on disk"
+        );
+        // Nothing in the temporary directory, nothing in the home (cache) folder.
+        let in_tmp: Vec<_> = std::fs::read_dir(tmp.path()).unwrap().flatten().collect();
+        assert!(in_tmp.is_empty(), "left in TMPDIR: {in_tmp:?}");
+        let in_home: Vec<_> = std::fs::read_dir(home.path()).unwrap().flatten().collect();
+        assert!(in_home.is_empty(), "left in HOME: {in_home:?}");
+        // The password that opens the PKCS#12 is in no file that remains.
+        for entry in std::fs::read_dir(&scratch).unwrap().flatten() {
+            let bytes = std::fs::read(entry.path()).unwrap();
+            assert!(
+                !bytes.windows(11).any(|w| w == b"one-time-pw"),
+                "{} holds the PKCS#12 password",
+                entry.path().display()
+            );
+        }
+
+        // The next start sweeps it: its process is gone.
+        let removed = crate::scratch::sweep_in(runtime.path(), crate::scratch::PREFIX);
+        assert_eq!(removed, vec![scratch.clone()]);
+        assert!(!scratch.exists());
+        assert_eq!(std::fs::read_dir(runtime.path()).unwrap().count(), 0);
     }
 }

@@ -1,6 +1,6 @@
 //! Running the NSS tools: stdin closed (a tool that wants to prompt gets end-of-file instead of
-//! waiting for a person), output captured, and a time limit after which the child is killed by
-//! its PID.
+//! waiting for a person) or, for a secret, a pipe holding the secret and then end-of-file;
+//! output captured, and a time limit after which the child is killed by its PID.
 
 use std::io::Read;
 use std::path::Path;
@@ -50,13 +50,28 @@ pub(crate) fn run_tool(
     args: &[std::ffi::OsString],
     db: &Path,
 ) -> Result<ToolRun> {
-    run_tool_within(tool, args, db, TOOL_TIMEOUT)
+    run_tool_within(tool, args, db, None, TOOL_TIMEOUT)
+}
+
+/// Like [`run_tool`], with `input` on the tool's stdin followed by end-of-file. This is how a
+/// secret reaches a tool without a file and without argv (`-w /dev/stdin`): only this user
+/// (and root) can see a pipe of their process, while argv is public in /proc. The input must
+/// stay below PIPE_BUF (4096 bytes) so that it arrives in one atomic write: NSS reads a
+/// password "file" with a single read.
+pub(crate) fn run_tool_with_input(
+    tool: &'static str,
+    args: &[std::ffi::OsString],
+    db: &Path,
+    input: &[u8],
+) -> Result<ToolRun> {
+    run_tool_within(tool, args, db, Some(input), TOOL_TIMEOUT)
 }
 
 fn run_tool_within(
     tool: &'static str,
     args: &[std::ffi::OsString],
     db: &Path,
+    input: Option<&[u8]>,
     limit: Duration,
 ) -> Result<ToolRun> {
     // The system's certutil/pk12util, never one placed first in PATH (core::systool).
@@ -65,7 +80,11 @@ fn run_tool_within(
     };
     let mut cmd = Command::new(program);
     cmd.args(args)
-        .stdin(Stdio::null())
+        .stdin(if input.is_some() {
+            Stdio::piped()
+        } else {
+            Stdio::null()
+        })
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())
         // English messages, so that NSS error names can be matched.
@@ -77,6 +96,13 @@ fn run_tool_within(
         }
         Err(e) => return Err(Error::io("start", tool)(e)),
     };
+    if let (Some(input), Some(mut stdin)) = (input, child.stdin.take()) {
+        use std::io::Write;
+        // A tool that exits before reading closes the pipe: its exit status tells what
+        // happened, so a failed write is not an error of its own. Dropping `stdin` sends
+        // end-of-file.
+        let _ = stdin.write_all(input);
+    }
     let mut out_pipe = child.stdout.take();
     let mut err_pipe = child.stderr.take();
     let out_thread = std::thread::spawn(move || {
@@ -127,7 +153,8 @@ mod tests {
     fn a_tool_waiting_for_input_gets_end_of_file_not_a_person() {
         // `cat` would wait forever on a terminal; with stdin closed it ends at once.
         let started = Instant::now();
-        let run = run_tool_within("cat", &[], Path::new("/db"), Duration::from_secs(5)).unwrap();
+        let run =
+            run_tool_within("cat", &[], Path::new("/db"), None, Duration::from_secs(5)).unwrap();
         assert!(run.success);
         assert!(started.elapsed() < Duration::from_secs(5));
     }
@@ -139,6 +166,7 @@ mod tests {
             "sleep",
             &["30".into()],
             Path::new("/db"),
+            None,
             Duration::from_millis(300),
         )
         .unwrap_err();
@@ -147,6 +175,20 @@ mod tests {
             "{err:?}"
         );
         assert!(started.elapsed() < Duration::from_secs(5));
+    }
+
+    #[test]
+    fn input_arrives_on_stdin_followed_by_end_of_file() {
+        let run = run_tool_within(
+            "cat",
+            &[],
+            Path::new("/db"),
+            Some(b"secret\n"),
+            Duration::from_secs(5),
+        )
+        .unwrap();
+        assert!(run.success);
+        assert_eq!(run.stdout, "secret\n");
     }
 
     #[test]

@@ -99,7 +99,12 @@ fn never_started_profile_gets_a_database_and_a_stale_one_is_refused() {
         InstallOutcome::Installed {
             nickname, warnings, ..
         } => {
-            assert_eq!(nickname, "Store Fresh");
+            // The label and the first 8 hex of the key id (issue #12: unique per identity).
+            assert_eq!(
+                nickname,
+                &certdesk_store::nss::nickname_for("Store Fresh", &cert)
+            );
+            assert!(nickname.starts_with("Store Fresh ("), "{nickname}");
             assert!(
                 warnings
                     .iter()
@@ -112,7 +117,7 @@ fn never_started_profile_gets_a_database_and_a_stale_one_is_refused() {
     assert!(root.join("new.fresh/cert9.db").is_file());
     assert_eq!(
         find_installed(&fresh[0], &sha256_fingerprint(&cert).to_lowercase()).unwrap(),
-        Some("Store Fresh".to_string())
+        Some(certdesk_store::nss::nickname_for("Store Fresh", &cert))
     );
 
     // The stale entry (directory gone) is neither detected nor resolved, and an install aimed

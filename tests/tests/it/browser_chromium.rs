@@ -86,7 +86,8 @@ fn headless_chromium_presents_the_installed_identity_and_not_after_removal() {
     )
     .expect("install");
     assert!(
-        matches!(installed, InstallOutcome::Installed { ref nickname, .. } if nickname == "Browser Alice"),
+        matches!(installed, InstallOutcome::Installed { ref nickname, .. }
+            if *nickname == certdesk_store::nss::nickname_for("Browser Alice", &chain[0])),
         "{installed:?}"
     );
 

@@ -9,3 +9,4 @@ mod probe_network;
 mod probe_nginx;
 mod probe_node;
 mod revocation;
+mod store_nicknames;

@@ -69,10 +69,16 @@ fn pem_der(pem_text: &[u8]) -> Vec<u8> {
     base64::Engine::decode(&base64::engine::general_purpose::STANDARD, body).expect("base64")
 }
 
+/// The name certdesk gives the identity in NSS: its label and the first 8 hex of its key id.
+fn nss_nickname(label: &str, cert_pem: &[u8]) -> String {
+    certdesk_store::nss::nickname_for(label, &pem_der(cert_pem))
+}
+
 fn assert_installed(db: &NssDb, label: &str, cert_pem: &[u8]) {
     let list = db.list_certs().unwrap_or_else(|e| panic!("{e}"));
+    let nickname = nss_nickname(label, cert_pem);
     assert_eq!(
-        trust_of(&list, label).as_deref(),
+        trust_of(&list, &nickname).as_deref(),
         Some("u,u,u"),
         "{label} with user trust in:\n{list}"
     );
@@ -87,7 +93,7 @@ fn assert_installed(db: &NssDb, label: &str, cert_pem: &[u8]) {
     }
     let keys = db.list_keys().unwrap_or_else(|e| panic!("{e}"));
     assert!(keys.contains(label), "key of {label} missing:\n{keys}");
-    let stored = db.cert_pem(label).unwrap_or_else(|e| panic!("{e}"));
+    let stored = db.cert_pem(&nickname).unwrap_or_else(|e| panic!("{e}"));
     assert_eq!(
         pem_der(stored.as_bytes()),
         pem_der(cert_pem),
@@ -136,16 +142,17 @@ fn install_reinstall_list_and_remove_in_chromium_and_firefox() {
     let run = sb
         .run(&["install", &id, "--to", "chromium", "--to", "firefox:work"])
         .ok();
+    let nickname = nss_nickname("Inst Alice", &cert_pem);
     assert!(
         run.stdout.contains(&format!(
-            "Installed Inst Alice in Chromium ({}) as \"Inst Alice\".",
+            "Installed Inst Alice in Chromium ({}) as \"{nickname}\".",
             chromium.dir().display()
         )),
         "{run}"
     );
     assert!(
         run.stdout.contains(&format!(
-            "Installed Inst Alice in Firefox profile work ({}) as \"Inst Alice\".",
+            "Installed Inst Alice in Firefox profile work ({}) as \"{nickname}\".",
             profile_dir.display()
         )),
         "{run}"
@@ -160,7 +167,7 @@ fn install_reinstall_list_and_remove_in_chromium_and_firefox() {
         .json();
     assert_eq!(json["id"], id.as_str(), "{json}");
     assert_eq!(json["results"][0]["status"], "already_installed", "{json}");
-    assert_eq!(json["results"][0]["nickname"], "Inst Alice", "{json}");
+    assert_eq!(json["results"][0]["nickname"], nickname.as_str(), "{json}");
     assert_eq!(json["results"][0]["store"]["kind"], "chromium", "{json}");
     assert_eq!(
         json["sha256"].as_str().map(|s| s.replace(':', "")),
