@@ -1,7 +1,7 @@
 //! TLS building blocks shared by the site check ([`crate::probe`]) and the HTTP client
 //! ([`crate::transport`]): one crypto provider, trust anchors, and a client key for rustls.
 
-use std::sync::Arc;
+use std::sync::{Arc, OnceLock};
 
 use rustls::crypto::CryptoProvider;
 use rustls::pki_types::{CertificateDer, PrivateKeyDer, PrivatePkcs8KeyDer};
@@ -10,6 +10,27 @@ use rustls::RootCertStore;
 
 use crate::probe::ClientIdentity;
 use crate::{Error, Result};
+
+/// Seeds aws-lc's random generator on a thread of its own, once per process, and returns at
+/// once.
+///
+/// aws-lc seeds its generator from CPU timing jitter on first use: 30–90 ms of computation
+/// here, paid once per process (its tree DRBG seeds per-thread generators from one global
+/// one). Paid when the first TLS handshake or key needs a random number, it adds to the
+/// check's time; started here at process start, it runs while arguments, files and keys are
+/// read and the name is resolved and connected. The entropy source stays the same.
+pub fn warm_random() {
+    static STARTED: OnceLock<()> = OnceLock::new();
+    STARTED.get_or_init(|| {
+        let _ = std::thread::Builder::new()
+            .name("certdesk-rng-seed".into())
+            .spawn(|| {
+                let mut byte = [0u8; 1];
+                // A failure here shows again, with its context, where randomness is needed.
+                let _ = provider().secure_random.fill(&mut byte);
+            });
+    });
+}
 
 /// aws-lc-rs, the one provider of the workspace (rcgen uses it too).
 pub(crate) fn provider() -> Arc<CryptoProvider> {

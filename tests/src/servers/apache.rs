@@ -60,6 +60,7 @@ pub struct ApacheSpec {
     crl_pem: Option<Vec<u8>>,
     org_rule: Option<OrgRule>,
     server: Option<ServerIdentity>,
+    http2: bool,
 }
 
 impl ApacheSpec {
@@ -74,7 +75,15 @@ impl ApacheSpec {
             crl_pem: None,
             org_rule: None,
             server: None,
+            http2: false,
         }
+    }
+
+    /// `Protocols h2 http/1.1` with mod_http2: the server chooses HTTP/2 when the client
+    /// offers it by ALPN, as browsers do.
+    pub fn http2(mut self) -> ApacheSpec {
+        self.http2 = true;
+        self
     }
 
     /// Where and how `SSLVerifyClient` is set.
@@ -200,6 +209,9 @@ impl ApacheSpec {
         ] {
             let _ = writeln!(c, "LoadModule {module}_module {MODULES}/mod_{module}.so");
         }
+        if self.http2 {
+            let _ = writeln!(c, "LoadModule http2_module {MODULES}/mod_http2.so");
+        }
         if running_as_root() {
             // Apache refuses to serve as root; workers drop to nobody, which is why the
             // directory and the page are world-readable (keys stay 0600, read before the drop).
@@ -218,6 +230,9 @@ impl ApacheSpec {
         let _ = writeln!(c, "<VirtualHost 127.0.0.1:{port}>");
         let _ = writeln!(c, "  DocumentRoot {}", q("htdocs"));
         c.push_str("  SSLEngine on\n");
+        if self.http2 {
+            c.push_str("  Protocols h2 http/1.1\n");
+        }
         let _ = writeln!(c, "  SSLCertificateFile {}", quoted(&prepared.server_cert));
         let _ = writeln!(
             c,

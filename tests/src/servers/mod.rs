@@ -160,6 +160,25 @@ impl RunningServer {
         read_logs(&self.logs)
     }
 
+    /// The request lines of nginx's access log (`GET /path HTTP/1.1`), in order. nginx logs a
+    /// request after its answer went out, so this waits (up to 5 s) until at least `at_least`
+    /// lines are there, and then 300 ms more, so that a line too many is seen too.
+    pub fn logged_requests(&self, at_least: usize) -> Vec<String> {
+        let read = || {
+            std::fs::read_to_string(self.dir().join("access.log"))
+                .unwrap_or_default()
+                .lines()
+                .filter_map(|l| l.split('"').nth(1).map(str::to_string))
+                .collect::<Vec<_>>()
+        };
+        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(5);
+        while read().len() < at_least && std::time::Instant::now() < deadline {
+            std::thread::sleep(std::time::Duration::from_millis(20));
+        }
+        std::thread::sleep(std::time::Duration::from_millis(300));
+        read()
+    }
+
     /// The configuration file the server runs with (nginx.conf, httpd.conf, or the Node
     /// script's environment).
     pub fn config(&self) -> String {

@@ -49,6 +49,7 @@ pub struct NginxSpec {
     tls: TlsVersions,
     crl_pem: Option<Vec<u8>>,
     server: Option<ServerIdentity>,
+    http2: bool,
 }
 
 impl NginxSpec {
@@ -62,7 +63,14 @@ impl NginxSpec {
             tls: TlsVersions::default(),
             crl_pem: None,
             server: None,
+            http2: false,
         }
+    }
+
+    /// `listen … ssl http2`: nginx chooses HTTP/2 when the client offers it by ALPN.
+    pub fn http2(mut self) -> NginxSpec {
+        self.http2 = true;
+        self
     }
 
     /// `ssl_verify_client` mode.
@@ -165,7 +173,8 @@ impl NginxSpec {
             let _ = writeln!(c, "  {sub}_temp_path {};", q(&format!("tmp/{folder}")));
         }
         c.push_str("  server {\n");
-        let _ = writeln!(c, "    listen 127.0.0.1:{port} ssl;");
+        let http2 = if self.http2 { " http2" } else { "" };
+        let _ = writeln!(c, "    listen 127.0.0.1:{port} ssl{http2};");
         c.push_str("    server_name localhost;\n");
         let _ = writeln!(c, "    ssl_certificate {};", quoted(&prepared.server_cert));
         let _ = writeln!(

@@ -226,6 +226,50 @@ fn apache_per_location_tls13_is_accepted_through_post_handshake_auth() {
     );
 }
 
+/// RFC 8740: over HTTP/2 a page cannot ask for a certificate after the handshake. The check
+/// offers `h2` as browsers do; Apache's mod_http2 resets such a request with
+/// HTTP_1_1_REQUIRED, and the report says so beside the per-page re-checks over HTTP/1.1.
+#[test]
+fn apache_per_location_over_http2_is_reset_and_explained() {
+    let pki = client_pki();
+    let server = ApacheSpec::new(&pki.ca_pem)
+        .verify(ApacheVerify::PerLocation)
+        .tls(TlsVersions::Tls12Only)
+        .http2()
+        .start();
+
+    let open = probe(&server, "/", None);
+    assert_eq!(
+        open.transcript.http_version.as_deref(),
+        Some("HTTP/2"),
+        "{}",
+        explain(&open, Some(&server))
+    );
+    assert_eq!(open.transcript.http_status, Some(200));
+
+    let ok = probe(
+        &server,
+        &format!("{APACHE_SECURE_PATH}/page"),
+        Some(("alice", &pki.alice)),
+    );
+    assert_eq!(
+        ok.transcript.http2_reset.as_deref(),
+        Some("HTTP_1_1_REQUIRED"),
+        "{}",
+        explain(&ok, Some(&server))
+    );
+    assert_report(
+        &ok,
+        Verdict::Accepted,
+        &["http2_per_page_certificate", "needs_post_handshake_auth"],
+        Some(&server),
+    );
+    assert_eq!(
+        severity_of(&ok, "http2_per_page_certificate"),
+        Severity::Warning
+    );
+}
+
 #[test]
 fn apache_per_location_tls12_is_accepted_through_renegotiation() {
     let pki = client_pki();

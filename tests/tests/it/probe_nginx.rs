@@ -142,3 +142,43 @@ fn nginx_with_a_crl_refuses_the_revoked_certificate_with_its_400_page() {
         server.log()
     );
 }
+
+/// The check offers `h2, http/1.1` by ALPN as a browser does, records what the server chose,
+/// and each check is exactly one request with the normalised, percent-encoded path, whichever
+/// HTTP version carries it.
+#[test]
+fn nginx_over_http2_and_http11_gets_exactly_one_request_per_check() {
+    let pki = client_pki();
+    for (spec, version, logged) in [
+        (
+            NginxSpec::new(&pki.ca_pem).http2(),
+            "HTTP/2",
+            "GET /caf%C3%A9/a%22b?q=1 HTTP/2.0",
+        ),
+        (
+            NginxSpec::new(&pki.ca_pem),
+            "HTTP/1.1",
+            "GET /caf%C3%A9/a%22b?q=1 HTTP/1.1",
+        ),
+    ] {
+        let server = spec.start();
+        let ok = probe(&server, "/café/a\"b?q=1#frag", Some(("alice", &pki.alice)));
+        assert_report(&ok, Verdict::Accepted, &[], Some(&server));
+        assert_eq!(
+            ok.transcript.http_version.as_deref(),
+            Some(version),
+            "{}",
+            explain(&ok, Some(&server))
+        );
+        assert_eq!(ok.transcript.http_status, Some(200));
+        assert!(
+            ok.transcript
+                .body_excerpt
+                .as_deref()
+                .is_some_and(|b| b.starts_with("hello ") && b.contains("alice")),
+            "{}",
+            explain(&ok, Some(&server))
+        );
+        assert_eq!(server.logged_requests(1), vec![logged.to_string()]);
+    }
+}

@@ -378,15 +378,6 @@ fn the_secret_check_finds_key_and_password_leaks() {
     assert_no_secrets("a clean report", br#"{"verdict": "accepted"}"#, key_pem);
 }
 
-/// The request lines nginx logged (its access log), in order.
-fn access_log_requests(server: &RunningServer) -> Vec<String> {
-    std::fs::read_to_string(server.dir().join("access.log"))
-        .unwrap_or_default()
-        .lines()
-        .filter_map(|l| l.split('"').nth(1).map(str::to_string))
-        .collect()
-}
-
 /// Issue #12 (high): the path of a site address went raw onto the request line, so CR/LF
 /// became extra header lines and extra requests. Now an address with a line break, a tab, a
 /// space or credentials is refused before any connection (nginx logs nothing), and a check
@@ -442,7 +433,7 @@ fn cli_probe_refuses_smuggling_addresses_and_sends_exactly_one_request() {
         );
     }
     assert_eq!(
-        access_log_requests(&server),
+        server.logged_requests(0),
         Vec::<String>::new(),
         "a refused address must not reach the server"
     );
@@ -452,7 +443,7 @@ fn cli_probe_refuses_smuggling_addresses_and_sends_exactly_one_request() {
     let out = probe(&format!("{base}/a\"b<c>?q=1#frag"));
     assert_exit(&out, 0);
     assert_eq!(
-        access_log_requests(&server),
+        server.logged_requests(1),
         vec!["GET /a%22b%3Cc%3E?q=1 HTTP/1.1".to_string()]
     );
 }

@@ -12,7 +12,7 @@ use std::pin::Pin;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 use std::task::{Context, Poll};
-use std::time::{Duration, Instant};
+use std::time::Instant;
 
 use rustls::client::danger::{HandshakeSignatureValid, ServerCertVerified, ServerCertVerifier};
 use rustls::client::{ResolvesClientCert, WebPkiServerVerifier};
@@ -23,26 +23,11 @@ use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt, ReadBuf};
 use tokio::net::TcpStream;
 use x509_parser::prelude::FromDer;
 
+use super::exchange::{exchange, Ask, HttpVersion, RenegotiationWatch};
 use super::{AlertSeen, PhaseTiming, ProbeRequest, ServerTrustProblem, Transcript};
 use crate::tls::{certified_key, provider, root_store};
 use crate::weburl::{UrlUse, WebUrl};
 use crate::{Error, Result};
-
-/// Largest response part read; the check needs the status line and a short excerpt.
-const MAX_RESPONSE_BYTES: usize = 64 * 1024;
-/// Characters of body kept in the transcript.
-const EXCERPT_CHARS: usize = 300;
-/// How often a waiting TLS 1.2 read looks whether the server asked to renegotiate.
-const RENEGOTIATION_POLL: Duration = Duration::from_millis(250);
-/// The error detail when the server asked to renegotiate (the per-page re-checks follow).
-const RENEGOTIATION_REQUESTED: &str =
-    "the server asked to renegotiate the connection (TLS 1.2) to request a certificate for this page, which certdesk does not do in the first request";
-/// How long the server must stay silent after its last record before that record is taken
-/// for a renegotiation request (HelloRequest) and not the start of a slow answer.
-const RENEGOTIATION_QUIET: Duration = Duration::from_secs(1);
-/// A HelloRequest is one small encrypted record (25–80 bytes by cipher suite); more bytes
-/// without any page are the start of an answer.
-const RENEGOTIATION_MAX_BYTES: u64 = 128;
 
 /// The TCP stream, counting the bytes it reads: after the request, a TLS 1.2 server that sends
 /// a small record and then no page has asked to renegotiate (Apache's per-directory
@@ -103,12 +88,6 @@ impl<S: AsyncWrite + Unpin> AsyncWrite for Counted<S> {
     fn poll_shutdown(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
         Pin::new(&mut self.get_mut().inner).poll_shutdown(cx)
     }
-}
-
-/// Whether bytes that came after the request, without any page, look like a renegotiation
-/// request: one small record, then `RENEGOTIATION_QUIET` of silence.
-fn looks_like_renegotiation(new_bytes: u64, quiet_for: Duration) -> bool {
-    (1..=RENEGOTIATION_MAX_BYTES).contains(&new_bytes) && quiet_for >= RENEGOTIATION_QUIET
 }
 
 #[derive(Debug, Default)]
@@ -262,6 +241,7 @@ fn rustls_error(e: &io::Error) -> Option<&rustls::Error> {
 /// Runs one check. Returns the transcript; configuration mistakes (a bad URL or CA file) are
 /// errors, while anything the site or network does is recorded.
 pub fn run_probe(request: &ProbeRequest) -> Result<Transcript> {
+    crate::tls::warm_random();
     let runtime = tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()
@@ -314,7 +294,9 @@ async fn probe_async(request: &ProbeRequest) -> Result<Transcript> {
             shared: shared.clone(),
         }));
     let mut config = config;
-    config.alpn_protocols = vec![b"http/1.1".to_vec()];
+    // As a browser does: HTTP/2 when the server wants it, which changes how a per-page
+    // certificate request can work (RFC 8740); the transcript records the choice.
+    config.alpn_protocols = vec![b"h2".to_vec(), b"http/1.1".to_vec()];
 
     // The proxy named in the environment, if any, resolves and connects for us.
     let proxy = proxy_for(&host, &ProxyEnv::from_process());
@@ -383,7 +365,7 @@ async fn probe_async(request: &ProbeRequest) -> Result<Transcript> {
     };
     let handshake =
         tokio::time::timeout(request.timeout, connector.connect(server_name, tcp)).await;
-    let mut tls = match handshake {
+    let tls = match handshake {
         Ok(Ok(s)) => s,
         Ok(Err(e)) => {
             copy_observed(&mut t, &shared);
@@ -419,75 +401,35 @@ async fn probe_async(request: &ProbeRequest) -> Result<Transcript> {
 
     // HTTP
     let started = Instant::now();
-    let host_header = target.host_header();
-    let head = format!(
-        "GET {path} HTTP/1.1\r\nHost: {host_header}\r\nUser-Agent: certdesk/{}\r\nAccept: */*\r\nConnection: close\r\n\r\n",
-        env!("CARGO_PKG_VERSION")
-    );
+    let version = HttpVersion::from_alpn(tls.get_ref().1.alpn_protocol());
+    t.http_version = Some(version.name().into());
     // Only a TLS 1.2 server that did not ask for a certificate in the handshake can ask for
-    // one by renegotiating.
-    let may_renegotiate = t.tls_version.as_deref() == Some("TLSv1.2") && !t.certificate_requested;
-    let exchange = async {
-        tls.write_all(head.as_bytes()).await?;
-        tls.flush().await?;
-        let baseline = read_counter.load(Ordering::Relaxed);
-        let (mut seen, mut last_change) = (baseline, Instant::now());
-        let mut buf = Vec::new();
-        let mut chunk = [0u8; 8192];
-        loop {
-            let read = if may_renegotiate && buf.is_empty() {
-                match tokio::time::timeout(RENEGOTIATION_POLL, tls.read(&mut chunk)).await {
-                    Ok(read) => read,
-                    Err(_) => {
-                        // `read` is cancel-safe: whatever arrived stays in rustls' buffer.
-                        let now = read_counter.load(Ordering::Relaxed);
-                        if now != seen {
-                            (seen, last_change) = (now, Instant::now());
-                        }
-                        if looks_like_renegotiation(now - baseline, last_change.elapsed()) {
-                            return Err(io::Error::other(RENEGOTIATION_REQUESTED));
-                        }
-                        continue;
-                    }
-                }
-            } else {
-                tls.read(&mut chunk).await
-            };
-            match read {
-                Ok(0) => break,
-                Ok(n) => {
-                    buf.extend_from_slice(&chunk[..n]);
-                    if buf.len() >= MAX_RESPONSE_BYTES {
-                        break;
-                    }
-                }
-                // Servers often close without close_notify after `Connection: close`.
-                Err(e) if e.kind() == io::ErrorKind::UnexpectedEof && !buf.is_empty() => break,
-                Err(e) => return Err(e),
-            }
-        }
-        Ok::<_, io::Error>(buf)
+    // one by renegotiating, and not on an HTTP/2 connection (RFC 9113 §9.2.1).
+    let may_renegotiate = t.tls_version.as_deref() == Some("TLSv1.2")
+        && !t.certificate_requested
+        && version == HttpVersion::Http11;
+    let ask = Ask {
+        authority: target.host_header(),
+        path_and_query: path,
     };
-    match tokio::time::timeout(request.timeout, exchange).await {
-        Ok(Ok(bytes)) if !bytes.is_empty() => {
+    let watch = may_renegotiate.then(|| RenegotiationWatch {
+        read: read_counter.clone(),
+    });
+    match tokio::time::timeout(request.timeout, exchange(tls, version, &ask, watch)).await {
+        Ok(Ok(answer)) => {
             push_timing(&mut t, "http", started);
-            parse_response(&mut t, &bytes);
+            t.http_status = Some(answer.status);
+            t.body_excerpt = answer.excerpt;
         }
-        Ok(Ok(_)) => {
-            return Ok(failed(
-                t,
-                "http",
-                "the server closed the connection without answering".into(),
-            ))
-        }
-        Ok(Err(e)) => {
-            if let Some(rustls::Error::AlertReceived(alert)) = rustls_error(&e) {
+        Ok(Err(failure)) => {
+            if let Some(alert) = failure.alert {
                 t.alert = Some(AlertSeen {
                     description: format!("{alert:?}"),
                     when: "after_handshake".into(),
                 });
             }
-            return Ok(failed(t, "http", e.to_string()));
+            t.http2_reset = failure.http2_reset;
+            return Ok(failed(t, "http", failure.detail));
         }
         Err(_) => {
             return Ok(failed(
@@ -631,49 +573,9 @@ fn copy_observed(t: &mut Transcript, shared: &Shared) {
         .collect();
 }
 
-/// Reads the status code and a text excerpt of the body from raw HTTP/1.1 bytes.
-pub(crate) fn parse_response(t: &mut Transcript, bytes: &[u8]) {
-    let text = String::from_utf8_lossy(bytes);
-    let mut lines = text.split("\r\n");
-    if let Some(status_line) = lines.next() {
-        t.http_status = status_line
-            .split_whitespace()
-            .nth(1)
-            .and_then(|c| c.parse::<u16>().ok());
-    }
-    if let Some(idx) = text.find("\r\n\r\n") {
-        let body = &text[idx + 4..];
-        let excerpt: String = body.chars().take(EXCERPT_CHARS).collect();
-        let excerpt = excerpt.trim().to_string();
-        if !excerpt.is_empty() {
-            t.body_excerpt = Some(excerpt);
-        }
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn a_small_record_then_silence_is_a_renegotiation_request() {
-        let quiet = RENEGOTIATION_QUIET;
-        // A HelloRequest record: 25–80 bytes by cipher suite, then nothing.
-        assert!(looks_like_renegotiation(33, quiet));
-        assert!(looks_like_renegotiation(80, quiet + Duration::from_secs(5)));
-        // Nothing arrived: a slow server, not a renegotiation; wait for the time limit.
-        assert!(!looks_like_renegotiation(0, quiet * 10));
-        // A record still arriving, or just arrived: not yet.
-        assert!(!looks_like_renegotiation(
-            33,
-            quiet - Duration::from_millis(1)
-        ));
-        // More than a small record without a page: the start of a slow answer.
-        assert!(!looks_like_renegotiation(
-            RENEGOTIATION_MAX_BYTES + 1,
-            quiet * 10
-        ));
-    }
 
     #[test]
     fn urls_are_split_with_defaults_and_clear_errors() {
@@ -777,16 +679,5 @@ mod tests {
             *seen.lock().expect("lock"),
             "CONNECT site.example:443 HTTP/1.1"
         );
-    }
-
-    #[test]
-    fn responses_yield_status_and_excerpt() {
-        let mut t = Transcript::default();
-        parse_response(&mut t, b"HTTP/1.1 400 Bad Request\r\nServer: nginx\r\n\r\n<html><head><title>400 No required SSL certificate was sent</title></head></html>");
-        assert_eq!(t.http_status, Some(400));
-        assert!(t
-            .body_excerpt
-            .as_deref()
-            .is_some_and(|b| b.contains("No required SSL certificate was sent")));
     }
 }

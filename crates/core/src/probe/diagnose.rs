@@ -483,6 +483,24 @@ fn per_path(t: &Transcript, f: &mut Vec<Finding>) -> Verdict {
             }
         }
     }
+    if t.http_version.as_deref() == Some("HTTP/2") {
+        f.push(finding(
+            "http2_per_page_certificate",
+            Origin::Server,
+            Severity::Warning,
+            "The site uses HTTP/2 and asks for a certificate only on some pages: HTTP/2 cannot ask for one once the connection is set up (RFC 8740).".into(),
+            Some(match &t.http2_reset {
+                Some(code) => format!("HTTP/2, the request was reset with {code}"),
+                None => format!(
+                    "HTTP/2, then {}",
+                    t.http_status
+                        .map(|s| format!("HTTP {s}"))
+                        .unwrap_or_else(|| t.error_detail.clone().unwrap_or_default())
+                ),
+            }),
+            "A browser has to start over with HTTP/1.1 for such a page, and only does so when the site answers HTTP_1_1_REQUIRED. Ask the site's administrator to require the certificate for the whole site, or to turn HTTP/2 off for it (Apache: Protocols http/1.1).",
+        ));
+    }
     let checked = !t.per_path_rechecks.is_empty();
     let severity = if accepted_somehow {
         Severity::Warning
@@ -669,6 +687,39 @@ mod tests {
                 "{status} {body}"
             );
         }
+    }
+
+    #[test]
+    fn a_per_page_request_over_http2_is_named_with_its_reset() {
+        use crate::probe::recheck::{Recheck, RecheckMethod};
+        let mut t = base();
+        t.http_version = Some("HTTP/2".into());
+        t.http2_reset = Some("HTTP_1_1_REQUIRED".into());
+        t.failed_phase = Some("http".into());
+        t.error_detail = Some("stream error received: HTTP_1_1_REQUIRED".into());
+        t.per_path_rechecks = vec![Recheck {
+            method: RecheckMethod::Tls12Renegotiation,
+            http_status: Some(200),
+            error: None,
+        }];
+        let r = diagnose(t.clone(), None, now());
+        assert_eq!(r.verdict, Verdict::Accepted);
+        let http2 = r
+            .findings
+            .iter()
+            .find(|f| f.code == "http2_per_page_certificate")
+            .expect("the HTTP/2 finding");
+        assert_eq!(http2.severity, Severity::Warning);
+        assert!(http2.summary.contains("RFC 8740"));
+        assert_eq!(
+            http2.detail.as_deref(),
+            Some("HTTP/2, the request was reset with HTTP_1_1_REQUIRED")
+        );
+        // Over HTTP/1.1 the same refusal has no HTTP/2 finding.
+        t.http_version = Some("HTTP/1.1".into());
+        t.http2_reset = None;
+        let r = diagnose(t, None, now());
+        assert!(!codes(&r).contains(&"http2_per_page_certificate"));
     }
 
     #[test]

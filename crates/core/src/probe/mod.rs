@@ -6,6 +6,7 @@
 
 pub mod connect;
 pub mod diagnose;
+pub mod exchange;
 pub mod recheck;
 
 use std::time::Duration;
@@ -129,6 +130,11 @@ pub struct Transcript {
     pub certificate_sent: bool,
     /// The TLS alert the server sent, if any.
     pub alert: Option<AlertSeen>,
+    /// The HTTP version the server chose by ALPN (`HTTP/2`, `HTTP/1.1`).
+    pub http_version: Option<String>,
+    /// The HTTP/2 error code when the server reset the request (`HTTP_1_1_REQUIRED`: the page
+    /// needs a certificate that HTTP/2 cannot ask for after the handshake, RFC 8740).
+    pub http2_reset: Option<String>,
     /// HTTP status code.
     pub http_status: Option<u16>,
     /// The first part of the response body, as text.

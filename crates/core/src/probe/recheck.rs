@@ -214,9 +214,8 @@ fn run_one(
     if timed_out && out.is_empty() {
         return Err(format!("no answer within {} s", timeout.as_secs()));
     }
-    let mut t = super::Transcript::default();
-    super::connect::parse_response(&mut t, &out);
-    if t.http_status.is_none() {
+    let status = response_status(&out);
+    if status.is_none() {
         let last = err
             .lines()
             .rev()
@@ -228,5 +227,35 @@ fn run_one(
             return Err(last);
         }
     }
-    Ok(t.http_status)
+    Ok(status)
+}
+
+/// The status code of the HTTP/1.x response that `openssl s_client` printed (`httparse`; a
+/// response head cut short still has its status line).
+fn response_status(out: &[u8]) -> Option<u16> {
+    let mut headers = [httparse::EMPTY_HEADER; 64];
+    let mut response = httparse::Response::new(&mut headers);
+    match response.parse(out) {
+        Ok(_) | Err(httparse::Error::TooManyHeaders) => response.code,
+        Err(_) => None,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::response_status;
+
+    #[test]
+    fn the_status_comes_from_the_status_line_only() {
+        assert_eq!(
+            response_status(b"HTTP/1.1 403 Forbidden\r\nServer: Apache\r\n\r\nno"),
+            Some(403)
+        );
+        // Cut off inside the headers: the status line is complete.
+        assert_eq!(response_status(b"HTTP/1.0 200 OK\r\nContent-Ty"), Some(200));
+        // Not a response, or a status line that is not one.
+        assert_eq!(response_status(b"verify error:num=20\r\n"), None);
+        assert_eq!(response_status(b"HTTP/1.1 4033 Nope\r\n\r\n"), None);
+        assert_eq!(response_status(b""), None);
+    }
 }
