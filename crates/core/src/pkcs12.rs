@@ -184,14 +184,14 @@ fn export_with_iterations(spec: &P12Spec<'_>, (enc_iter, mac_iter): (u32, u32)) 
     let bmp = bmp_password(password);
     let (digest_oid, mac) = match spec.profile {
         P12Profile::Modern => {
-            let key = pkcs12_kdf::<Sha256>(&bmp, &mac_salt, 3, mac_iter, 32);
+            let key = Zeroizing::new(pkcs12_kdf::<Sha256>(&bmp, &mac_salt, 3, mac_iter, 32));
             let mut m = Hmac::<Sha256>::new_from_slice(&key)
                 .map_err(|e| Error::crypto("compute the PKCS#12 MAC", e))?;
             m.update(&auth_safe);
             (OID_SHA256, m.finalize().into_bytes().to_vec())
         }
         P12Profile::Compatible => {
-            let key = pkcs12_kdf::<Sha1>(&bmp, &mac_salt, 3, mac_iter, 20);
+            let key = Zeroizing::new(pkcs12_kdf::<Sha1>(&bmp, &mac_salt, 3, mac_iter, 20));
             let mut m = Hmac::<Sha1>::new_from_slice(&key)
                 .map_err(|e| Error::crypto("compute the PKCS#12 MAC", e))?;
             m.update(&auth_safe);
