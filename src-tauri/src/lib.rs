@@ -14,6 +14,7 @@ mod commands;
 pub mod error;
 pub mod expiry;
 pub mod view;
+pub mod wording;
 
 use tauri::{DragDropEvent, Emitter, Manager, WindowEvent};
 use tauri_plugin_notification::NotificationExt;
@@ -67,6 +68,8 @@ pub fn run() {
         .plugin(tauri_plugin_dialog::init())
         .plugin(tauri_plugin_notification::init())
         .setup(|app| {
+            // Seed aws-lc's generator (30–90 ms once) before the first key or site check.
+            certdesk_core::warm_random();
             announce_expiry(app.handle().clone());
             Ok(())
         })

@@ -8,7 +8,7 @@ use certdesk_core::inspect::inspect_certificate;
 use certdesk_core::key::KeySpec;
 use certdesk_core::pkcs12::P12Profile;
 use certdesk_core::secret::generate_password;
-use certdesk_core::vault::os_vault;
+use certdesk_core::vault::{os_vault, SecretVault};
 use certdesk_core::wallet::{KeyProtection, NewRequest, Wallet};
 use serde::Deserialize;
 use tauri::ipc::Channel;
@@ -23,6 +23,7 @@ use crate::view::{
     rfc3339, ExportedP12, IdentityDetails, IdentityRow, ImportedReply, NewIdentitySpec, Phase,
     ProgressEvent, RequestText, RowStatus,
 };
+use crate::wording::{self, Lang};
 
 /// Lists the identities in the wallet, each with the stores it is installed in.
 #[tauri::command]
@@ -176,15 +177,37 @@ pub async fn export_p12(
     .await
 }
 
-/// Deletes an identity and its keyring secret.
+/// Deletes an identity and its keyring secret after the person said yes in a native dialog
+/// that names it (issue #12): the webview alone cannot delete anything. Answers whether it was
+/// deleted (`false`: the person kept it).
+///
+/// No end-to-end scenario deletes an identity (tests/e2e), so there is no way to answer this
+/// dialog other than a person clicking; the decision itself is unit-tested through
+/// [`delete_confirmed`] with the question replaced.
 #[tauri::command]
-pub async fn delete_identity(id: String) -> Result<(), IpcError> {
+pub async fn delete_identity(app: AppHandle, id: String) -> Result<bool, IpcError> {
     blocking(move || {
         let vault = os_vault().ok();
-        wallet()?.delete(&id, vault.as_deref())?;
-        Ok(())
+        delete_confirmed(&wallet()?, &id, vault.as_deref(), |label| {
+            super::ask(&app, &wording::delete_question(Lang::current(), label))
+        })
     })
     .await
+}
+
+/// Deletes `id` when `confirm`, asked with the identity's label as the wallet has it, says yes.
+pub(crate) fn delete_confirmed(
+    wallet: &Wallet,
+    id: &str,
+    vault: Option<&dyn SecretVault>,
+    confirm: impl FnOnce(&str) -> bool,
+) -> Result<bool, IpcError> {
+    let identity = wallet.get(id)?;
+    if !confirm(&identity.label) {
+        return Ok(false);
+    }
+    wallet.delete(&identity.id, vault)?;
+    Ok(true)
 }
 
 impl DroppedFiles {
@@ -415,6 +438,32 @@ mod tests {
             error.hint.is_some(),
             "core gives a next step for I/O errors: {error:?}"
         );
+    }
+
+    /// Issue #12: the webview's `delete_identity` deletes only after the person said yes to a
+    /// question naming the identity as the wallet has it. Before, the call deleted at once.
+    #[test]
+    fn deleting_asks_with_the_wallets_label_and_keeps_the_identity_on_no() {
+        let home = tempfile::tempdir().expect("temp dir");
+        let wallet = Wallet::open(home.path()).expect("open");
+        let row = create_identity(&wallet, &alice(), &keyring()).expect("create");
+        let mut asked = Vec::new();
+
+        let deleted = delete_confirmed(&wallet, &row.id, None, |label| {
+            asked.push(label.to_string());
+            false
+        })
+        .expect("declining is no error");
+        assert!(!deleted);
+        assert_eq!(asked, ["Alice Example"]);
+        assert!(wallet.get(&row.id).is_ok(), "kept on no");
+
+        assert!(delete_confirmed(&wallet, &row.id, None, |_| true).expect("delete"));
+        assert!(wallet.get(&row.id).is_err(), "deleted on yes");
+        // Nothing to ask about: an unknown identity is an error before any question.
+        let error =
+            delete_confirmed(&wallet, &row.id, None, |_| panic!("asked")).expect_err("gone");
+        assert_eq!(error.kind, IpcErrorKind::NotFound, "{error:?}");
     }
 
     #[test]

@@ -11,6 +11,8 @@ use std::sync::{Arc, Mutex};
 use certdesk_core::vault::{os_vault, SecretVault};
 use certdesk_core::wallet::{default_home, KeyAccess, Wallet};
 use tauri::ipc::Channel;
+use tauri::{AppHandle, Manager};
+use tauri_plugin_dialog::{DialogExt, MessageDialogButtons, MessageDialogKind};
 
 use crate::error::{IpcError, IpcErrorKind};
 use crate::view::{Phase, ProgressEvent};
@@ -64,6 +66,24 @@ fn key_access() -> Result<KeyAccess, IpcError> {
 fn report(progress: &Channel<ProgressEvent>, phase: Phase) {
     // Ignored on purpose: the only failure is a webview that went away.
     let _ = progress.send(ProgressEvent { phase });
+}
+
+/// Asks `question` in a native dialog over the main window and waits for the answer (call it
+/// off the main thread, as commands on the blocking pool are). Closing the dialog is "no".
+fn ask(app: &AppHandle, question: &crate::wording::Question) -> bool {
+    let mut dialog = app
+        .dialog()
+        .message(question.text.clone())
+        .title(question.title)
+        .kind(MessageDialogKind::Warning)
+        .buttons(MessageDialogButtons::OkCancelCustom(
+            question.yes.to_string(),
+            question.no.to_string(),
+        ));
+    if let Some(window) = app.get_webview_window("main") {
+        dialog = dialog.parent(&window);
+    }
+    dialog.blocking_show()
 }
 
 /// Files dropped on the window, remembered in Rust so the webview never names a path itself.

@@ -14,6 +14,7 @@ use certdesk_core::profile::{
 };
 use certdesk_core::transport::ServerTrust;
 use certdesk_core::wallet::{KeyProtection, NewRequest, Wallet};
+use certdesk_core::weburl::{UrlUse, WebUrl};
 use tauri::ipc::Channel;
 use tauri::{AppHandle, State};
 use tauri_plugin_dialog::DialogExt;
@@ -22,6 +23,7 @@ use time::OffsetDateTime;
 use super::{blocking, report, wallet};
 use crate::error::{IpcError, IpcErrorKind};
 use crate::view::{IdentityRow, NewIdentitySpec, Phase, ProfileView, ProgressEvent};
+use crate::wording::{self, Lang};
 
 /// The profile opened in this run of the app (the webview only sees its [`ProfileView`]).
 #[derive(Debug, Default)]
@@ -129,15 +131,34 @@ fn launch_argument_here(args: impl IntoIterator<Item = OsString>) -> Option<Laun
     })
 }
 
-/// Loads what the app was started with (reading the file or downloading the link with this
-/// computer's roots) and makes it the open profile.
+/// The host (with its port when it is not 443) a `certdesk://` link would download its profile
+/// from, as the `url` crate reads the link's address: what the person is asked about before
+/// anything is fetched. A link that is not one, or whose address certdesk would refuse, is an
+/// error (and nothing is asked).
+pub(crate) fn link_host(link: &str) -> Result<String, IpcError> {
+    let parsed = parse_profile_link(link)?;
+    Ok(WebUrl::parse(&parsed.url, UrlUse::Profile)?.host_header())
+}
+
+/// Loads what the app was started with (reading the file, or downloading the link with this
+/// computer's roots once `confirm(host)` said yes) and makes it the open profile. `None`: the
+/// person said no, and nothing was fetched.
+///
+/// Only a link asks: any web page can open a `certdesk://` link, and the download tells its
+/// host that certdesk runs here (issue #12). A `.certdesk` file is read from this computer,
+/// where the person opened it; nothing goes to the network for it.
 pub(crate) fn load_launch(
     source: &LaunchSource,
     slot: &Mutex<Option<LoadedProfile>>,
-) -> Result<ProfileView, IpcError> {
+    confirm: impl FnOnce(&str) -> bool,
+) -> Result<Option<ProfileView>, IpcError> {
     let loaded = match source {
         LaunchSource::File(path) => load_profile(path)?,
         LaunchSource::Link(link) => {
+            let host = link_host(link)?;
+            if !confirm(&host) {
+                return Ok(None);
+            }
             fetch_profile_link(&parse_profile_link(link)?, ServerTrust::default())?
         }
     };
@@ -145,13 +166,15 @@ pub(crate) fn load_launch(
     if let Ok(mut current) = slot.lock() {
         *current = Some(loaded);
     }
-    Ok(view)
+    Ok(Some(view))
 }
 
 /// The profile the app was started with (file association or `certdesk://` link), loaded and
-/// made the open profile; `null` when there is none or it was already handed out.
+/// made the open profile; `null` when there is none, it was already handed out, or the person
+/// declined to download a link's profile ("Open the profile from HOST?", a native dialog).
 #[tauri::command]
 pub async fn launch_profile(
+    app: AppHandle,
     launch: State<'_, LaunchProfile>,
     opened: State<'_, OpenedProfile>,
 ) -> Result<Option<ProfileView>, IpcError> {
@@ -159,7 +182,12 @@ pub async fn launch_profile(
         return Ok(None);
     };
     let slot = Arc::clone(&opened.0);
-    blocking(move || load_launch(&source, &slot).map(Some)).await
+    blocking(move || {
+        load_launch(&source, &slot, |host| {
+            super::ask(&app, &wording::open_link_question(Lang::current(), host))
+        })
+    })
+    .await
 }
 
 /// Makes the key and request from the open profile's template and what the person typed.
@@ -397,7 +425,9 @@ mod tests {
 
         let source = launch.take().expect("a launch source");
         assert_eq!(launch.take(), None, "handed out once");
-        let view = load_launch(&source, &opened.0).expect("loads");
+        let view = load_launch(&source, &opened.0, |_| panic!("a file asks nothing"))
+            .expect("loads")
+            .expect("a profile");
 
         assert_eq!(view.name, "Example Corp staff certificate");
         assert_eq!(view.origin, format!("file {}", path.display()));
@@ -412,17 +442,87 @@ mod tests {
         // A broken file and a bad link come back as errors with a hint, and open nothing.
         std::fs::write(&path, "format = 1\nname = \"x\"\nverify = false\n").expect("write");
         let empty = OpenedProfile::default();
-        let error = load_launch(&LaunchSource::File(path.clone()), &empty.0).expect_err("invalid");
+        let error = load_launch(&LaunchSource::File(path.clone()), &empty.0, |_| true)
+            .expect_err("invalid");
         assert_eq!(error.kind, IpcErrorKind::BadFile, "{error:?}");
         assert!(error.hint.is_some(), "{error:?}");
         let error = load_launch(
             &LaunchSource::Link("certdesk://profile?url=http%3A%2F%2Fa.example%2Fp".into()),
             &empty.0,
+            |_| panic!("a refused link asks nothing"),
         )
         .expect_err("http");
         assert!(error.message.contains("uses plain http://"), "{error:?}");
         assert!(error.hint.is_some(), "{error:?}");
         assert!(empty.0.lock().expect("lock").is_none());
+    }
+
+    #[test]
+    fn the_question_names_the_host_the_link_would_download_from() {
+        let host = |url: &str| {
+            link_host(&format!(
+                "certdesk://profile?url={}",
+                url.replace(':', "%3A")
+                    .replace('/', "%2F")
+                    .replace('@', "%40")
+            ))
+        };
+        assert_eq!(
+            host("https://help.example.org/staff.certdesk").expect("host"),
+            "help.example.org"
+        );
+        assert_eq!(
+            host("https://help.example.org:8443/p").expect("host"),
+            "help.example.org:8443"
+        );
+        assert_eq!(
+            host("https://HELP.Example.org:443/p").expect("host"),
+            "help.example.org"
+        );
+        // The host is what the address really names, not a look-alike in front of it.
+        assert_eq!(
+            host("https://evil.example/help.example.org").expect("host"),
+            "evil.example"
+        );
+        assert_eq!(host("https://[::1]:9/p").expect("host"), "[::1]:9");
+        // Refused before anything is asked: credentials in front of the host, plain http, and
+        // what is no certdesk link at all.
+        for bad in [
+            "https://help.example.org@evil.example/p",
+            "http://help.example.org/p",
+        ] {
+            let error = host(bad).expect_err(bad);
+            assert_eq!(error.kind, IpcErrorKind::InvalidInput, "{bad}: {error:?}");
+        }
+        assert!(link_host("https://help.example.org/p").is_err());
+        assert!(link_host("certdesk://profile").is_err());
+    }
+
+    /// Issue #12: a `certdesk://` link asks before anything is fetched, and on "no" nothing
+    /// is. Before, the app connected to whatever host a link named as soon as it started.
+    #[test]
+    fn a_declined_link_fetches_nothing_and_opens_nothing() {
+        let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("bind");
+        listener.set_nonblocking(true).expect("nonblocking");
+        let port = listener.local_addr().expect("addr").port();
+        let link =
+            format!("certdesk://profile?url=https%3A%2F%2F127.0.0.1%3A{port}%2Fstaff.certdesk");
+        let opened = OpenedProfile::default();
+        let mut asked = Vec::new();
+
+        let answer = load_launch(&LaunchSource::Link(link), &opened.0, |host| {
+            asked.push(host.to_string());
+            false
+        })
+        .expect("declining is no error");
+
+        assert!(answer.is_none());
+        assert_eq!(asked, [format!("127.0.0.1:{port}")]);
+        assert!(
+            matches!(listener.accept(), Err(e) if e.kind() == std::io::ErrorKind::WouldBlock),
+            "the link's host was contacted"
+        );
+        assert!(opened.0.lock().expect("lock").is_none());
     }
 
     /// The package registers `.certdesk` files and `certdesk:` links for this app: the bundle

@@ -4,6 +4,7 @@ use std::time::Duration;
 
 use certdesk_core::probe::{self, ProbeRequest};
 use certdesk_core::wallet::{KeyAccess, Wallet};
+use certdesk_core::weburl::{UrlUse, WebUrl};
 use tauri::ipc::Channel;
 use tauri::State;
 
@@ -23,6 +24,9 @@ pub async fn check_site(
     id: Option<String>,
     on_progress: Channel<ProgressEvent>,
 ) -> Result<SiteCheck, IpcError> {
+    // The address comes from the webview: refused here, with its own error, before a key is
+    // unlocked or anything connects (issue #12).
+    check_address(&url)?;
     // The practice site's certificate comes from the practice CA running in this app.
     let server_ca_pem = practice.ca_for(&url);
     blocking(move || {
@@ -42,6 +46,13 @@ pub async fn check_site(
     .await
 }
 
+/// The site address as core reads it ([`WebUrl`] for [`UrlUse::Site`]: `https://`, a host, no
+/// credentials, no control characters or spaces); the error is core's `BadUrl`
+/// (`invalid_input`, with its own message and hint).
+pub(crate) fn check_address(url: &str) -> Result<WebUrl, IpcError> {
+    Ok(WebUrl::parse(url.trim(), UrlUse::Site)?)
+}
+
 /// One probe plus diagnosis. `server_ca_pem` replaces the OS roots (the practice site's CA).
 pub(crate) fn check_site_with(
     wallet: &Wallet,
@@ -50,6 +61,7 @@ pub(crate) fn check_site_with(
     access: Option<&KeyAccess>,
     server_ca_pem: Option<Vec<u8>>,
 ) -> Result<SiteCheck, IpcError> {
+    check_address(url)?;
     let identity = match (id, access) {
         (Some(id), Some(access)) => Some(wallet.client_identity(id, access)?),
         (Some(id), None) => Some(wallet.client_identity(id, &KeyAccess::default())?),
@@ -75,4 +87,48 @@ pub(crate) fn check_site_with(
         }
     }
     Ok(view)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::error::IpcErrorKind;
+
+    /// Issue #12: a bad address is refused with core's own error before the identity's key is
+    /// looked at or anything connects. Before, the key came first (an unknown identity answered
+    /// `not_found`, a known one unlocked its key) and only the probe read the address.
+    #[test]
+    fn a_bad_site_address_is_refused_before_any_key_or_connection() {
+        let home = tempfile::tempdir().expect("temp dir");
+        let wallet = Wallet::open(home.path()).expect("open");
+        let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("bind");
+        listener.set_nonblocking(true).expect("nonblocking");
+        let port = listener.local_addr().expect("addr").port();
+
+        for (url, code_words) in [
+            (
+                format!("https://127.0.0.1:{port}/a\r\nX-Injected: 1"),
+                "control character (U+000D)",
+            ),
+            (format!("http://127.0.0.1:{port}/"), "http://"),
+            (
+                format!("https://user:pw@127.0.0.1:{port}/"),
+                "user:password@",
+            ),
+            ("127.0.0.1".to_string(), "https://"),
+        ] {
+            let error = check_site_with(&wallet, &url, Some("0123456789abcdef"), None, None)
+                .expect_err("refused");
+            assert_eq!(error.kind, IpcErrorKind::InvalidInput, "{url:?}: {error:?}");
+            assert!(error.message.contains(code_words), "{url:?}: {error:?}");
+            assert!(error.hint.is_some(), "{error:?}");
+            assert_eq!(check_address(&url).expect_err("refused"), error);
+        }
+        assert!(
+            matches!(listener.accept(), Err(e) if e.kind() == std::io::ErrorKind::WouldBlock),
+            "something connected"
+        );
+        // A good address passes the check (surrounding white space of a paste is trimmed).
+        assert!(check_address(" https://intranet.example.org/login \n").is_ok());
+    }
 }

@@ -37,9 +37,12 @@ export function exportP12(id: string, compatible: boolean): Promise<ExportedP12 
   return call<ExportedP12 | null>('export_p12', { id, compatible });
 }
 
-/** Removes an identity and its keyring secret. */
-export async function deleteIdentity(id: string): Promise<void> {
-  await call<null>('delete_identity', { id });
+/**
+ * Removes an identity and its keyring secret once the person confirmed in the native dialog
+ * the Rust side shows (it names the identity); false when they kept it.
+ */
+export function deleteIdentity(id: string): Promise<boolean> {
+  return call<boolean>('delete_identity', { id });
 }
 
 /** Saves the request as a ready email (.eml) where the person chooses; null when cancelled. */

@@ -238,11 +238,7 @@ export const de: Messages = {
     installElsewhere: 'Installieren …',
     export: '.p12-Datei speichern …',
     askAgain: 'Server erneut fragen',
-    remove: 'Entfernen',
-    confirmRemove:
-      'Endgültig entfernen? Der private Schlüssel wird gelöscht und kann nicht wiederhergestellt werden.',
-    confirmYes: 'Ja, entfernen',
-    confirmNo: 'Behalten',
+    remove: 'Entfernen …',
     renew: 'Jetzt erneuern',
     renewed: 'Erneuert: Das neue Zertifikat ersetzt das alte in certdesk.',
     renewedWaiting: 'Der Aussteller muss die Erneuerung noch freigeben: Fragen Sie den Server später erneut.',

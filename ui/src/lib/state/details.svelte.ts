@@ -20,7 +20,6 @@ export class DetailsState {
   details: IdentityDetails | null = $state(null);
   exported: ExportedP12 | null = $state(null);
   compatible = $state(false);
-  confirmingRemove = $state(false);
   /** What the last renewal did: the new certificate, the stores updated, the sites checked. */
   renewal: RenewResult | null = $state(null);
   /** Expiry and revocation, once asked. */
@@ -90,20 +89,13 @@ export class DetailsState {
     });
   }
 
-  /** Removes after a confirmation: the first call asks, the second removes. */
+  /**
+   * Removes it. The question ("Remove … for good?") is a native dialog the Rust side shows with
+   * the identity's name, so that the page alone can never delete: nothing is asked here.
+   */
   remove(): Promise<void> {
-    if (!this.confirmingRemove) {
-      this.confirmingRemove = true;
-      return Promise.resolve();
-    }
     return this.#run(async () => {
-      await deleteIdentity(this.id);
-      this.confirmingRemove = false;
-      this.removed = true;
+      this.removed = await deleteIdentity(this.id);
     });
-  }
-
-  keep(): void {
-    this.confirmingRemove = false;
   }
 }
