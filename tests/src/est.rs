@@ -48,6 +48,9 @@ pub enum EstCase {
     Trickle,
     /// Every operation: 302 to the same path over plain `http://`.
     Redirect,
+    /// Every operation: 302 to `https://localhost:PORT/.well-known/est/ok/…`, another host
+    /// name of the same server.
+    Elsewhere,
     /// simpleenroll: 200 with a 6 MB body.
     Huge,
     /// simpleenroll as [`EstCase::Ok`]; simplereenroll needs a TLS client certificate from the
@@ -83,6 +86,7 @@ impl EstCase {
             EstCase::Hang => "hang",
             EstCase::Trickle => "trickle",
             EstCase::Redirect => "redirect",
+            EstCase::Elsewhere => "elsewhere",
             EstCase::Huge => "huge",
             EstCase::Reenroll => "reenroll",
             EstCase::WantP384 => "wantp384",

@@ -18,6 +18,8 @@ The EST label chooses how the server behaves, so one server covers every case:
   trickle   simpleenroll: 200 and its headers at once, then the body one byte every 0.5 s
             (60 bytes, 30 s): every single read is quick, the whole answer is not
   redirect  every operation: 302 to http://127.0.0.1:PORT/... (plain http)
+  elsewhere every operation: 302 to https://localhost:PORT/.well-known/est/ok/... (another
+            host name of this same server, whose certificate is valid for it too)
   huge      simpleenroll: 200 with a 6 MB body
   reenroll  simpleenroll as `ok`; simplereenroll needs a TLS client certificate from the CA
             and a CSR with the same subject as that certificate
@@ -251,6 +253,9 @@ class Handler(BaseHTTPRequestHandler):
         if case == "redirect":
             port = srv.server_address[1]
             return self.answer(302, b"", headers=[("Location", "http://127.0.0.1:%d%s" % (port, self.path))])
+        if case == "elsewhere":
+            port = srv.server_address[1]
+            return self.answer(302, b"", headers=[("Location", "https://localhost:%d/.well-known/est/ok/%s" % (port, op))])
         if op == "cacerts":
             return self.answer_p7(srv.ca.p7(srv.ca.chain_pem()))
         if op == "csrattrs":

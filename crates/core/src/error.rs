@@ -321,6 +321,15 @@ pub enum Error {
         /// Where the server sent us.
         to: String,
     },
+    /// An enrollment server redirected to another server (host or port); certdesk sends codes,
+    /// requests and client certificates only to the server that was named.
+    #[error("{from} redirected to another server, {to}; certdesk sends enrollment requests only to the server it was given")]
+    RedirectElsewhere {
+        /// Where we asked.
+        from: String,
+        /// Where the server sent us.
+        to: String,
+    },
     /// The enrollment server answered with a certificate for some other key.
     #[error(
         "{url} answered with a certificate for a different key ({subject}), not for this request"
@@ -455,6 +464,7 @@ impl Error {
             | Error::ServerFailed { .. }
             | Error::UnexpectedStatus { .. }
             | Error::InsecureRedirect { .. }
+            | Error::RedirectElsewhere { .. }
             | Error::ResponseTooLarge { .. } => ErrorKind::ServerRefused,
             Error::InvalidProfile { .. } => ErrorKind::BadFile,
             Error::ProfileRefused { .. } => ErrorKind::InvalidInput,
@@ -594,6 +604,9 @@ impl Error {
             }
             Error::InsecureRedirect { .. } => {
                 "ask your help desk for the server's https:// address"
+            }
+            Error::RedirectElsewhere { .. } => {
+                "ask your help desk for the enrollment server's own address; if the new address is right, use it directly"
             }
             Error::ResponseTooLarge { .. } => {
                 "this is not a certificate reply: check the address with your help desk"

@@ -217,12 +217,26 @@ pub fn parse_fingerprint(text: &str) -> Result<[u8; 32]> {
 #[derive(Debug, Default)]
 struct Seen {
     chain: Vec<Vec<u8>>,
+    /// The host whose certificate that was (after a redirect, not the one asked first).
+    host: Option<String>,
+}
+
+/// A server name as text, as [`WebUrl::host`] writes it (IPv6 without brackets).
+fn server_name_text(name: &ServerName<'_>) -> String {
+    match name {
+        ServerName::DnsName(d) => d.as_ref().to_ascii_lowercase(),
+        ServerName::IpAddress(ip) => std::net::IpAddr::from(*ip).to_string(),
+        other => format!("{other:?}"),
+    }
 }
 
 #[derive(Debug)]
 struct PinningVerifier {
     webpki: Arc<WebPkiServerVerifier>,
     pin: Option<[u8; 32]>,
+    /// The host the pin was confirmed for: the request's own host. A redirect elsewhere does
+    /// not carry the pin along.
+    pin_host: String,
     insecure: bool,
     provider: Arc<CryptoProvider>,
     seen: Arc<Mutex<Seen>>,
@@ -241,6 +255,11 @@ impl PinningVerifier {
         now: UnixTime,
     ) -> std::result::Result<ServerCertVerified, rustls::Error> {
         if Sha256::digest(end_entity.as_ref()).as_slice() == pin {
+            // The pin replaces the CA, not the other checks: the certificate must still be
+            // made out for this name. (Its dates were checked already: webpki refuses an
+            // expired or not yet valid certificate before it looks for the issuer.)
+            let parsed = rustls::server::ParsedCertificate::try_from(end_entity)?;
+            rustls::client::verify_server_name(&parsed, server_name)?;
             return Ok(ServerCertVerified::assertion());
         }
         let Some(anchor) = intermediates
@@ -278,6 +297,7 @@ impl ServerCertVerifier for PinningVerifier {
                 .chain(intermediates)
                 .map(|c| c.as_ref().to_vec())
                 .collect();
+            seen.host = Some(server_name_text(server_name));
         }
         if self.insecure {
             return Ok(ServerCertVerified::assertion());
@@ -293,7 +313,7 @@ impl ServerCertVerifier for PinningVerifier {
             (
                 Err(rustls::Error::InvalidCertificate(CertificateError::UnknownIssuer)),
                 Some(pin),
-            ) => self.verify_pinned(
+            ) if server_name_text(server_name) == self.pin_host => self.verify_pinned(
                 pin,
                 end_entity,
                 intermediates,
@@ -344,6 +364,8 @@ impl ServerCertVerifier for PinningVerifier {
 #[derive(Debug)]
 struct RefusedRedirect {
     to: String,
+    /// To another server (host or port), not to plain http.
+    elsewhere: bool,
 }
 
 impl std::fmt::Display for RefusedRedirect {
@@ -410,6 +432,11 @@ async fn exchange(request: &HttpRequest<'_>) -> Result<HttpResponse> {
     let verifier = Arc::new(PinningVerifier {
         webpki,
         pin: request.trust.pinned_sha256,
+        pin_host: url
+            .host_str()
+            .unwrap_or_default()
+            .trim_matches(['[', ']'])
+            .to_ascii_lowercase(),
         insecure: request.trust.insecure_skip_verify,
         provider: provider.clone(),
         seen: seen.clone(),
@@ -437,6 +464,13 @@ async fn exchange(request: &HttpRequest<'_>) -> Result<HttpResponse> {
     config.alpn_protocols = vec![b"http/1.1".to_vec()];
 
     let from = request.url.clone();
+    let origin = (
+        url.host_str().map(str::to_ascii_lowercase),
+        url.port_or_known_default(),
+    );
+    // Codes, requests and client certificates go only to the server that was named: an
+    // enrollment server may move a path, not send us to another server.
+    let same_server_only = usage == UrlUse::Enrollment;
     let redirects = reqwest::redirect::Policy::custom(move |attempt| {
         let to = attempt.url().clone();
         let came_from_https = attempt
@@ -444,8 +478,20 @@ async fn exchange(request: &HttpRequest<'_>) -> Result<HttpResponse> {
             .last()
             .map(|u| u.scheme() == "https")
             .unwrap_or(true);
+        let elsewhere = (
+            to.host_str().map(str::to_ascii_lowercase),
+            to.port_or_known_default(),
+        ) != origin;
         if came_from_https && to.scheme() != "https" {
-            attempt.error(RefusedRedirect { to: to.to_string() })
+            attempt.error(RefusedRedirect {
+                to: to.to_string(),
+                elsewhere: false,
+            })
+        } else if same_server_only && elsewhere {
+            attempt.error(RefusedRedirect {
+                to: to.to_string(),
+                elsewhere: true,
+            })
         } else if attempt.previous().len() > 5 {
             attempt.stop()
         } else {
@@ -552,9 +598,11 @@ fn classify(
     seen: &Arc<Mutex<Seen>>,
 ) -> Error {
     if let Some(refused) = find_in_chain::<RefusedRedirect>(e) {
-        return Error::InsecureRedirect {
-            from: url.to_string(),
-            to: refused.to.clone(),
+        let (from, to) = (url.to_string(), crate::weburl::shown(&refused.to));
+        return if refused.elsewhere {
+            Error::RedirectElsewhere { from, to }
+        } else {
+            Error::InsecureRedirect { from, to }
         };
     }
     if e.is_timeout()
@@ -567,8 +615,10 @@ fn classify(
     }
     let host = host_of(url);
     if let Some(tls) = find_in_chain::<rustls::Error>(e) {
-        let chain = seen.lock().unwrap_or_else(|p| p.into_inner()).chain.clone();
-        return tls_error(tls, &host, &chain);
+        let seen = seen.lock().unwrap_or_else(|p| p.into_inner());
+        // The host whose certificate failed, which after a redirect is not the first one.
+        let host = seen.host.clone().unwrap_or(host);
+        return tls_error(tls, &host, &seen.chain);
     }
     let detail = find_in_chain::<io::Error>(e)
         .map(|io| match io.kind() {
@@ -651,6 +701,114 @@ fn tls_error(e: &rustls::Error, host: &str, chain: &[Vec<u8>]) -> Error {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// A self-signed server certificate for `name`, valid from `from` to `to` (Unix seconds).
+    fn server_cert(name: &str, from: i64, to: i64) -> CertificateDer<'static> {
+        let mut params = rcgen::CertificateParams::new(vec![name.to_string()]).expect("params");
+        params.distinguished_name = rcgen::DistinguishedName::new();
+        params
+            .distinguished_name
+            .push(rcgen::DnType::CommonName, format!("{name} {from}"));
+        params.not_before = time::OffsetDateTime::from_unix_timestamp(from).expect("from");
+        params.not_after = time::OffsetDateTime::from_unix_timestamp(to).expect("to");
+        let key = rcgen::KeyPair::generate().expect("key");
+        params.self_signed(&key).expect("cert").der().clone()
+    }
+
+    fn pinning(pin_of: &CertificateDer<'_>, pin_host: &str) -> PinningVerifier {
+        let provider = provider();
+        let mut roots = RootCertStore::empty();
+        // Some unrelated anchor: the pinned certificate is not trusted any other way.
+        roots
+            .add(server_cert("unrelated.example", 0, 4_000_000_000))
+            .expect("root");
+        PinningVerifier {
+            webpki: WebPkiServerVerifier::builder_with_provider(Arc::new(roots), provider.clone())
+                .build()
+                .expect("verifier"),
+            pin: Some(Sha256::digest(pin_of.as_ref()).into()),
+            pin_host: pin_host.to_string(),
+            insecure: false,
+            provider,
+            seen: Arc::default(),
+        }
+    }
+
+    fn verify(
+        v: &PinningVerifier,
+        cert: &CertificateDer<'_>,
+        host: &str,
+    ) -> std::result::Result<(), rustls::Error> {
+        let name = ServerName::try_from(host.to_string()).expect("name");
+        let now = UnixTime::since_unix_epoch(Duration::from_secs(1_800_000_000));
+        v.verify_server_cert(cert, &[], &name, &[], now).map(|_| ())
+    }
+
+    #[test]
+    fn a_pinned_server_certificate_still_has_its_name_and_dates_checked() {
+        let (from, to) = (1_700_000_000, 1_900_000_000);
+        let good = server_cert("est.example", from, to);
+        assert!(verify(&pinning(&good, "est.example"), &good, "est.example").is_ok());
+
+        // Before: a pinned leaf was accepted for any name and at any date.
+        let other_name = server_cert("elsewhere.example", from, to);
+        let refused = verify(
+            &pinning(&other_name, "est.example"),
+            &other_name,
+            "est.example",
+        );
+        assert!(
+            matches!(
+                refused,
+                Err(rustls::Error::InvalidCertificate(
+                    CertificateError::NotValidForName
+                        | CertificateError::NotValidForNameContext { .. }
+                ))
+            ),
+            "{refused:?}"
+        );
+        // Dates: webpki refuses them before the pin is looked at (this held before too).
+        let expired = server_cert("est.example", 1_600_000_000, 1_700_000_000);
+        let refused = verify(&pinning(&expired, "est.example"), &expired, "est.example");
+        assert!(
+            matches!(
+                refused,
+                Err(rustls::Error::InvalidCertificate(
+                    CertificateError::Expired | CertificateError::ExpiredContext { .. }
+                ))
+            ),
+            "{refused:?}"
+        );
+        let early = server_cert("est.example", 1_850_000_000, 1_900_000_000);
+        let refused = verify(&pinning(&early, "est.example"), &early, "est.example");
+        assert!(
+            matches!(
+                refused,
+                Err(rustls::Error::InvalidCertificate(
+                    CertificateError::NotValidYet | CertificateError::NotValidYetContext { .. }
+                ))
+            ),
+            "{refused:?}"
+        );
+    }
+
+    #[test]
+    fn a_pin_applies_only_to_the_host_it_was_confirmed_for() {
+        let cert = server_cert("other.example", 1_700_000_000, 1_900_000_000);
+        let v = pinning(&cert, "est.example");
+        // The same certificate, presented by another host (after a redirect): not pinned.
+        assert_eq!(
+            verify(&v, &cert, "other.example"),
+            Err(rustls::Error::InvalidCertificate(
+                CertificateError::UnknownIssuer
+            ))
+        );
+        // And the trust question names the host that presented it.
+        assert_eq!(
+            v.seen.lock().expect("seen").host.as_deref(),
+            Some("other.example")
+        );
+    }
 
     #[test]
     fn fingerprints_parse_in_the_common_spellings() {

@@ -475,6 +475,33 @@ fn hostile_redirect_to_plain_http_is_refused() {
     );
 }
 
+/// Issue #12: a redirect to another host (here another name of the same server) was followed
+/// with the code and the request, and the pin went along. Now an enrollment server may move a
+/// path, not send certdesk to another server; nothing reaches the other address.
+#[test]
+fn hostile_redirect_to_another_server_is_refused() {
+    let w = world();
+    let id = w.sb.new_request(SUBJECT, &[]);
+    let run = w.enroll(&id, EstCase::Elsewhere, &[]);
+    for fragment in [
+        "/.well-known/est/elsewhere/",
+        "redirected to another server, https://localhost:",
+        "only to the server it was given",
+    ] {
+        assert!(run.error().contains(fragment), "{run}\n{}", w.est.log());
+    }
+    assert!(
+        run.hint().contains("enrollment server's own address"),
+        "{run}"
+    );
+    assert!(
+        w.est.received_csrs(EstCase::Ok).is_empty(),
+        "the request reached the other address\n{}",
+        w.est.log()
+    );
+    w.assert_kept_and_retry_works(&id);
+}
+
 #[test]
 fn hostile_oversized_answer_is_refused() {
     hostile(
