@@ -150,6 +150,17 @@ function certutilList() {
   return execFileSync('certutil', ['-L', '-d', `sql:${nssDb}`], { encoding: 'utf8' });
 }
 
+// certdesk names an identity in NSS by its label and the first 8 hex digits of its key id
+// (issue #12: two identities with one label never share a nickname).
+const NICKNAME = new RegExp(`^(${NAME} \\([0-9a-f]{8}\\))\\s+u,u,u\\s*$`, 'm');
+
+function nssNickname() {
+  const listed = certutilList();
+  const found = NICKNAME.exec(listed);
+  assert.ok(found, `certutil -L lists ${NAME} (key id) with its key:\n${listed}`);
+  return found[1];
+}
+
 before(async () => {
   mkdirSync(screenshots, { recursive: true });
   const port = await freePort();
@@ -234,8 +245,7 @@ describe('certdesk app', () => {
     await waitForTextOrAlert('Installed in Chromium / Google Chrome.');
     await screenshot('wizard-5-install');
     // Checked by NSS itself, not by certdesk: the identity is in the Chromium db under its name.
-    const listed = certutilList();
-    assert.match(listed, new RegExp(`${NAME}\\s+u,u,u`), `certutil -L lists the identity with its key:\n${listed}`);
+    nssNickname();
     const keys = execFileSync('certutil', ['-K', '-d', `sql:${nssDb}`], { encoding: 'utf8' });
     assert.match(keys, new RegExp(NAME), `certutil -K lists the private key:\n${keys}`);
     await click('Continue');
@@ -278,7 +288,7 @@ describe('certdesk app', () => {
 
   it('(c) renewal follows through: the NSS db holds the new certificate instead of the old one; revocation status is asked', async () => {
     const certOf = () =>
-      execFileSync('certutil', ['-L', '-d', `sql:${nssDb}`, '-n', NAME, '-a'], { encoding: 'utf8' });
+      execFileSync('certutil', ['-L', '-d', `sql:${nssDb}`, '-n', nssNickname(), '-a'], { encoding: 'utf8' });
     const before = certOf();
     await (await browser.$('button*=Back to my certificates')).click();
     await (await byName(`Details of ${NAME}`)).click();
