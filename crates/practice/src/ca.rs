@@ -292,7 +292,7 @@ impl PracticeCa {
 
 /// A PKCS#10 request whose signature verified, reduced to what the practice CA copies.
 #[derive(Debug)]
-pub(crate) struct CheckedCsr {
+pub struct CheckedCsr {
     pub(crate) subject: DistinguishedName,
     /// (OID, value) pairs of the subject, for the renewal "same subject" check.
     pub(crate) subject_attrs: Vec<(String, String)>,
@@ -319,7 +319,7 @@ impl PublicKeyData for CsrPublicKey {
 
 /// Parses a PKCS#10 request (DER), verifies its self-signature and extracts the subject, the
 /// email SANs and the public key. Errors are plain sentences for a 400 answer.
-pub(crate) fn check_csr(der: &[u8]) -> std::result::Result<CheckedCsr, String> {
+pub fn check_csr(der: &[u8]) -> std::result::Result<CheckedCsr, String> {
     let (rest, csr) = X509CertificationRequest::from_der(der)
         .map_err(|e| format!("the body is not a PKCS#10 certificate request ({e})"))?;
     if !rest.is_empty() {

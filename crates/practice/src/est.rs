@@ -132,7 +132,7 @@ fn enroll(state: &EstState, body: &[u8], renewing: Option<&[u8]>) -> Reply {
 
 /// Reads an EST request body: base64 of the DER request, wrapped or not, whatever
 /// Content-Transfer-Encoding says (RFC 8951 §3.2); a PEM request is accepted too.
-pub(crate) fn decode_body(body: &[u8]) -> Result<Vec<u8>, String> {
+pub fn decode_body(body: &[u8]) -> Result<Vec<u8>, String> {
     let text = std::str::from_utf8(body).map_err(|_| {
         "the body is not base64 text: EST expects the DER request in base64 (RFC 7030 §4.2.1)"
             .to_string()
@@ -174,7 +174,7 @@ pub(crate) fn wrap64(der: &[u8]) -> String {
     out
 }
 
-fn basic_auth_ok(header: Option<&HeaderValue>, user: &str, code: &SecretString) -> bool {
+pub fn basic_auth_ok(header: Option<&HeaderValue>, user: &str, code: &SecretString) -> bool {
     let Some(value) = header.and_then(|h| h.to_str().ok()) else {
         return false;
     };

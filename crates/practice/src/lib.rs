@@ -18,8 +18,11 @@
 //! It does not listen on anything but loopback, keep a list of issued certificates, revoke, or
 //! answer 202 (pending): every valid request is signed at once.
 
-mod ca;
-mod est;
+// Public only for the fuzz targets (fuzz/): the request decoding they exercise.
+#[doc(hidden)]
+pub mod ca;
+#[doc(hidden)]
+pub mod est;
 mod site;
 
 use std::convert::Infallible;
