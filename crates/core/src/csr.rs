@@ -491,14 +491,16 @@ pub fn build_csr_signed(key: &PrivateKey, spec: &CsrSpec, signature: CsrSignatur
     }
     let pair = match signature {
         CsrSignature::KeyDefault => key.key_pair()?,
-        other => rcgen::KeyPair::from_pkcs8_der_and_sign_algo(
-            &rustls::pki_types::PrivatePkcs8KeyDer::from(key.pkcs8_der()),
-            other.algorithm(key.spec())?,
-        )
-        .map_err(|e| Error::crypto("load the private key", e))?,
+        other => zeroize::Zeroizing::new(
+            rcgen::KeyPair::from_pkcs8_der_and_sign_algo(
+                &rustls::pki_types::PrivatePkcs8KeyDer::from(key.pkcs8_der()),
+                other.algorithm(key.spec())?,
+            )
+            .map_err(|e| Error::crypto("load the private key", e))?,
+        ),
     };
     let csr = params
-        .serialize_request_with_attributes(&pair, attributes)
+        .serialize_request_with_attributes(&*pair, attributes)
         .map_err(|e| Error::crypto("sign the certificate request", e))?;
     Ok(Csr {
         der: csr.der().to_vec(),

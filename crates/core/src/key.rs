@@ -172,18 +172,19 @@ impl PrivateKey {
             }
         }
         .map_err(|e| Error::crypto(&format!("generate a {} key", spec.describe()), e))?;
+        let pair = Zeroizing::new(pair);
         let pkcs8 = Zeroizing::new(pair.serialize_der());
         PrivateKey::from_pkcs8_der(&pkcs8)
     }
 
     /// Reads an unencrypted PKCS#8 key (DER). Only key types certdesk supports are accepted.
     pub fn from_pkcs8_der(der: &[u8]) -> Result<PrivateKey> {
-        let pair = rcgen::KeyPair::try_from(der).map_err(|e| Error::Malformed {
+        let pair = Zeroizing::new(rcgen::KeyPair::try_from(der).map_err(|e| Error::Malformed {
             what: "the private key".into(),
             source_name: "PKCS#8".into(),
             detail: e.to_string(),
-        })?;
-        let public_key_der = rcgen::PublicKeyData::subject_public_key_info(&pair);
+        })?);
+        let public_key_der = rcgen::PublicKeyData::subject_public_key_info(&*pair);
         let spec = KeySpec::from_spki_der(&public_key_der).ok_or_else(|| {
             Error::invalid(
                 "key type",
@@ -209,17 +210,20 @@ impl PrivateKey {
             source_name: source_name.into(),
             detail: e.to_string(),
         })?;
-        match block.tag() {
-            "PRIVATE KEY" => PrivateKey::from_pkcs8_der(block.contents()),
+        let tag = block.tag().to_string();
+        // The decoded key bytes are wiped when this function returns.
+        let contents = Zeroizing::new(block.into_contents());
+        match tag.as_str() {
+            "PRIVATE KEY" => PrivateKey::from_pkcs8_der(&contents),
             "ENCRYPTED PRIVATE KEY" => {
                 let password = password.ok_or_else(|| Error::PassphraseRequired {
                     id: source_name.to_string(),
                 })?;
-                PrivateKey::decrypt_pkcs8_der(block.contents(), password.expose().as_bytes(), source_name)
+                PrivateKey::decrypt_pkcs8_der(&contents, password.expose().as_bytes(), source_name)
             }
             "RSA PRIVATE KEY" | "EC PRIVATE KEY" => Err(Error::invalid(
                 "key file",
-                format!("{source_name} is in the old {} format; convert it with `openssl pkcs8 -topk8 -in {source_name}`", block.tag()),
+                format!("{source_name} is in the old {tag} format; convert it with `openssl pkcs8 -topk8 -in {source_name}`"),
             )),
             other => Err(Error::UnexpectedContent {
                 expected: "a PRIVATE KEY".into(),
@@ -243,8 +247,10 @@ impl PrivateKey {
         &self.pkcs8
     }
 
-    pub(crate) fn key_pair(&self) -> Result<rcgen::KeyPair> {
+    /// The key for rcgen; its copy of the key is wiped when dropped.
+    pub(crate) fn key_pair(&self) -> Result<Zeroizing<rcgen::KeyPair>> {
         rcgen::KeyPair::try_from(self.pkcs8.as_slice())
+            .map(Zeroizing::new)
             .map_err(|e| Error::crypto("load the private key", e))
     }
 

@@ -385,7 +385,7 @@ mod tests {
         params
             .distinguished_name
             .push(rcgen::DnType::CommonName, "Pat");
-        let leaf = params.signed_by(&pair, &issuer).expect("leaf");
+        let leaf = params.signed_by(&*pair, &issuer).expect("leaf");
         (key, vec![leaf.der().to_vec(), ca.der().to_vec()])
     }
 

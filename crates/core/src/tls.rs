@@ -63,14 +63,11 @@ pub(crate) fn root_store(extra_pem: Option<&[u8]>) -> Result<RootCertStore> {
 }
 
 /// The identity as rustls needs it. The key is handed over in memory only.
-pub(crate) fn certified_key(
-    identity: &ClientIdentity,
-    provider: &CryptoProvider,
-) -> Result<Arc<CertifiedKey>> {
-    let key_der = PrivateKeyDer::Pkcs8(PrivatePkcs8KeyDer::from(identity.key.pkcs8_der().to_vec()));
-    let signing = provider
-        .key_provider
-        .load_private_key(key_der)
+pub(crate) fn certified_key(identity: &ClientIdentity) -> Result<Arc<CertifiedKey>> {
+    // Borrowed, not copied: aws-lc keeps its own parsed key (wiped when freed) and no
+    // plaintext copy of the PKCS#8 bytes is left behind. aws-lc-rs, as in `provider`.
+    let key_der = PrivateKeyDer::Pkcs8(PrivatePkcs8KeyDer::from(identity.key.pkcs8_der()));
+    let signing = rustls::crypto::aws_lc_rs::sign::any_supported_type(&key_der)
         .map_err(|e| Error::crypto("load the key for TLS", e))?;
     let chain = identity
         .chain

@@ -18,13 +18,13 @@ use std::time::Duration;
 use rustls::client::danger::{HandshakeSignatureValid, ServerCertVerified, ServerCertVerifier};
 use rustls::client::WebPkiServerVerifier;
 use rustls::crypto::{verify_tls12_signature, verify_tls13_signature, CryptoProvider};
-use rustls::pki_types::{CertificateDer, PrivateKeyDer, PrivatePkcs8KeyDer, ServerName, UnixTime};
+use rustls::pki_types::{CertificateDer, ServerName, UnixTime};
 use rustls::{CertificateError, DigitallySignedStruct, RootCertStore, SignatureScheme};
 use sha2::{Digest, Sha256};
 
 use crate::probe::ClientIdentity;
 use crate::secret::SecretString;
-use crate::tls::{provider, root_store};
+use crate::tls::{certified_key, provider, root_store};
 use crate::weburl::{UrlUse, WebUrl};
 use crate::{Error, Result};
 
@@ -447,18 +447,9 @@ async fn exchange(request: &HttpRequest<'_>) -> Result<HttpResponse> {
         .dangerous()
         .with_custom_certificate_verifier(verifier);
     let mut config = match request.client_identity {
-        Some(identity) => {
-            let chain = identity
-                .chain
-                .iter()
-                .map(|c| CertificateDer::from(c.clone()))
-                .collect();
-            let key =
-                PrivateKeyDer::Pkcs8(PrivatePkcs8KeyDer::from(identity.key.pkcs8_der().to_vec()));
-            builder
-                .with_client_auth_cert(chain, key)
-                .map_err(|e| Error::crypto("load the key for TLS", e))?
-        }
+        Some(identity) => builder.with_client_cert_resolver(Arc::new(
+            rustls::sign::SingleCertAndKey::from(certified_key(identity)?),
+        )),
         None => builder.with_no_client_auth(),
     };
     config.alpn_protocols = vec![b"http/1.1".to_vec()];

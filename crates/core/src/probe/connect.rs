@@ -276,11 +276,7 @@ async fn probe_async(request: &ProbeRequest) -> Result<Transcript> {
     let webpki = WebPkiServerVerifier::builder_with_provider(roots, provider.clone())
         .build()
         .map_err(|e| Error::invalid("CA file", e.to_string()))?;
-    let identity = request
-        .identity
-        .as_ref()
-        .map(|id| certified_key(id, &provider))
-        .transpose()?;
+    let identity = request.identity.as_ref().map(certified_key).transpose()?;
     let config = rustls::ClientConfig::builder_with_provider(provider.clone())
         .with_protocol_versions(rustls::ALL_VERSIONS)
         .map_err(|e| Error::crypto("configure TLS", e))?

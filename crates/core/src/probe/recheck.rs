@@ -102,7 +102,7 @@ fn run_one(
         .map_err(|e| format!("could not create a private temporary directory: {e}"))?;
     let (host, port) = (target.host(), target.port());
     let host = host.as_str();
-    let passphrase = hex::encode(random_bytes::<24>());
+    let passphrase = zeroize::Zeroizing::new(hex::encode(random_bytes::<24>()));
     let key_pem = identity
         .key
         .encrypt_pkcs8_pem(passphrase.as_bytes(), RANDOM_SECRET_ITERATIONS)
@@ -137,7 +137,7 @@ fn run_one(
         .arg("-key")
         .arg(&key_path)
         .args(["-pass", "env:CERTDESK_RECHECK_PASS"])
-        .env("CERTDESK_RECHECK_PASS", &passphrase);
+        .env("CERTDESK_RECHECK_PASS", passphrase.as_str());
     if !chain.is_empty() {
         cmd.arg("-cert_chain").arg(&chain_path);
     }
