@@ -348,6 +348,12 @@ pub(crate) fn probe_report(r: &certdesk_core::probe::ProbeReport) {
     if let Some(a) = &t.alert {
         outln!("  TLS alert:           {} ({})", a.description, a.when);
     }
+    if let Some(v) = &t.http_version {
+        match &t.http2_reset {
+            Some(code) => outln!("  HTTP:                {v}, request reset with {code}"),
+            None => outln!("  HTTP:                {v}"),
+        }
+    }
     if let Some(s) = t.http_status {
         outln!("  HTTP status:         {s}");
     }
