@@ -1,0 +1,74 @@
+//! When a certificate is due for renewal: one rule for the CLI's status, the app's list, its
+//! notifications and the help-desk report.
+//!
+//! Issue #13 found four rules: the UI coloured under 14 days critical and under 45 days a
+//! warning, the app notified at 30 days or fewer, and core's status said "renew soon" under
+//! 30 days. Kept: core's rule, strictly under [`RENEW_SOON_DAYS`] (30) days, because it is what
+//! the help-desk report and `certdesk status` already tell the person and the help desk; a list
+//! that says "warning" at 44 days while the report says "good" (or a notification at exactly
+//! 30 days that the report does not share) is the incoherence the issue is about. The UI's
+//! "critical" tier is kept inside that window, at [`RENEW_URGENT_DAYS`].
+
+use serde::Serialize;
+
+/// "Renew soon" starts when fewer than this many whole days are left.
+pub const RENEW_SOON_DAYS: i64 = certdesk_core::revocation::DEFAULT_RENEW_WITHIN_DAYS;
+
+/// Fewer than this many whole days left (or expired) is urgent.
+pub const RENEW_URGENT_DAYS: i64 = 14;
+
+/// How urgent an expiry is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ExpiryLevel {
+    /// Expired, or fewer than [`RENEW_URGENT_DAYS`] days left.
+    Critical,
+    /// Fewer than [`RENEW_SOON_DAYS`] days left: renew soon.
+    Warning,
+    /// Nothing to do yet.
+    Ok,
+}
+
+/// The level for `days_left` whole days until expiry (negative once expired).
+pub fn expiry_level(days_left: i64) -> ExpiryLevel {
+    if days_left < RENEW_URGENT_DAYS {
+        ExpiryLevel::Critical
+    } else if days_left < RENEW_SOON_DAYS {
+        ExpiryLevel::Warning
+    } else {
+        ExpiryLevel::Ok
+    }
+}
+
+/// Whether a certificate with `days_left` days left is due for renewal (and worth a notice).
+pub fn renew_soon(days_left: i64) -> bool {
+    expiry_level(days_left) != ExpiryLevel::Ok
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_levels_agree_with_cores_renew_soon_status_at_every_boundary() {
+        for (days, level) in [
+            (-3, ExpiryLevel::Critical),
+            (0, ExpiryLevel::Critical),
+            (13, ExpiryLevel::Critical),
+            (14, ExpiryLevel::Warning),
+            (29, ExpiryLevel::Warning),
+            (30, ExpiryLevel::Ok),
+            (44, ExpiryLevel::Ok),
+        ] {
+            assert_eq!(expiry_level(days), level, "{days} days");
+        }
+        // Core's status says "renew soon" when `days_left < renew_within_days`, with the
+        // same 30: the list, the notification and the help-desk report turn together.
+        assert_eq!(
+            RENEW_SOON_DAYS,
+            certdesk_core::revocation::DEFAULT_RENEW_WITHIN_DAYS
+        );
+        assert!(renew_soon(RENEW_SOON_DAYS - 1));
+        assert!(!renew_soon(RENEW_SOON_DAYS));
+    }
+}

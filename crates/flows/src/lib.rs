@@ -1,0 +1,18 @@
+//! certdesk-flows: the application layer between the front ends (the `certdesk` CLI and the
+//! Tauri app) and certdesk-core / certdesk-store.
+//!
+//! It owns what both front ends do the same way: the timeouts and thresholds they share, the
+//! defaults they fill in, and the multi-step operations (import a reply and record it, renew and
+//! follow up, find where an identity is installed), each with its history events. A front end
+//! parses its input, calls one function here and lays out the result.
+//!
+//! It does not word anything for a person (no prose, no CLI flags, no button names), does not
+//! talk to a terminal or a window, and depends on neither clap nor Tauri.
+
+mod error;
+pub mod expiry;
+pub mod home;
+pub mod limits;
+pub mod portal;
+
+pub use error::{Error, Result};
