@@ -98,6 +98,8 @@ stage "nextest run --workspace --run-ignored all (private D-Bus + test keyring)"
   dbus-run-session -- scripts/with-keyring.sh \
   cargo nextest run --workspace --all-targets "${test_features[@]}" --run-ignored all --no-fail-fast
 
+stage "fuzz smoke: each target 15 s on the committed corpus (scripts/fuzz-smoke.sh)" bash scripts/fuzz-smoke.sh
+
 stage "end-to-end: the built app under Xvfb through tauri-driver (scripts/e2e.sh)" bash scripts/e2e.sh
 
 stage "benchmarks (scripts/bench.sh; figures, not pass/fail)" bash scripts/bench.sh
