@@ -152,6 +152,19 @@ impl From<certdesk_store::Error> for IpcError {
     }
 }
 
+impl From<certdesk_flows::Error> for IpcError {
+    fn from(error: certdesk_flows::Error) -> Self {
+        use certdesk_flows::Error as E;
+        match error {
+            E::Core(core) => core.into(),
+            E::Store(store) => store.into(),
+            E::NoHome => Self::new(IpcErrorKind::NotFound, E::NoHome.to_string(), None),
+            // Error is #[non_exhaustive]: a new flow error keeps its words.
+            other => Self::new(IpcErrorKind::Internal, other.to_string(), None),
+        }
+    }
+}
+
 impl From<tauri::Error> for IpcError {
     /// Only the blocking pool fails this way (a panicked or cancelled task).
     fn from(error: tauri::Error) -> Self {

@@ -7,8 +7,9 @@
 
 use crate::view::{IdentityRow, RowStatus};
 
-/// Days before expiry from which the app warns; `CERTDESK_EXPIRY_NOTICE_DAYS` overrides it.
-pub const DEFAULT_NOTICE_DAYS: i64 = 30;
+/// Days before expiry from which the app warns (the one renew-soon rule of certdesk-flows);
+/// `CERTDESK_EXPIRY_NOTICE_DAYS` overrides it.
+pub const DEFAULT_NOTICE_DAYS: i64 = certdesk_flows::expiry::RENEW_SOON_DAYS;
 
 /// The notice period from the environment, else [`DEFAULT_NOTICE_DAYS`].
 pub fn notice_days() -> i64 {
@@ -19,12 +20,13 @@ pub fn notice_days() -> i64 {
         .unwrap_or(DEFAULT_NOTICE_DAYS)
 }
 
-/// The issued certificates that expire within `days` (or have expired), soonest first.
+/// The issued certificates with fewer than `days` whole days left (or expired), soonest first:
+/// the comparison of core's "renew soon" status, so a notice and the help-desk report agree.
 pub fn expiring_within(rows: &[IdentityRow], days: i64) -> Vec<&IdentityRow> {
     let mut out: Vec<&IdentityRow> = rows
         .iter()
         .filter(|r| r.status == RowStatus::Issued)
-        .filter(|r| r.expires_in_days.is_some_and(|left| left <= days))
+        .filter(|r| r.expires_in_days.is_some_and(|left| left < days))
         .collect();
     out.sort_by_key(|r| r.expires_in_days);
     out
@@ -72,15 +74,18 @@ mod tests {
         let rows = vec![
             row("later", RowStatus::Issued, Some(31)),
             row("edge", RowStatus::Issued, Some(30)),
+            row("inside", RowStatus::Issued, Some(29)),
             row("expired", RowStatus::Issued, Some(-2)),
             row("waiting", RowStatus::Pending, None),
             row("soon", RowStatus::Issued, Some(3)),
         ];
-        let labels: Vec<&str> = expiring_within(&rows, 30)
+        let labels: Vec<&str> = expiring_within(&rows, DEFAULT_NOTICE_DAYS)
             .iter()
             .map(|r| r.label.as_str())
             .collect();
-        assert_eq!(labels, ["expired", "soon", "edge"]);
+        // Issue #13: 30 days left is no longer noticed (it was `<=`): core's status calls it
+        // "good" too, so the notice and the help-desk report turn on the same day.
+        assert_eq!(labels, ["expired", "soon", "inside"]);
         assert!(expiring_within(&rows, -3).is_empty());
     }
 

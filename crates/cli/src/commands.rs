@@ -493,18 +493,8 @@ fn import(ctx: &Ctx, args: ImportArgs) -> anyhow::Result<Outcome> {
         }
         return Ok(Outcome::Success);
     }
-    let outcome = ctx
-        .wallet
-        .import_certificate(&bytes, &name, args.identity.as_deref())?;
-    if !outcome.already_imported {
-        // For the help desk's report: where the certificate came from. A failed history write
-        // does not undo an import that succeeded.
-        let event =
-            certdesk_core::history::HistoryEvent::now(certdesk_core::history::EventKind::Issued)
-                .via("import")
-                .message(format!("imported from {name}"));
-        let _ = certdesk_core::history::record(&ctx.wallet, &outcome.identity.id, &event);
-    }
+    let outcome =
+        certdesk_flows::import::import_reply(&ctx.wallet, &bytes, &name, args.identity.as_deref())?;
     if ctx.json {
         render::json(&outcome)?;
     } else {
@@ -651,7 +641,7 @@ pub(crate) struct ProbeArgs {
     #[arg(long, value_name = "FILE")]
     report_out: Option<PathBuf>,
     /// Seconds to wait for each of connect, handshake and answer.
-    #[arg(long, default_value_t = 15)]
+    #[arg(long, default_value_t = certdesk_flows::limits::SITE_CHECK_TIMEOUT_SECS)]
     timeout: u64,
 }
 

@@ -11,7 +11,6 @@ use certdesk_core::enroll::{
 };
 use certdesk_core::fsutil::{write_atomic, FileMode};
 use certdesk_core::secret::SecretString;
-use certdesk_core::sites::SiteRecheck;
 use clap::{Args, Subcommand};
 use serde_json::json;
 use time::OffsetDateTime;
@@ -42,7 +41,7 @@ pub(crate) struct TrustArgs {
     #[arg(long, conflicts_with_all = ["ca_file", "trust_fingerprint"])]
     insecure: bool,
     /// Seconds to wait for connecting and for each answer.
-    #[arg(long, default_value_t = 20, value_name = "SECONDS")]
+    #[arg(long, default_value_t = certdesk_flows::limits::ENROLL_TIMEOUT_SECS, value_name = "SECONDS")]
     timeout: u64,
 }
 
@@ -85,9 +84,9 @@ pub(crate) struct PortalArgs {
     /// der (the whole body).
     #[arg(long, default_value = "form")]
     mode: String,
-    /// The form field's name (form and multipart).
-    #[arg(long, default_value = "csr")]
-    field: String,
+    /// The form field's name (form and multipart; default: `file` for multipart, else `csr`).
+    #[arg(long)]
+    field: Option<String>,
     #[command(flatten)]
     auth: AuthArgs,
     /// File holding an access token (sent as `Authorization: Bearer`).
@@ -280,7 +279,7 @@ pub(crate) fn est(ctx: &Ctx, args: EstArgs) -> anyhow::Result<Outcome> {
 pub(crate) fn portal(ctx: &Ctx, args: PortalArgs) -> anyhow::Result<Outcome> {
     let (target, secret) = match &args.url {
         Some(url) => {
-            let mode = PortalMode::parse(&args.mode, &args.field)?;
+            let mode = portal_mode(&args.mode, args.field.as_deref())?;
             // certdesk_core::enroll refuses anything but https:// before a byte is sent.
             let url = url.trim().to_string();
             let (auth, secret) = credentials(&args.auth, args.token_file.as_deref())?;
@@ -307,6 +306,12 @@ pub(crate) fn portal(ctx: &Ctx, args: PortalArgs) -> anyhow::Result<Outcome> {
     let vault = ctx.vault().ok();
     let outcome = enroll::enroll(&ctx.wallet, &args.id, target, secret, vault.as_deref())?;
     show(ctx, &outcome)
+}
+
+/// `--mode` and `--field` as a portal mode; without `--field`, the default both front ends use.
+fn portal_mode(mode: &str, field: Option<&str>) -> anyhow::Result<PortalMode> {
+    let field = field.unwrap_or(certdesk_flows::portal::default_portal_field(mode));
+    Ok(PortalMode::parse(mode, field)?)
 }
 
 pub(crate) fn resume(ctx: &Ctx, args: ResumeArgs) -> anyhow::Result<Outcome> {
@@ -370,26 +375,25 @@ pub(crate) fn renew(ctx: &Ctx, args: RenewArgs) -> anyhow::Result<Outcome> {
         }
         (None, _) => None,
     };
-    let before = ctx.wallet.get(&args.id)?;
-    let old_chain = before.chain_der()?;
-    let outcome = enroll::renew(&ctx.wallet, &args.id, &ctx.access(), target, secret)?;
-    let EnrollOutcome::Issued { import, .. } = &outcome else {
-        return show(ctx, &outcome);
+    let home = certdesk_flows::home::user_home().ok();
+    let renewal = certdesk_flows::renew::renew_and_follow_up(
+        &ctx.wallet,
+        &args.id,
+        &ctx.access(),
+        target,
+        secret,
+        home.as_deref(),
+        &mut |_| {},
+    )?;
+    let outcome = &renewal.outcome;
+    let Some(follow_up) = &renewal.follow_up else {
+        return show(ctx, outcome);
     };
-    if !import.replaced_previous {
-        return show(ctx, &outcome);
-    }
     // Issue #7: after a renewal, the new certificate goes wherever the old one was, and the
     // profile's sites are checked again with it.
-    let reinstalled = reinstall_renewed(ctx, &before.id, &old_chain);
-    let checks = certdesk_core::sites::recheck_profile_sites(
-        &ctx.wallet,
-        &before.id,
-        &ctx.access(),
-        None,
-        Duration::from_secs(15),
-    )?;
-    let all_accepted = checks.iter().all(SiteRecheck::accepted);
+    let id = outcome_id(outcome);
+    let reinstalled = reinstalled_lines(&follow_up.stores, id);
+    let checks = &follow_up.site_checks;
     if ctx.json {
         render::json(&json!({
             "renewal": outcome,
@@ -400,11 +404,11 @@ pub(crate) fn renew(ctx: &Ctx, args: RenewArgs) -> anyhow::Result<Outcome> {
             }).collect::<Vec<_>>(),
         }))?;
     } else {
-        show(ctx, &outcome)?;
+        show(ctx, outcome)?;
         for line in &reinstalled {
             outln!("{line}");
         }
-        for check in &checks {
+        for check in checks {
             match &check.result {
                 Ok(r) => outln!(
                     "Checked {} with the new certificate: {}",
@@ -415,20 +419,29 @@ pub(crate) fn renew(ctx: &Ctx, args: RenewArgs) -> anyhow::Result<Outcome> {
             }
         }
     }
-    Ok(if all_accepted {
+    Ok(if follow_up.all_accepted() {
         Outcome::Success
     } else {
         Outcome::CheckFailed
     })
 }
 
-/// Replaces the old certificate with the renewed one in every store on this computer that
-/// held the old one. Failures become lines of the report: the renewal itself succeeded.
-fn reinstall_renewed(ctx: &Ctx, id: &str, old_chain: &[Vec<u8>]) -> Vec<String> {
-    let Ok(home) = crate::install::user_home() else {
-        return Vec::new();
-    };
-    match certdesk_store::replace_renewed(&ctx.wallet, &ctx.access(), id, old_chain, &home) {
+fn outcome_id(outcome: &EnrollOutcome) -> &str {
+    match outcome {
+        EnrollOutcome::Issued { import, .. } => &import.identity.id,
+        EnrollOutcome::Pending { identity, .. } | EnrollOutcome::AlreadyIssued { identity } => {
+            &identity.id
+        }
+    }
+}
+
+/// The store part of the follow-up as report lines. Failures are lines, not the command's
+/// error: the renewal itself succeeded.
+fn reinstalled_lines(
+    stores: &Result<Vec<certdesk_store::Replacement>, certdesk_flows::Error>,
+    id: &str,
+) -> Vec<String> {
+    match stores {
         Ok(replaced) => replaced
             .iter()
             .map(|r| match &r.result {
@@ -442,6 +455,8 @@ fn reinstall_renewed(ctx: &Ctx, id: &str, old_chain: &[Vec<u8>]) -> Vec<String> 
                 ),
             })
             .collect(),
+        // Without a home there is no store to look in, as before.
+        Err(certdesk_flows::Error::NoHome) => Vec::new(),
         Err(e) => vec![format!(
             "Could not look for the old certificate in this computer's stores: {e}"
         )],
@@ -538,4 +553,32 @@ fn show(ctx: &Ctx, outcome: &EnrollOutcome) -> anyhow::Result<Outcome> {
         }
     }
     Ok(Outcome::Success)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_portal_file_upload_without_field_sends_the_file_field_like_the_app() {
+        // Issue #13: the CLI sent `csr` here while core's profiles and the app sent `file`.
+        assert_eq!(
+            portal_mode("multipart", None).expect("multipart"),
+            PortalMode::Multipart {
+                field: "file".into()
+            }
+        );
+        assert_eq!(
+            portal_mode("form", None).expect("form"),
+            PortalMode::Form {
+                field: "csr".into()
+            }
+        );
+        assert_eq!(
+            portal_mode("multipart", Some("csr")).expect("explicit"),
+            PortalMode::Multipart {
+                field: "csr".into()
+            }
+        );
+    }
 }

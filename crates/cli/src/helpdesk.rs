@@ -109,7 +109,7 @@ pub(crate) struct StatusArgs {
     /// Identity id (or unique prefix, or label).
     id: String,
     /// Say "renew soon" this many days before expiry.
-    #[arg(long, value_name = "DAYS", default_value_t = revocation::DEFAULT_RENEW_WITHIN_DAYS)]
+    #[arg(long, value_name = "DAYS", default_value_t = certdesk_flows::expiry::RENEW_SOON_DAYS)]
     renew_within: i64,
     /// Seconds to wait for each CRL or OCSP server.
     #[arg(long, default_value_t = 10)]

@@ -5,7 +5,7 @@
 
 use std::path::{Path, PathBuf};
 
-use anyhow::{bail, Context};
+use anyhow::bail;
 use certdesk_core::secret::SecretString;
 use certdesk_core::wallet::{IdentityStatus, KeyAccess, Wallet};
 use certdesk_store::{
@@ -62,13 +62,9 @@ fn parse_target(s: &str) -> Result<TargetSpec, String> {
     TargetSpec::parse(s).map_err(|e| e.to_string())
 }
 
-/// The HOME whose browser stores we look at.
+/// The home whose browser stores we look at (one rule for both front ends, issue #13).
 pub(crate) fn user_home() -> anyhow::Result<PathBuf> {
-    std::env::var_os("HOME")
-        .or_else(|| std::env::var_os("USERPROFILE"))
-        .filter(|h| !h.is_empty())
-        .map(PathBuf::from)
-        .context("cannot find your home directory (HOME is not set)")
+    Ok(certdesk_flows::home::user_home()?)
 }
 
 fn resolve(specs: &[TargetSpec]) -> anyhow::Result<Vec<StoreTarget>> {
@@ -225,16 +221,7 @@ pub(crate) fn uninstall(
 /// live from the stores).
 pub(crate) fn stores(wallet: &Wallet, json_out: bool) -> anyhow::Result<Outcome> {
     let home = user_home()?;
-    let detected = certdesk_store::detect_targets(&home)?;
-    let mut contents = Vec::new();
-    for d in &detected {
-        let listed = if d.exists {
-            certdesk_store::installed_certificates(&d.target).map_err(|e| e.to_string())
-        } else {
-            Ok(Vec::new())
-        };
-        contents.push(listed);
-    }
+    let read = certdesk_flows::stores::read_stores(&home)?;
     let mut identities = Vec::new();
     for identity in wallet.identities()? {
         if identity.status != IdentityStatus::Issued {
@@ -244,14 +231,10 @@ pub(crate) fn stores(wallet: &Wallet, json_out: bool) -> anyhow::Result<Outcome>
             continue;
         };
         let sha256 = certdesk_store::sha256_fingerprint(&der);
-        let installed_in: Vec<_> = detected
-            .iter()
-            .zip(&contents)
-            .filter_map(|(d, listed)| {
-                let certs = listed.as_ref().ok()?;
-                let found = certs.iter().find(|c| c.sha256 == sha256)?;
-                Some(json!({ "store": d.target, "name": d.target.to_string(), "nickname": found.nickname }))
-            })
+        // One lookup for both front ends (issue #13: letter case no longer matters).
+        let installed_in: Vec<_> = certdesk_flows::stores::locations_of(&read, &sha256)
+            .into_iter()
+            .map(|l| json!({ "store": l.store, "name": l.store.to_string(), "nickname": l.nickname }))
             .collect();
         identities.push(json!({
             "id": identity.id,
@@ -261,24 +244,24 @@ pub(crate) fn stores(wallet: &Wallet, json_out: bool) -> anyhow::Result<Outcome>
         }));
     }
     if json_out {
-        let stores: Vec<_> = detected
+        let stores: Vec<_> = read
             .iter()
-            .zip(&contents)
-            .map(|(d, listed)| {
+            .map(|c| {
+                let d = &c.store;
                 json!({
                     "store": d.target,
                     "name": d.target.to_string(),
                     "exists": d.exists,
                     "is_default": d.is_default,
                     "in_use": d.in_use,
-                    "error": listed.as_ref().err(),
+                    "error": c.certificates.as_ref().err().map(ToString::to_string),
                 })
             })
             .collect();
         render::json(&json!({ "stores": stores, "identities": identities }))?;
         return Ok(Outcome::Success);
     }
-    if detected.is_empty() {
+    if read.is_empty() {
         outln!(
             "No browser certificate stores found under {}.",
             home.display()
@@ -286,7 +269,8 @@ pub(crate) fn stores(wallet: &Wallet, json_out: bool) -> anyhow::Result<Outcome>
         outln!("  `certdesk install ID --to chromium` creates Chromium's (~/.pki/nssdb).");
     } else {
         outln!("Stores on this computer:");
-        for (d, listed) in detected.iter().zip(&contents) {
+        for c in &read {
+            let d = &c.store;
             let mut notes = Vec::new();
             if d.is_default {
                 notes.push("default".to_string());
@@ -297,7 +281,7 @@ pub(crate) fn stores(wallet: &Wallet, json_out: bool) -> anyhow::Result<Outcome>
             if !d.exists {
                 notes.push("no database yet; install creates it".to_string());
             }
-            if let Err(e) = listed {
+            if let Err(e) = &c.certificates {
                 notes.push(format!("cannot read it: {e}"));
             }
             let notes = if notes.is_empty() {

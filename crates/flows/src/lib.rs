@@ -12,7 +12,12 @@
 mod error;
 pub mod expiry;
 pub mod home;
+pub mod import;
 pub mod limits;
 pub mod portal;
+pub mod renew;
+pub mod stores;
+#[cfg(test)]
+mod testing;
 
 pub use error::{Error, Result};

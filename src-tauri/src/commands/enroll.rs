@@ -17,7 +17,7 @@ use tauri::ipc::Channel;
 use tauri::State;
 use time::OffsetDateTime;
 
-use super::stores::{store_name, user_home};
+use super::stores::store_name;
 use super::{blocking, key_access, report, wallet};
 use crate::error::{IpcError, IpcErrorKind};
 use crate::view::{
@@ -25,11 +25,8 @@ use crate::view::{
     SiteRecheckView, StoreUpdate,
 };
 
-/// How long one enrollment exchange may wait for the server.
-const ENROLL_TIMEOUT_SECS: u64 = 30;
-
-/// How long a site re-check after a renewal may wait for each site.
-const SITE_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(15);
+use certdesk_flows::limits::ENROLL_TIMEOUT_SECS;
+use certdesk_flows::renew::FollowUpStep;
 
 /// The practice CA while the app runs (stopped when the app exits and the state drops).
 #[derive(Debug, Default)]
@@ -143,75 +140,88 @@ pub async fn renew_identity(
     let handle = practice.handle();
     blocking(move || {
         report(&on_progress, Phase::SendingRequest);
-        let wallet = wallet()?;
-        let access = key_access()?;
-        let old_chain = wallet.get(&id)?.chain_der()?;
-        let enrollment = renew_with(&wallet, &id, &access, handle.as_ref())?;
-        let (stores, site_checks) = if enrollment.retry_after_secs.is_none() {
-            report(&on_progress, Phase::UpdatingStores);
-            let stores = update_stores(
-                &wallet,
-                &access,
-                &enrollment.identity.id,
-                &old_chain,
-                &user_home()?,
-            )?;
-            report(&on_progress, Phase::CheckingSite);
-            let checks = recheck_sites(&wallet, &access, &enrollment.identity.id)?;
-            (stores, checks)
-        } else {
-            (Vec::new(), Vec::new())
-        };
-        Ok(RenewResult {
-            enrollment,
-            stores,
-            site_checks,
-        })
+        let home = certdesk_flows::home::user_home().ok();
+        renew_at(
+            &wallet()?,
+            &id,
+            &key_access()?,
+            handle.as_ref(),
+            home.as_deref(),
+            &mut |step| {
+                report(
+                    &on_progress,
+                    match step {
+                        FollowUpStep::UpdatingStores => Phase::UpdatingStores,
+                        FollowUpStep::CheckingSites => Phase::CheckingSite,
+                    },
+                )
+            },
+        )
     })
     .await
 }
 
-/// The stores under `home` that held `old_chain`'s certificate, updated.
-pub(crate) fn update_stores(
+/// The body of [`renew_identity`] without Tauri state: one flow, then the view.
+pub(crate) fn renew_at(
     wallet: &Wallet,
-    access: &certdesk_core::wallet::KeyAccess,
     id: &str,
-    old_chain: &[Vec<u8>],
-    home: &std::path::Path,
-) -> Result<Vec<StoreUpdate>, IpcError> {
-    let replaced = certdesk_store::replace_renewed(wallet, access, id, old_chain, home)?;
-    Ok(replaced
-        .into_iter()
-        .map(|r| StoreUpdate {
-            store: store_name(&r.store),
-            error: r.result.err().map(IpcError::from),
-        })
-        .collect())
+    access: &certdesk_core::wallet::KeyAccess,
+    practice: Option<&PracticeHandle>,
+    home: Option<&std::path::Path>,
+    on_step: &mut dyn FnMut(FollowUpStep),
+) -> Result<RenewResult, IpcError> {
+    let target = practice_target(wallet, id, practice)?;
+    let renewal =
+        certdesk_flows::renew::renew_and_follow_up(wallet, id, access, target, None, home, on_step)?;
+    let now = OffsetDateTime::now_utc();
+    let Some(follow_up) = renewal.follow_up else {
+        return Ok(RenewResult {
+            enrollment: EnrollResult::from_outcome(&renewal.outcome, now),
+            stores: Vec::new(),
+            site_checks: Vec::new(),
+        });
+    };
+    Ok(RenewResult {
+        enrollment: EnrollResult::from_outcome(&renewal.outcome, now),
+        stores: store_updates(follow_up.stores),
+        site_checks: follow_up.site_checks.into_iter().map(recheck_view).collect(),
+    })
 }
 
-/// The identity's profile sites, checked with its current certificate.
-pub(crate) fn recheck_sites(
-    wallet: &Wallet,
-    access: &certdesk_core::wallet::KeyAccess,
-    id: &str,
-) -> Result<Vec<SiteRecheckView>, IpcError> {
-    let checks =
-        certdesk_core::sites::recheck_profile_sites(wallet, id, access, None, SITE_TIMEOUT)?;
-    Ok(checks
-        .into_iter()
-        .map(|c| match c.result {
-            Ok(report) => SiteRecheckView {
-                url: c.url,
-                check: Some(SiteCheck::from_report(&report)),
-                error: None,
-            },
-            Err(error) => SiteRecheckView {
-                url: c.url,
-                check: None,
-                error: Some(error.into()),
-            },
-        })
-        .collect())
+/// The store part of the follow-up. A failed search is one entry, not the command's error:
+/// the renewal itself succeeded (as in the CLI).
+fn store_updates(
+    stores: Result<Vec<certdesk_store::Replacement>, certdesk_flows::Error>,
+) -> Vec<StoreUpdate> {
+    match stores {
+        Ok(replaced) => replaced
+            .into_iter()
+            .map(|r| StoreUpdate {
+                store: store_name(&r.store),
+                error: r.result.err().map(IpcError::from),
+            })
+            .collect(),
+        Err(certdesk_flows::Error::NoHome) => Vec::new(),
+        Err(error) => vec![StoreUpdate {
+            store: "this computer's certificate stores".into(),
+            error: Some(error.into()),
+        }],
+    }
+}
+
+fn recheck_view(c: certdesk_core::sites::SiteRecheck) -> SiteRecheckView {
+    match c.result {
+        Ok(report) => SiteRecheckView {
+            url: c.url,
+            check: Some(SiteCheck::from_report(&report)),
+            error: None,
+        },
+        Err(error) => SiteRecheckView {
+            url: c.url,
+            check: None,
+            error: Some(error.into()),
+        },
+    }
 }
 
 impl PracticeHandle {
@@ -234,25 +244,20 @@ impl PracticeHandle {
     }
 }
 
-pub(crate) fn renew_with(
+/// The practice CA's address changes at every start: an identity it issued renews against the
+/// running one; anything else where it was enrolled (`None`).
+fn practice_target(
     wallet: &Wallet,
     id: &str,
-    access: &certdesk_core::wallet::KeyAccess,
     practice: Option<&PracticeHandle>,
-) -> Result<EnrollResult, IpcError> {
+) -> Result<Option<EnrollTarget>, IpcError> {
     let issuer = wallet
         .get(id)?
         .certificate_info()?
         .and_then(|info| info.issuer_cn);
-    // The practice CA's address changes at every start: renew against the running one.
-    let target = practice
+    Ok(practice
         .filter(|_| issuer.as_deref() == Some(certdesk_practice::CA_COMMON_NAME))
-        .map(PracticeHandle::target);
-    let outcome = enroll::renew(wallet, id, access, target, None)?;
-    Ok(EnrollResult::from_outcome(
-        &outcome,
-        OffsetDateTime::now_utc(),
-    ))
+        .map(PracticeHandle::target))
 }
 
 /// Sends the pending request `id` to an EST server. `trust_sha256` is a CA fingerprint the
@@ -353,10 +358,10 @@ pub(crate) fn portal_target(
         ));
     }
     let upload = upload.trim();
-    let field = field.map(str::trim).filter(|f| !f.is_empty()).unwrap_or(
-        // The same defaults as certdesk_core::enroll::target_from_profile.
-        if upload == "multipart" { "file" } else { "csr" },
-    );
+    let field = field
+        .map(str::trim)
+        .filter(|f| !f.is_empty())
+        .unwrap_or(certdesk_flows::portal::default_portal_field(upload));
     let mode = PortalMode::parse(upload, field)?;
     let user = user.map(str::trim).filter(|u| !u.is_empty());
     let code = code.filter(|c| !c.is_empty());
@@ -666,8 +671,21 @@ mod tests {
 
         let before = wallet.get(&row.id).expect("get");
         let old_chain = before.chain_der().expect("chain");
-        let renewed = renew_with(&wallet, &row.id, &access, Some(&handle)).expect("renew");
-        assert_eq!(renewed.identity.status, RowStatus::Issued);
+        let mut steps = Vec::new();
+        let renewed = renew_at(
+            &wallet,
+            &row.id,
+            &access,
+            Some(&handle),
+            Some(&user_home),
+            &mut |step| steps.push(step),
+        )
+        .expect("renew");
+        assert_eq!(renewed.enrollment.identity.status, RowStatus::Issued);
+        assert_eq!(
+            steps,
+            [FollowUpStep::UpdatingStores, FollowUpStep::CheckingSites]
+        );
         let after = wallet.get(&row.id).expect("get");
         assert_ne!(
             after.certificate_pem, before.certificate_pem,
@@ -676,10 +694,8 @@ mod tests {
         assert_eq!(after.previous_certificates.len(), 1, "the old one is kept");
 
         // The renewal follow-up: the NSS db now holds the new certificate and not the old one.
-        let updates = update_stores(&wallet, &access, &row.id, &old_chain, &user_home)
-            .expect("update stores");
         assert_eq!(
-            updates,
+            renewed.stores,
             vec![StoreUpdate {
                 store: "Chromium / Google Chrome".into(),
                 error: None
@@ -693,16 +709,13 @@ mod tests {
         assert!(certdesk_store::find_installed(&chromium, &old_sha)
             .expect("list")
             .is_none());
-        // A second follow-up finds the old certificate nowhere and touches nothing.
-        assert!(
-            update_stores(&wallet, &access, &row.id, &old_chain, &user_home)
-                .expect("again")
-                .is_empty()
-        );
         // Without a help-desk profile there are no sites to check again.
-        assert!(recheck_sites(&wallet, &access, &row.id)
-            .expect("recheck")
-            .is_empty());
+        assert!(renewed.site_checks.is_empty());
+        // The app lists the identity where the flows' one lookup finds it.
+        assert_eq!(
+            crate::commands::stores::installed_in(&wallet, &user_home, &row.id),
+            ["Chromium / Google Chrome"]
+        );
     }
 
     fn portal(

@@ -56,7 +56,7 @@ fn fill_installed_in(wallet: &Wallet, row: &mut IdentityRow) {
     if row.status != RowStatus::Issued {
         return;
     }
-    if let Some(home) = dirs::home_dir() {
+    if let Ok(home) = certdesk_flows::home::user_home() {
         row.installed_in = super::stores::installed_in(wallet, &home, &row.id);
     }
 }
@@ -368,7 +368,7 @@ pub(crate) fn import_reply_file(
         .file_name()
         .map(|n| n.to_string_lossy().into_owned())
         .unwrap_or_else(|| path.display().to_string());
-    let outcome = wallet.import_certificate(&bytes, &name, id)?;
+    let outcome = certdesk_flows::import::import_reply(wallet, &bytes, &name, id)?;
     Ok(ImportedReply {
         identity: IdentityRow::from_summary(&outcome.identity, OffsetDateTime::now_utc()),
         warnings: outcome.warnings.into_iter().map(|w| w.message).collect(),

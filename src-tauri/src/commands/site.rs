@@ -1,6 +1,5 @@
 //! Site checks: a real mTLS request made by core's probe, laid out as a verdict view.
 
-use std::time::Duration;
 
 use certdesk_core::probe::{self, ProbeRequest};
 use certdesk_core::wallet::{KeyAccess, Wallet};
@@ -14,7 +13,7 @@ use crate::error::IpcError;
 use crate::view::{Phase, ProgressEvent, SiteCheck};
 
 /// How long a check may wait for the site before it says so.
-const CHECK_TIMEOUT: Duration = Duration::from_secs(15);
+use certdesk_flows::limits::SITE_CHECK_TIMEOUT as CHECK_TIMEOUT;
 
 /// Checks `url` with the identity `id` (or with no certificate at all).
 #[tauri::command]

@@ -3,7 +3,8 @@
 use std::path::PathBuf;
 
 use certdesk_core::wallet::Wallet;
-use certdesk_store::{DetectedStore, Handover, InstallOutcome, StoreTarget};
+use certdesk_flows::stores::StoreContents;
+use certdesk_store::{Handover, InstallOutcome, StoreTarget};
 use tauri::ipc::Channel;
 
 use super::{blocking, key_access, report, wallet};
@@ -31,13 +32,7 @@ pub async fn install_identity(
 }
 
 pub(crate) fn user_home() -> Result<PathBuf, IpcError> {
-    dirs::home_dir().ok_or_else(|| {
-        IpcError::new(
-            IpcErrorKind::NotFound,
-            "this user has no home directory, so no browser store can be found",
-            None,
-        )
-    })
+    Ok(certdesk_flows::home::user_home()?)
 }
 
 /// The name people know a store by.
@@ -67,20 +62,16 @@ pub(crate) fn stores_for(
         Some(id) => certificate_sha256(wallet, id)?,
         None => None,
     };
-    let detected = certdesk_store::detect_targets(home)?;
-    Ok(detected
+    let stores = certdesk_flows::stores::read_stores(home)?;
+    Ok(stores
         .iter()
-        .map(|store| view_of(store, sha256.as_deref()))
+        .map(|contents| view_of(contents, sha256.as_deref()))
         .collect())
 }
 
-fn view_of(store: &DetectedStore, sha256: Option<&str>) -> StoreView {
-    let installed = sha256.is_some_and(|sha| {
-        store.exists
-            && certdesk_store::installed_certificates(&store.target)
-                .map(|certs| certs.iter().any(|c| c.sha256.eq_ignore_ascii_case(sha)))
-                .unwrap_or(false)
-    });
+fn view_of(contents: &StoreContents, sha256: Option<&str>) -> StoreView {
+    let installed = sha256.is_some_and(|sha| contents.holds(sha).is_some());
+    let store = &contents.store;
     StoreView {
         key: store.target.to_string(),
         name: store_name(&store.target),
@@ -92,14 +83,8 @@ fn view_of(store: &DetectedStore, sha256: Option<&str>) -> StoreView {
 
 /// Where each issued identity is installed (store names), read live from the stores.
 pub(crate) fn installed_in(wallet: &Wallet, home: &std::path::Path, id: &str) -> Vec<String> {
-    stores_for(wallet, home, Some(id))
-        .map(|stores| {
-            stores
-                .into_iter()
-                .filter(|s| s.installed)
-                .map(|s| s.name)
-                .collect()
-        })
+    certdesk_flows::stores::installed_locations(wallet, home, id)
+        .map(|found| found.iter().map(|l| store_name(&l.store)).collect())
         .unwrap_or_default()
 }
 

@@ -115,12 +115,9 @@ fn the_form_page_is_served_and_a_pasted_request_is_issued() {
 fn a_multipart_upload_is_issued() {
     let w = world();
     let id = w.sb.new_request(SUBJECT, &[]);
-    w.enroll(
-        &id,
-        PORTAL_SUBMIT_PATH,
-        &["--mode", "multipart", "--field", "file"],
-    )
-    .ok();
+    // Without --field: the upload goes in `file`, as the page's form names it (issue #13).
+    w.enroll(&id, PORTAL_SUBMIT_PATH, &["--mode", "multipart"])
+        .ok();
     w.assert_issued_by_the_portal(&id);
 }
 
