@@ -5,15 +5,14 @@
 use std::path::{Path, PathBuf};
 
 use anyhow::Context as _;
-use certdesk_core::csr::{CsrSpec, SubjectSpec};
+use certdesk_core::csr::SubjectSpec;
 use certdesk_core::fsutil::{write_atomic, FileMode};
-use certdesk_core::history::{self, EventKind, HistoryEvent};
 use certdesk_core::key::KeySpec;
-use certdesk_core::profile::{self, LoadedProfile, TemplateInput};
+use certdesk_core::profile::{self, LoadedProfile};
 use certdesk_core::revocation::{self, Overall, SourceStatus, StatusOptions};
 use certdesk_core::secret::SecretString;
 use certdesk_core::transport::ServerTrust;
-use certdesk_core::wallet::{KeyProtection, NewRequest, Wallet};
+use certdesk_core::wallet::{KeyProtection, Wallet};
 use clap::{Args, Subcommand};
 use serde_json::json;
 
@@ -229,51 +228,23 @@ pub(crate) fn request_new_with_profile(
 ) -> anyhow::Result<Outcome> {
     // Downloads use this computer's roots (SSL_CERT_FILE / SSL_CERT_DIR are honoured).
     let loaded = open_profile_arg(args.profile, ServerTrust::default())?;
-    let input = TemplateInput {
-        name: args.name.map(str::to_string),
-        email: args.email.map(str::to_string),
-        subject: args.subject.map(SubjectSpec::parse_dn).transpose()?,
-        key: args.key,
-    };
-    // Issue #3: with an EST profile and no --key, the key type the server asks for in
-    // /csrattrs, when the profile allows it; otherwise the profile's choice, and a line saying so.
-    let wish = match input.key {
-        Some(_) => None,
-        None => certdesk_core::enroll::profile_key_wish(&loaded.profile),
-    };
-    let input = TemplateInput {
-        key: input
-            .key
-            .or_else(|| wish.as_ref().filter(|w| w.allowed).map(|w| w.key)),
-        ..input
-    };
-    let (mut subject, key_type) = profile::apply_template(&loaded.profile, &input)?;
-    subject.upn = args.upn.map(str::to_string);
-    let device = args
-        .device
-        .map(str::to_string)
-        .or_else(profile::this_device_name);
-    let label = profile::device_label(&subject.common_name, args.label, device.as_deref());
-    let request = NewRequest {
-        label,
-        csr: CsrSpec {
-            subject,
+    let made = certdesk_flows::request::request_from_profile(
+        wallet,
+        &loaded,
+        certdesk_flows::request::ProfileRequest {
+            name: args.name.map(str::to_string),
+            email: args.email.map(str::to_string),
+            subject: args.subject.map(SubjectSpec::parse_dn).transpose()?,
+            upn: args.upn.map(str::to_string),
+            key: args.key,
+            label: args.label.map(str::to_string),
+            device: args.device.map(str::to_string),
             challenge_password: args.challenge_password,
+            via: "cli".into(),
         },
-        key_type,
-        via: "cli".into(),
-    };
-    let identity = wallet.create_request(&request, protection)?;
-    profile::store_with_identity(wallet, &identity.id, &loaded)
-        .context("the request was created, but the profile could not be kept with it")?;
-    let mut event = HistoryEvent::now(EventKind::Requested)
-        .via("cli")
-        .message(format!(
-            "profile \"{}\" from {}",
-            loaded.profile.name, loaded.origin
-        ));
-    event.target = loaded.profile.enroll.method.url().map(str::to_string);
-    history::record(wallet, &identity.id, &event)?;
+        protection,
+    )?;
+    let (identity, wish) = (made.identity, made.server_key_wish);
     let csr = identity.csr()?.context("the new identity has no request")?;
     let subject_line = identity.summary()?.subject;
     if as_json {

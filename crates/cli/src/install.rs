@@ -425,7 +425,13 @@ fn report_failures(mut failures: Vec<certdesk_store::Error>, json_out: bool) -> 
 /// Prints a certdesk-store error with its hint (text on stderr, or the JSON error shape on
 /// stdout), as `render::error` does for core errors. Returns false when `err` is not one.
 pub(crate) fn render_store_error(err: &anyhow::Error, as_json: bool) -> bool {
-    let Some(store) = err.downcast_ref::<certdesk_store::Error>() else {
+    let store = err
+        .downcast_ref::<certdesk_store::Error>()
+        .or_else(|| match err.downcast_ref::<certdesk_flows::Error>() {
+            Some(certdesk_flows::Error::Store(store)) => Some(store),
+            _ => None,
+        });
+    let Some(store) = store else {
         return false;
     };
     let hint = store.hint();

@@ -15,7 +15,12 @@ pub(crate) fn json<T: Serialize>(value: &T) -> anyhow::Result<()> {
 
 /// Prints an error once, with its hint, as text on stderr or JSON on stdout.
 pub(crate) fn error(err: &anyhow::Error, as_json: bool) {
-    let core = err.downcast_ref::<certdesk_core::Error>();
+    let core = err.downcast_ref::<certdesk_core::Error>().or_else(|| {
+        match err.downcast_ref::<certdesk_flows::Error>() {
+            Some(certdesk_flows::Error::Core(core)) => Some(core),
+            _ => None,
+        }
+    });
     let hint = core.and_then(certdesk_core::Error::hint);
     if as_json {
         let kind = core.map_or("usage", |e| e.kind().as_str());

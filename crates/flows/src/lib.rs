@@ -16,6 +16,7 @@ pub mod import;
 pub mod limits;
 pub mod portal;
 pub mod renew;
+pub mod request;
 pub mod stores;
 #[cfg(test)]
 mod testing;

@@ -104,3 +104,54 @@ pub fn renew_and_follow_up(
         }),
     })
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use certdesk_core::wallet::{IdentityStatus, IdentitySummary, ImportOutcome};
+
+    fn summary() -> IdentitySummary {
+        let now = time::OffsetDateTime::now_utc();
+        IdentitySummary {
+            id: "01-ada".into(),
+            label: "Ada".into(),
+            status: IdentityStatus::Issued,
+            subject: "CN=Ada".into(),
+            issuer: Some("CN=Example CA".into()),
+            issuer_name: Some("Example CA".into()),
+            key_type: certdesk_core::key::KeySpec::EcP256,
+            created: now,
+            not_after: Some(now + time::Duration::days(90)),
+        }
+    }
+
+    fn issued(replaced_previous: bool) -> EnrollOutcome {
+        EnrollOutcome::Issued {
+            import: ImportOutcome {
+                identity: summary(),
+                warnings: Vec::new(),
+                container: certdesk_core::encoding::Container::Pkcs7,
+                chain_length: 1,
+                already_imported: false,
+                replaced_previous,
+            },
+            csr_attributes: Vec::new(),
+        }
+    }
+
+    /// Issue #13: the app also followed up after "already issued" (no retry time); only a
+    /// certificate that replaced the previous one is followed up now, in both front ends.
+    #[test]
+    fn only_a_certificate_that_replaced_the_previous_one_is_followed_up() {
+        assert!(needs_follow_up(&issued(true)));
+        assert!(!needs_follow_up(&issued(false)));
+        assert!(!needs_follow_up(&EnrollOutcome::AlreadyIssued {
+            identity: summary()
+        }));
+        assert!(!needs_follow_up(&EnrollOutcome::Pending {
+            identity: summary(),
+            next_attempt: time::OffsetDateTime::now_utc(),
+            retry_after_secs: 30,
+        }));
+    }
+}

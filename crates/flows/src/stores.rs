@@ -78,7 +78,11 @@ pub fn locations_of(stores: &[StoreContents], cert_sha256: &str) -> Vec<Installe
 
 /// Where identity `id` (id, prefix or label) is installed among the stores under `home`;
 /// empty while it has no certificate.
-pub fn installed_locations(wallet: &Wallet, home: &Path, id: &str) -> Result<Vec<InstalledLocation>> {
+pub fn installed_locations(
+    wallet: &Wallet,
+    home: &Path,
+    id: &str,
+) -> Result<Vec<InstalledLocation>> {
     let Some(der) = wallet.get(id)?.certificate_der()? else {
         return Ok(Vec::new());
     };

@@ -171,8 +171,9 @@ pub(crate) fn renew_at(
     on_step: &mut dyn FnMut(FollowUpStep),
 ) -> Result<RenewResult, IpcError> {
     let target = practice_target(wallet, id, practice)?;
-    let renewal =
-        certdesk_flows::renew::renew_and_follow_up(wallet, id, access, target, None, home, on_step)?;
+    let renewal = certdesk_flows::renew::renew_and_follow_up(
+        wallet, id, access, target, None, home, on_step,
+    )?;
     let now = OffsetDateTime::now_utc();
     let Some(follow_up) = renewal.follow_up else {
         return Ok(RenewResult {
@@ -184,7 +185,11 @@ pub(crate) fn renew_at(
     Ok(RenewResult {
         enrollment: EnrollResult::from_outcome(&renewal.outcome, now),
         stores: store_updates(follow_up.stores),
-        site_checks: follow_up.site_checks.into_iter().map(recheck_view).collect(),
+        site_checks: follow_up
+            .site_checks
+            .into_iter()
+            .map(recheck_view)
+            .collect(),
     })
 }
 

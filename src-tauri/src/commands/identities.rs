@@ -413,6 +413,53 @@ mod tests {
         }
     }
 
+    /// Issue #13: a reply imported in the app records the "Issued" event the CLI's `certdesk
+    /// import` records (the CLI calls certdesk_flows::import::import_reply with the file's name).
+    #[test]
+    fn an_imported_reply_has_the_issued_event_the_cli_records() {
+        use certdesk_core::history::{self, EventKind};
+        let ca = certdesk_testkit::OpensslCa::new("App import");
+        let mut histories = Vec::new();
+        for through_the_app in [true, false] {
+            let home = tempfile::tempdir().expect("temp dir");
+            let wallet = Wallet::open(home.path()).expect("open");
+            let row = create_identity(&wallet, &alice(), &keyring()).expect("create");
+            let csr = wallet
+                .get(&row.id)
+                .expect("get")
+                .csr()
+                .expect("csr")
+                .expect("pending");
+            let signed = ca.sign_csr(csr.pem().as_bytes(), certdesk_testkit::SignOpts::default());
+            let reply = [signed.cert_pem, signed.chain_pem].concat();
+            let file = home.path().join("reply.pem");
+            std::fs::write(&file, &reply).expect("write the reply");
+            if through_the_app {
+                let imported = import_reply_file(&wallet, &file, None).expect("app import");
+                assert_eq!(imported.identity.status, RowStatus::Issued);
+            } else {
+                certdesk_flows::import::import_reply(&wallet, &reply, "reply.pem", None)
+                    .expect("the CLI's import");
+            }
+            let events: Vec<_> = history::read(&wallet, &row.id)
+                .expect("history")
+                .into_iter()
+                .map(|e| (e.kind, e.via, e.target, e.message))
+                .collect();
+            histories.push(events);
+        }
+        assert_eq!(histories[0], histories[1]);
+        assert!(
+            histories[0]
+                .iter()
+                .any(|(kind, via, _, message)| *kind == EventKind::Issued
+                    && via.as_deref() == Some("import")
+                    && message.as_deref() == Some("imported from reply.pem")),
+            "{:?}",
+            histories[0]
+        );
+    }
+
     #[test]
     fn an_empty_home_lists_nothing() {
         let home = tempfile::tempdir().expect("temp dir");

@@ -5,15 +5,13 @@ use std::ffi::OsString;
 use std::path::PathBuf;
 use std::sync::{Arc, Mutex};
 
-use certdesk_core::csr::CsrSpec;
 use certdesk_core::key::KeySpec;
 use certdesk_core::profile::{
-    apply_template, device_label, fetch_profile_link, load_profile, parse_profile_link,
-    store_with_identity, this_device_name, EnrollMethod, LoadedProfile, PortalUpload,
-    TemplateInput, LINK_SCHEME,
+    fetch_profile_link, load_profile, parse_profile_link, EnrollMethod, LoadedProfile,
+    PortalUpload, LINK_SCHEME,
 };
 use certdesk_core::transport::ServerTrust;
-use certdesk_core::wallet::{KeyProtection, NewRequest, Wallet};
+use certdesk_core::wallet::{KeyProtection, Wallet};
 use certdesk_core::weburl::{UrlUse, WebUrl};
 use tauri::ipc::Channel;
 use tauri::{AppHandle, State};
@@ -229,43 +227,25 @@ pub(crate) fn create_from_profile(
         .map(str::trim)
         .filter(|k| !k.is_empty())
         .map(KeySpec::parse)
-        .transpose()?
-        // Issue #3: no key type chosen under Advanced: the one the profile's EST server asks
-        // for in /csrattrs, when the profile allows it (as `certdesk request new --profile`).
-        .or_else(|| {
-            certdesk_core::enroll::profile_key_wish(&loaded.profile)
-                .filter(|wish| wish.allowed)
-                .map(|wish| wish.key)
-        });
-    let (subject, key_type) = apply_template(
-        &loaded.profile,
-        &TemplateInput {
-            name: Some(spec.name.trim().to_string()).filter(|n| !n.is_empty()),
-            email: spec
-                .email
-                .as_deref()
-                .map(str::trim)
-                .filter(|e| !e.is_empty())
-                .map(str::to_string),
-            subject: None,
+        .transpose()?;
+    let trimmed = |v: Option<&str>| {
+        v.map(str::trim)
+            .filter(|v| !v.is_empty())
+            .map(str::to_string)
+    };
+    let identity = certdesk_flows::request::request_from_profile(
+        wallet,
+        loaded,
+        certdesk_flows::request::ProfileRequest {
+            name: trimmed(Some(&spec.name)),
+            email: trimmed(spec.email.as_deref()),
             key,
-        },
-    )?;
-    // One certificate per device (issue #7): the label says which computer holds the key.
-    let label = device_label(&subject.common_name, None, this_device_name().as_deref());
-    let identity = wallet.create_request(
-        &NewRequest {
-            label,
-            csr: CsrSpec {
-                subject,
-                challenge_password: None,
-            },
-            key_type,
             via: "app".into(),
+            ..Default::default()
         },
         protection,
-    )?;
-    store_with_identity(wallet, &identity.id, loaded)?;
+    )?
+    .identity;
     Ok(IdentityRow::from_summary(
         &identity.summary()?,
         OffsetDateTime::now_utc(),
@@ -329,7 +309,7 @@ impl ProfileView {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use certdesk_core::profile::{parse_profile, ProfileOrigin};
+    use certdesk_core::profile::{parse_profile, this_device_name, ProfileOrigin};
     use certdesk_core::vault::MemoryVault;
 
     fn est_profile() -> LoadedProfile {
@@ -653,6 +633,41 @@ mod tests {
             .expect("read")
             .expect("the profile is kept with the identity");
         assert_eq!(kept.sha256, loaded.sha256);
+
+        // Issue #13: the "Requested" event the CLI's `request new --profile` records (it calls
+        // the same flow), naming the profile; only `via` says which front end asked.
+        let cli_home = tempfile::tempdir().expect("temp dir");
+        let cli_wallet = Wallet::open(cli_home.path()).expect("open");
+        let cli = certdesk_flows::request::request_from_profile(
+            &cli_wallet,
+            &loaded,
+            certdesk_flows::request::ProfileRequest {
+                name: Some("Ada Lovelace".into()),
+                email: Some("ada@example.org".into()),
+                via: "cli".into(),
+                ..Default::default()
+            },
+            &protection,
+        )
+        .expect("the CLI's request");
+        let shape = |wallet: &Wallet, id: &str| -> Vec<_> {
+            certdesk_core::history::read(wallet, id)
+                .expect("history")
+                .into_iter()
+                .map(|e| (e.kind, e.target, e.message))
+                .collect()
+        };
+        let app_events = shape(&wallet, &row.id);
+        assert_eq!(app_events, shape(&cli_wallet, &cli.identity.id));
+        assert!(
+            app_events.iter().any(|(kind, _, message)| {
+                *kind == certdesk_core::history::EventKind::Requested
+                    && message
+                        .as_deref()
+                        .is_some_and(|m| m.contains(&loaded.profile.name))
+            }),
+            "{app_events:?}"
+        );
     }
 
     #[test]

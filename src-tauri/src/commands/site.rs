@@ -1,6 +1,5 @@
 //! Site checks: a real mTLS request made by core's probe, laid out as a verdict view.
 
-
 use certdesk_core::probe::{self, ProbeRequest};
 use certdesk_core::wallet::{KeyAccess, Wallet};
 use certdesk_core::weburl::{UrlUse, WebUrl};
