@@ -17,6 +17,8 @@ packages=(
   dbus dbus-x11 gnome-keyring libsecret-tools
   # real servers started by the test harness
   nginx apache2
+  # PKCS#11 tokens: a SoftHSM2 token per test, inspected with OpenSC's pkcs11-tool
+  softhsm2 opensc
   # plain-HTTP CRL distribution point in the revocation tests (python3 -m http.server; python3-minimal lacks http.server)
   python3
   # a real browser for the install test (headless, NSS client certificates)

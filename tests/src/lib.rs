@@ -24,6 +24,7 @@ mod openssl;
 pub mod portal;
 mod process;
 pub mod servers;
+pub mod softhsm;
 
 pub use ca::{IdentityFiles, IssuedIdentity, OpensslCa, P7Form, SignOpts, SignedCert};
 pub use cmd::{run_tool, run_tool_with_stdin, PasswordFile, ToolOutput};

@@ -82,6 +82,8 @@ enum Command {
     Stores,
     /// Trust a private server CA for websites in NSS stores (only on this explicit request).
     TrustCa(crate::install::TrustCaArgs),
+    /// List security keys, smart cards and TPMs (PKCS#11 modules and tokens) and what each can sign.
+    Tokens(crate::tokens::TokensArgs),
 }
 
 #[derive(Debug, Subcommand)]
@@ -364,6 +366,7 @@ pub(crate) fn run(cli: Cli) -> anyhow::Result<Outcome> {
         Command::Uninstall(args) => crate::install::uninstall(&ctx.wallet, ctx.json, args),
         Command::Stores => crate::install::stores(&ctx.wallet, ctx.json),
         Command::TrustCa(args) => crate::install::trust_ca(ctx.json, args),
+        Command::Tokens(args) => crate::tokens::tokens(ctx.json, args),
     }
 }
 

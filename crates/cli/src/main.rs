@@ -18,6 +18,7 @@ mod commands;
 mod helpdesk;
 mod install;
 mod render;
+mod tokens;
 
 use std::process::ExitCode;
 

@@ -73,6 +73,21 @@ pub(crate) fn utf8_string(s: &str) -> Vec<u8> {
     tlv(0x0C, s.as_bytes())
 }
 
+/// DER INTEGER of a big-endian unsigned number (RSA modulus, ECDSA r and s): leading zeros
+/// dropped, one zero put back when the top bit is set.
+pub(crate) fn unsigned_integer(big_endian: &[u8]) -> Vec<u8> {
+    let digits: &[u8] = match big_endian.iter().position(|b| *b != 0) {
+        Some(first) => &big_endian[first..],
+        None => &[0],
+    };
+    let mut content = Vec::with_capacity(digits.len() + 1);
+    if digits[0] & 0x80 != 0 {
+        content.push(0);
+    }
+    content.extend_from_slice(digits);
+    tlv(0x02, &content)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -96,5 +111,13 @@ mod tests {
     fn oid_matches_the_der_crate() {
         let o = ObjectIdentifier::new_unwrap("1.2.840.113549.1.12.10.1.3");
         assert_eq!(oid(&o), o.to_der().expect("der"));
+    }
+
+    #[test]
+    fn unsigned_integers_are_minimal_and_positive() {
+        assert_eq!(unsigned_integer(&[0, 0, 5]), vec![0x02, 1, 5]);
+        assert_eq!(unsigned_integer(&[0x80]), vec![0x02, 2, 0, 0x80]);
+        assert_eq!(unsigned_integer(&[0, 0]), vec![0x02, 1, 0]);
+        assert_eq!(unsigned_integer(&[]), vec![0x02, 1, 0]);
     }
 }

@@ -463,6 +463,41 @@ pub fn build_csr(key: &PrivateKey, spec: &CsrSpec) -> Result<Csr> {
 /// Builds a request like [`build_csr`], signed with `signature` (an RSA key can sign with
 /// SHA-384 or SHA-512 when a server asks for it).
 pub fn build_csr_signed(key: &PrivateKey, spec: &CsrSpec, signature: CsrSignature) -> Result<Csr> {
+    let (params, attributes) = request_params(spec)?;
+    let pair = match signature {
+        CsrSignature::KeyDefault => key.key_pair()?,
+        other => zeroize::Zeroizing::new(
+            rcgen::KeyPair::from_pkcs8_der_and_sign_algo(
+                &rustls::pki_types::PrivatePkcs8KeyDer::from(key.pkcs8_der()),
+                other.algorithm(key.spec())?,
+            )
+            .map_err(|e| Error::crypto("load the private key", e))?,
+        ),
+    };
+    sign_request(params, attributes, &*pair)
+}
+
+/// Builds a request like [`build_csr`] for a key on a token, which signs it there.
+pub fn build_csr_on_token(key: &crate::token::TokenKey, spec: &CsrSpec) -> Result<Csr> {
+    let (params, attributes) = request_params(spec)?;
+    sign_request(params, attributes, key)
+}
+
+fn sign_request(
+    params: CertificateParams,
+    attributes: Vec<rcgen::Attribute>,
+    signer: &impl rcgen::SigningKey,
+) -> Result<Csr> {
+    let csr = params
+        .serialize_request_with_attributes(signer, attributes)
+        .map_err(|e| Error::crypto("sign the certificate request", e))?;
+    Ok(Csr {
+        der: csr.der().to_vec(),
+    })
+}
+
+/// The request's subject, extensions and attributes (everything but the key).
+fn request_params(spec: &CsrSpec) -> Result<(CertificateParams, Vec<rcgen::Attribute>)> {
     spec.subject.validate()?;
     let mut params = CertificateParams::default();
     params.distinguished_name = spec.subject.distinguished_name()?;
@@ -489,22 +524,7 @@ pub fn build_csr_signed(key: &PrivateKey, spec: &CsrSpec, signature: CsrSignatur
             values: der_set_of_utf8(code.expose()),
         });
     }
-    let pair = match signature {
-        CsrSignature::KeyDefault => key.key_pair()?,
-        other => zeroize::Zeroizing::new(
-            rcgen::KeyPair::from_pkcs8_der_and_sign_algo(
-                &rustls::pki_types::PrivatePkcs8KeyDer::from(key.pkcs8_der()),
-                other.algorithm(key.spec())?,
-            )
-            .map_err(|e| Error::crypto("load the private key", e))?,
-        ),
-    };
-    let csr = params
-        .serialize_request_with_attributes(&*pair, attributes)
-        .map_err(|e| Error::crypto("sign the certificate request", e))?;
-    Ok(Csr {
-        der: csr.der().to_vec(),
-    })
+    Ok((params, attributes))
 }
 
 /// DER of `SET { UTF8String value }` (RFC 2985 DirectoryString for challengePassword).

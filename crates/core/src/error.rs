@@ -321,6 +321,47 @@ pub enum Error {
         /// Where the server sent us.
         to: String,
     },
+    /// A PKCS#11 module (the library that talks to a security key, smart card or TPM) could
+    /// not be loaded or answered with an error.
+    #[error("the PKCS#11 module {module} could not be used: {detail}")]
+    TokenModule {
+        /// The module's path.
+        module: String,
+        /// What went wrong.
+        detail: String,
+    },
+    /// No token matches the label or serial number asked for.
+    #[error("no token called \"{wanted}\" is present (present: {present})")]
+    TokenNotFound {
+        /// The label or serial asked for.
+        wanted: String,
+        /// The tokens present, as `label (serial)`, or `none`.
+        present: String,
+    },
+    /// The token refused the PIN.
+    #[error("the token \"{token}\" refused the PIN{tries}")]
+    TokenPinRefused {
+        /// The token's label.
+        token: String,
+        /// What the token says about the tries left (may be empty).
+        tries: String,
+    },
+    /// The token's PIN is locked after too many wrong tries.
+    #[error("the PIN of the token \"{token}\" is locked after too many wrong tries")]
+    TokenLocked {
+        /// The token's label.
+        token: String,
+    },
+    /// The token failed an operation.
+    #[error("the token \"{token}\" could not {action}: {detail}")]
+    TokenFailed {
+        /// The token's label.
+        token: String,
+        /// What certdesk asked of it.
+        action: String,
+        /// The module's answer.
+        detail: String,
+    },
     /// An enrollment server redirected to another server (host or port); certdesk sends codes,
     /// requests and client certificates only to the server that was named.
     #[error("{from} redirected to another server, {to}; certdesk sends enrollment requests only to the server it was given")]
@@ -467,6 +508,9 @@ impl Error {
             | Error::RedirectElsewhere { .. }
             | Error::ResponseTooLarge { .. } => ErrorKind::ServerRefused,
             Error::InvalidProfile { .. } => ErrorKind::BadFile,
+            Error::TokenModule { .. } | Error::TokenFailed { .. } => ErrorKind::Io,
+            Error::TokenNotFound { .. } => ErrorKind::NotFound,
+            Error::TokenPinRefused { .. } | Error::TokenLocked { .. } => ErrorKind::WrongPassword,
             Error::ProfileRefused { .. } => ErrorKind::InvalidInput,
             Error::BadUrl { .. } => ErrorKind::InvalidInput,
             Error::ProfileLink { code, .. } => match *code {
@@ -604,6 +648,21 @@ impl Error {
             }
             Error::InsecureRedirect { .. } => {
                 "ask your help desk for the server's https:// address"
+            }
+            Error::TokenModule { .. } => {
+                "give the path of the PKCS#11 library (.so) of your token (for OpenSC: /usr/lib/x86_64-linux-gnu/opensc-pkcs11.so); `certdesk tokens` lists the modules found on this computer"
+            }
+            Error::TokenNotFound { .. } => {
+                "plug in the security key or insert the card, then check its name with `certdesk tokens`"
+            }
+            Error::TokenPinRefused { .. } => {
+                "type the token's user PIN (not the PUK or the admin PIN) again, carefully: each wrong try brings it closer to being locked"
+            }
+            Error::TokenLocked { .. } => {
+                "the token needs its PUK or its administrator to unlock the PIN; ask your help desk, and do not guess further"
+            }
+            Error::TokenFailed { .. } => {
+                "check that the token is still plugged in; if it keeps happening, send this message to your help desk"
             }
             Error::RedirectElsewhere { .. } => {
                 "ask your help desk for the enrollment server's own address; if the new address is right, use it directly"

@@ -26,6 +26,7 @@ pub mod secret;
 pub mod sites;
 pub mod systool;
 mod tls;
+pub mod token;
 pub use tls::warm_random;
 pub mod transport;
 pub mod vault;

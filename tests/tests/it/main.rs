@@ -10,3 +10,4 @@ mod probe_nginx;
 mod probe_node;
 mod revocation;
 mod store_nicknames;
+mod token_softhsm;

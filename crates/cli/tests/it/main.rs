@@ -14,4 +14,5 @@ mod keyring;
 mod practice_cli;
 mod probe_cli;
 mod renew_followup;
+mod tokens;
 mod wallet_safety;
