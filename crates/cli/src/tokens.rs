@@ -83,6 +83,11 @@ pub(crate) fn tokens(json_out: bool, args: TokensArgs) -> anyhow::Result<Outcome
                         t.manufacturer,
                         t.model
                     );
+                    let a = &t.abilities;
+                    if !(a.ecdsa || a.rsa_pkcs1 || a.rsa_pss || a.ec_keygen || a.rsa_keygen) {
+                        outln!("    holds no keys (it can sign nothing)");
+                        continue;
+                    }
                     outln!("    PIN:                 {}", pin_words(t.pin));
                     outln!(
                         "    makes keys:          RSA {}, elliptic curve {}",

@@ -360,7 +360,7 @@ fn ec_params(spec: KeySpec) -> Option<Vec<u8>> {
     }
 }
 
-fn rsa_bits(spec: KeySpec) -> Option<u64> {
+fn rsa_bits(spec: KeySpec) -> Option<usize> {
     match spec {
         KeySpec::Rsa2048 => Some(2048),
         KeySpec::Rsa3072 => Some(3072),
@@ -433,7 +433,10 @@ impl TokenKey {
             public.push(Attribute::EcParams(params));
             Mechanism::EccKeyPairGen
         } else if let Some(bits) = rsa_bits(spec) {
-            public.push(Attribute::ModulusBits(bits.into()));
+            // CK_ULONG is 32 bits on Windows, 64 on Linux; 4096 fits both.
+            let bits = cryptoki::types::Ulong::try_from(bits)
+                .map_err(|e| token_failed(token, "set the key size", e))?;
+            public.push(Attribute::ModulusBits(bits));
             public.push(Attribute::PublicExponent(vec![0x01, 0x00, 0x01]));
             Mechanism::RsaPkcsKeyPairGen
         } else {
