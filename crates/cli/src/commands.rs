@@ -649,19 +649,24 @@ pub(crate) struct ProbeArgs {
 }
 
 pub(crate) fn probe(ctx: &Ctx, args: ProbeArgs) -> anyhow::Result<Outcome> {
-    use certdesk_core::probe::{self, ClientIdentity, ProbeRequest, Verdict};
+    use certdesk_core::probe::{ClientIdentity, Verdict};
+    use certdesk_flows::site::{SiteCheckRequest, SiteIdentity};
     let password = args
         .password_file
         .as_deref()
         .map(SecretString::from_file)
         .transpose()?;
+    let access = ctx.access();
     let identity = if let Some(id) = &args.identity {
-        Some(ctx.wallet.client_identity(id, &ctx.access())?)
+        SiteIdentity::Wallet {
+            id,
+            access: &access,
+        }
     } else if let Some(p12) = &args.p12 {
         let password = password.as_ref().context("--p12 needs --password-file")?;
         let contents =
             certdesk_core::pkcs12::import_pkcs12(&read_file(p12)?, password, &display_name(p12))?;
-        Some(ClientIdentity {
+        SiteIdentity::Given(ClientIdentity {
             key: contents.key,
             chain: contents.chain,
         })
@@ -686,19 +691,24 @@ pub(crate) fn probe(ctx: &Ctx, args: ProbeArgs) -> anyhow::Result<Outcome> {
                 id: display_name(key_path(&args)),
             })?;
         let chain = certdesk_core::cert::build_chain(&leaf, &certs)?;
-        Some(ClientIdentity { key, chain })
+        SiteIdentity::Given(ClientIdentity { key, chain })
     } else {
-        None
+        SiteIdentity::None
     };
-    let report = probe::check_site(&ProbeRequest {
-        url: args.url.clone(),
-        identity,
-        server_ca_pem: args.ca_file.as_deref().map(read_file).transpose()?,
-        timeout: std::time::Duration::from_secs(args.timeout.max(1)),
-    })?;
-    if let Some(id) = &args.identity {
-        crate::helpdesk::record_probe(&ctx.wallet, id, &report);
+    let checked = certdesk_flows::site::check_site_recorded(
+        &ctx.wallet,
+        SiteCheckRequest {
+            url: &args.url,
+            identity,
+            server_ca_pem: args.ca_file.as_deref().map(read_file).transpose()?,
+            timeout: std::time::Duration::from_secs(args.timeout.max(1)),
+        },
+    )?;
+    if let Some((_, Err(e))) = &checked.recorded {
+        // The check's answer stands; only keeping it failed.
+        eprintln!("note: the site check was not recorded in the identity's history: {e}");
     }
+    let report = checked.report;
     if let Some(out) = &args.report_out {
         let json = serde_json::to_vec_pretty(&report)?;
         write_atomic(out, &json, FileMode::Public)?;

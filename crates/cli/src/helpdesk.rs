@@ -296,21 +296,6 @@ pub(crate) fn request_new_with_profile(
     Ok(Outcome::Success)
 }
 
-/// After `certdesk probe --identity`: keeps the report and a history event with the identity.
-/// A failure here must not change the probe's answer, so it is only reported on stderr.
-pub(crate) fn record_probe(
-    wallet: &Wallet,
-    wanted: &str,
-    report: &certdesk_core::probe::ProbeReport,
-) {
-    let result = wallet.get(wanted).and_then(|identity| {
-        certdesk_core::report::record_site_check(wallet, &identity.id, report)
-    });
-    if let Err(e) = result {
-        eprintln!("note: the site check was not recorded in the identity's history: {e}");
-    }
-}
-
 pub(crate) fn report(wallet: &Wallet, as_json: bool, args: ReportArgs) -> anyhow::Result<Outcome> {
     let report = certdesk_core::report::build_report(wallet, &args.id, env!("CARGO_PKG_VERSION"))?;
     let body = if as_json {

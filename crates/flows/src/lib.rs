@@ -17,6 +17,7 @@ pub mod limits;
 pub mod portal;
 pub mod renew;
 pub mod request;
+pub mod site;
 pub mod stores;
 #[cfg(test)]
 mod testing;

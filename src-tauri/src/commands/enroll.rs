@@ -501,6 +501,7 @@ mod tests {
     use crate::view::{NewIdentitySpec, RowStatus, SiteVerdict};
     use certdesk_core::vault::{MemoryVault, SecretVault};
     use certdesk_core::wallet::{KeyAccess, KeyProtection};
+    use certdesk_flows::limits::SITE_CHECK_TIMEOUT as SITE_CHECK_TIMEOUT_FOR_TEST;
 
     #[test]
     fn csrattrs_wishes_not_already_met_reach_the_person_as_warnings() {
@@ -653,6 +654,30 @@ mod tests {
             accepted.report
         );
         assert!(!accepted.report.contains("PRIVATE KEY"));
+        // Issue #13: the CLI's `certdesk probe --identity` (certdesk_flows::site, which the
+        // app's check also calls) keeps the same history event as the app's check.
+        let cli = certdesk_flows::site::check_site_recorded(
+            &wallet,
+            certdesk_flows::site::SiteCheckRequest {
+                url: &info.site_url,
+                identity: certdesk_flows::site::SiteIdentity::Wallet {
+                    id: &row.id,
+                    access: &access,
+                },
+                server_ca_pem: Some(ca.clone()),
+                timeout: SITE_CHECK_TIMEOUT_FOR_TEST,
+            },
+        )
+        .expect("the CLI's check");
+        assert!(matches!(&cli.recorded, Some((id, Ok(()))) if *id == row.id));
+        let checks: Vec<_> = certdesk_core::history::read(&wallet, &row.id)
+            .expect("history")
+            .into_iter()
+            .filter(|e| e.kind == certdesk_core::history::EventKind::SiteCheck)
+            .map(|e| (e.via, e.target, e.verdict, e.codes))
+            .collect();
+        assert_eq!(checks.len(), 2, "{checks:?}");
+        assert_eq!(checks[0], checks[1]);
         let refused = check_site_with(&wallet, &info.site_url, None, None, Some(ca))
             .expect("check without a certificate");
         assert_eq!(refused.verdict, SiteVerdict::Rejected, "{refused:?}");

@@ -1,8 +1,9 @@
 //! Site checks: a real mTLS request made by core's probe, laid out as a verdict view.
 
-use certdesk_core::probe::{self, ProbeRequest};
 use certdesk_core::wallet::{KeyAccess, Wallet};
 use certdesk_core::weburl::{UrlUse, WebUrl};
+use certdesk_flows::limits::SITE_CHECK_TIMEOUT as CHECK_TIMEOUT;
+use certdesk_flows::site::{check_site_recorded, SiteCheckRequest, SiteIdentity};
 use tauri::ipc::Channel;
 use tauri::State;
 
@@ -10,9 +11,6 @@ use super::enroll::Practice;
 use super::{blocking, key_access, report, wallet};
 use crate::error::IpcError;
 use crate::view::{Phase, ProgressEvent, SiteCheck};
-
-/// How long a check may wait for the site before it says so.
-use certdesk_flows::limits::SITE_CHECK_TIMEOUT as CHECK_TIMEOUT;
 
 /// Checks `url` with the identity `id` (or with no certificate at all).
 #[tauri::command]
@@ -59,27 +57,29 @@ pub(crate) fn check_site_with(
     access: Option<&KeyAccess>,
     server_ca_pem: Option<Vec<u8>>,
 ) -> Result<SiteCheck, IpcError> {
-    check_address(url)?;
-    let identity = match (id, access) {
-        (Some(id), Some(access)) => Some(wallet.client_identity(id, access)?),
-        (Some(id), None) => Some(wallet.client_identity(id, &KeyAccess::default())?),
-        (None, _) => None,
+    let default_access = KeyAccess::default();
+    let identity = match id {
+        Some(id) => SiteIdentity::Wallet {
+            id,
+            access: access.unwrap_or(&default_access),
+        },
+        None => SiteIdentity::None,
     };
-    let report = probe::check_site(&ProbeRequest {
-        url: url.to_string(),
-        identity,
-        server_ca_pem,
-        timeout: CHECK_TIMEOUT,
-    })?;
-    let mut view = SiteCheck::from_report(&report);
-    if let Some(id) = id {
-        // Issue #7: the check goes into the identity's history, and "Copy report for the help
-        // desk" copies the whole redacted diagnostic report (identity, profile, steps, this
-        // check), not only this check. Recording is best effort: the check itself succeeded.
-        let full_id = wallet.get(id)?.id;
-        let _ = certdesk_core::report::record_site_check(wallet, &full_id, &report);
+    let checked = check_site_recorded(
+        wallet,
+        SiteCheckRequest {
+            url,
+            identity,
+            server_ca_pem,
+            timeout: CHECK_TIMEOUT,
+        },
+    )?;
+    let mut view = SiteCheck::from_report(&checked.report);
+    // Issue #7: "Copy report for the help desk" copies the whole redacted diagnostic report
+    // (identity, profile, steps, this check), not only this check.
+    if let Some((full_id, _)) = &checked.recorded {
         if let Ok(diagnostic) =
-            certdesk_core::report::build_report(wallet, &full_id, env!("CARGO_PKG_VERSION"))
+            certdesk_core::report::build_report(wallet, full_id, env!("CARGO_PKG_VERSION"))
         {
             view.report = diagnostic.to_text();
         }
