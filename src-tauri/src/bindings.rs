@@ -10,10 +10,10 @@ use ts_rs::{Config, TS};
 use crate::commands::identities::ReplySource;
 use crate::error::{IpcError, IpcErrorKind, ServerCa};
 use crate::view::{
-    CertificateStatus, EnrollResult, ExportedP12, FindingSeverity, FindingView, IdentityDetails,
-    IdentityRow, ImportedReply, InstallResult, NewIdentitySpec, OverallStatus, Phase, PracticeInfo,
-    ProfileView, ProgressEvent, RenewResult, RequestText, RevocationSource, RevocationState,
-    RowStatus, SiteCheck, SiteRecheckView, SiteVerdict, StoreUpdate, StoreView,
+    CertificateStatus, EnrollResult, ExpiryLevel, ExportedP12, FindingSeverity, FindingView,
+    IdentityDetails, IdentityRow, ImportedReply, InstallResult, NewIdentitySpec, OverallStatus,
+    Phase, PracticeInfo, ProfileView, ProgressEvent, RenewResult, RequestText, RevocationSource,
+    RevocationState, RowStatus, SiteCheck, SiteRecheckView, SiteVerdict, StoreUpdate, StoreView,
 };
 
 fn generated_dir() -> PathBuf {
@@ -39,6 +39,7 @@ fn typescript_bindings_are_up_to_date() {
     let cfg = Config::new();
     let stale: Vec<String> = [
         sync::<IdentityRow>(&cfg),
+        sync::<ExpiryLevel>(&cfg),
         sync::<RowStatus>(&cfg),
         sync::<IpcError>(&cfg),
         sync::<IpcErrorKind>(&cfg),

@@ -65,6 +65,7 @@ mod tests {
             key_type: "ec-p256".into(),
             key_description: "ECDSA P-256".into(),
             expires_in_days: days,
+            expiry: None,
             installed_in: Vec::new(),
         }
     }

@@ -20,6 +20,30 @@ pub enum RowStatus {
     Issued,
 }
 
+/// How urgent an expiry is, by certdesk-flows' one renew-soon rule (issue #13: the UI had its
+/// own 14/45-day thresholds). The UI shows it in words and in colour, never in colour alone.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, TS)]
+#[serde(rename_all = "snake_case")]
+pub enum ExpiryLevel {
+    /// Expired, or fewer than 14 days left.
+    Critical,
+    /// Fewer than 30 days left: renew soon.
+    Warning,
+    /// Nothing to do yet.
+    Ok,
+}
+
+impl From<certdesk_flows::expiry::ExpiryLevel> for ExpiryLevel {
+    fn from(level: certdesk_flows::expiry::ExpiryLevel) -> Self {
+        use certdesk_flows::expiry::ExpiryLevel as L;
+        match level {
+            L::Critical => Self::Critical,
+            L::Warning => Self::Warning,
+            L::Ok => Self::Ok,
+        }
+    }
+}
+
 /// One line of the "My certificates" list.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, TS)]
 pub struct IdentityRow {
@@ -36,6 +60,8 @@ pub struct IdentityRow {
     /// Whole days until the certificate expires (negative once expired); null while pending.
     #[ts(type = "number | null")]
     pub expires_in_days: Option<i64>,
+    /// How urgent [`Self::expires_in_days`] is; null while pending.
+    pub expiry: Option<ExpiryLevel>,
     /// The stores it is installed in (names people know), read live; empty when none.
     pub installed_in: Vec<String>,
 }
@@ -43,6 +69,9 @@ pub struct IdentityRow {
 impl IdentityRow {
     /// Builds the row for `summary` as seen at `now`.
     pub fn from_summary(summary: &IdentitySummary, now: OffsetDateTime) -> Self {
+        let expires_in_days = summary
+            .not_after
+            .map(|not_after| (not_after - now).whole_days());
         Self {
             id: summary.id.clone(),
             label: summary.label.clone(),
@@ -54,9 +83,8 @@ impl IdentityRow {
             issuer: summary.issuer_name.clone(),
             key_type: key_type_name(summary.key_type),
             key_description: summary.key_type.describe().to_string(),
-            expires_in_days: summary
-                .not_after
-                .map(|not_after| (not_after - now).whole_days()),
+            expires_in_days,
+            expiry: expires_in_days.map(|days| certdesk_flows::expiry::expiry_level(days).into()),
             installed_in: Vec::new(),
         }
     }
@@ -552,6 +580,10 @@ mod tests {
             now,
         );
         assert_eq!(row.expires_in_days, Some(29));
+        // Issue #13: the UI's level comes from certdesk-flows' rule (29 days: renew soon).
+        assert_eq!(row.expiry, Some(ExpiryLevel::Warning));
+        let pending = IdentityRow::from_summary(&summary(IdentityStatus::Pending, None), now);
+        assert_eq!(pending.expiry, None);
         assert_eq!(row.status, RowStatus::Issued);
         assert_eq!(row.issuer.as_deref(), Some("Example Issuing CA"));
         assert_eq!(row.key_description, "ECDSA P-256");
@@ -597,6 +629,7 @@ mod tests {
                 "key_type": "ec-p256",
                 "key_description": "ECDSA P-256",
                 "expires_in_days": null,
+                "expiry": null,
                 "installed_in": []
             })
         );

@@ -9,6 +9,7 @@ export const pendingAda: IdentityRow = {
   key_type: 'ec-p256',
   key_description: 'ECDSA P-256',
   expires_in_days: null,
+  expiry: null,
   installed_in: [],
 };
 
@@ -17,6 +18,7 @@ export const issuedAda: IdentityRow = {
   status: 'issued',
   issuer: 'certdesk Practice CA',
   expires_in_days: 89,
+  expiry: 'ok',
 };
 
 export const practice: PracticeInfo = {

@@ -10,6 +10,7 @@ export const alice: IdentityRow = {
   key_type: 'ec-p256',
   key_description: 'ECDSA P-256',
   expires_in_days: 10,
+  expiry: 'critical',
   installed_in: ['Chromium / Google Chrome'],
 };
 
@@ -22,6 +23,7 @@ export const bob: IdentityRow = {
   key_type: 'rsa-3072',
   key_description: 'RSA 3072-bit',
   expires_in_days: null,
+  expiry: null,
   installed_in: [],
 };
 

@@ -1,5 +1,6 @@
 export type { CertificateStatus } from './generated/CertificateStatus';
 export type { EnrollResult } from './generated/EnrollResult';
+export type { ExpiryLevel } from './generated/ExpiryLevel';
 export type { ExportedP12 } from './generated/ExportedP12';
 export type { FindingSeverity } from './generated/FindingSeverity';
 export type { FindingView } from './generated/FindingView';

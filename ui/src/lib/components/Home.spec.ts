@@ -16,6 +16,15 @@ async function renderLoaded(t = en) {
 }
 
 describe('Home', () => {
+  it('shows the expiry level Rust sent, not one of its own (issue #13)', async () => {
+    // 40 days left: the UI's old rule said "Renew soon" (under 45); the one rule in Rust says
+    // valid, as the notification and the help-desk report do.
+    fakeCommands({ list_identities: () => [{ ...alice, expires_in_days: 40, expiry: 'ok' }] });
+    await renderLoaded();
+    const list = await screen.findByRole('list', { name: 'My certificates' });
+    expect(within(list).getByText('Valid: expires in 40 days')).toBeTruthy();
+  });
+
   it('lists each identity with issuer, status and expiry in words', async () => {
     fakeCommands({ list_identities: () => [alice, bob] });
     await renderLoaded();
