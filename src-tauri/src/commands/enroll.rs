@@ -741,6 +741,39 @@ mod tests {
             .is_none());
         // Without a help-desk profile there are no sites to check again.
         assert!(renewed.site_checks.is_empty());
+        // Issue #13: the CLI's `certdesk renew` (the same flow, with the recorded target)
+        // leaves the same history as the app's renewal: events of one renewal, compared
+        // without their time and certificate fingerprint.
+        let renewal_events = |wallet: &Wallet, id: &str| -> Vec<_> {
+            certdesk_core::history::read(wallet, id)
+                .expect("history")
+                .into_iter()
+                .map(|e| (e.kind, e.via, e.target, e.verdict, e.codes, e.error_kind))
+                .collect()
+        };
+        let after_app = renewal_events(&wallet, &row.id);
+        let cli = certdesk_flows::renew::renew_and_follow_up(
+            &wallet,
+            &row.id,
+            &access,
+            None,
+            None,
+            Some(&user_home),
+            &mut |_| {},
+        )
+        .expect("the CLI's renewal");
+        assert!(cli.follow_up.is_some());
+        let after_cli = renewal_events(&wallet, &row.id);
+        let app_part = &after_app[after_app.len() - (after_cli.len() - after_app.len())..];
+        assert_eq!(&after_cli[after_app.len()..], app_part);
+        assert!(
+            app_part
+                .iter()
+                .any(|e| e.0 == certdesk_core::history::EventKind::Renewed
+                    || e.0 == certdesk_core::history::EventKind::Issued),
+            "{app_part:?}"
+        );
+
         // The app lists the identity where the flows' one lookup finds it.
         assert_eq!(
             crate::commands::stores::installed_in(&wallet, &user_home, &row.id),
