@@ -30,7 +30,7 @@ DAYS=7300
 MAX_SEED=16384
 
 targets=(read_content certs_from_pkcs7 build_chain inspect_bytes import_pkcs12 private_key csr
-  profile profile_link csr_attrs retry_after crl ocsp revocation_sources weburl nss_cert_list
+  profile profile_link csr_attrs retry_after crl ocsp revocation_sources weburl nss_cert_list probe_exchange
   practice_request)
 for t in "${targets[@]}"; do
   mkdir -p "$corpus/$t"
@@ -573,6 +573,17 @@ if [[ -d $shared ]]; then
     done
   done
 fi
+
+# probe_exchange: a version byte (00 HTTP/1.1, 01 HTTP/2), then a server's answer: nginx's
+# pages, chunked and close-delimited bodies, and HTTP/2 frames (SETTINGS, SETTINGS ack, then a
+# RST_STREAM HTTP_1_1_REQUIRED as mod_http2 sends it, or a HEADERS :status 200).
+h2_settings='\x00\x00\x00\x04\x00\x00\x00\x00\x00\x00\x00\x00\x04\x01\x00\x00\x00\x00'
+printf '\x00HTTP/1.1 200 OK\r\nContent-Length: 12\r\n\r\nhello alice\n' >"$corpus/probe_exchange/seed-h1-200"
+printf '\x00HTTP/1.1 400 Bad Request\r\nServer: nginx\r\nContent-Type: text/html\r\nContent-Length: 80\r\n\r\n<html><head><title>400 No required SSL certificate was sent</title></head></html>' >"$corpus/probe_exchange/seed-h1-400-nginx"
+printf '\x00HTTP/1.1 403 Forbidden\r\nTransfer-Encoding: chunked\r\n\r\n5\r\nno ok\r\n0\r\n\r\n' >"$corpus/probe_exchange/seed-h1-403-chunked"
+printf '\x00HTTP/1.0 200 OK\r\n\r\nclose-delimited body' >"$corpus/probe_exchange/seed-h10-close"
+printf "\\x01$h2_settings"'\x00\x00\x04\x03\x00\x00\x00\x00\x01\x00\x00\x00\x0d' >"$corpus/probe_exchange/seed-h2-reset-http11-required"
+printf "\\x01$h2_settings"'\x00\x00\x01\x01\x05\x00\x00\x00\x01\x88' >"$corpus/probe_exchange/seed-h2-200-headers-only"
 
 total=$(du -sb "$corpus" | cut -f1)
 echo "make-corpus: $(find "$corpus" -type f | wc -l) files, $total bytes in $corpus"
