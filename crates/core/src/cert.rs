@@ -260,7 +260,8 @@ pub fn parse_certificate(der: &[u8]) -> Result<CertInfo> {
         issuer: cert.issuer().to_string(),
         issuer_cn: first_cn(cert.issuer()),
         serial: colon_hex(cert.raw_serial()),
-        version: cert.version().0 + 1,
+        // x509-parser accepts any u32 (RFC 5280 has 0 to 2): no overflow on a hostile one.
+        version: cert.version().0.saturating_add(1),
         not_before: cert.validity().not_before.to_datetime(),
         not_after: cert.validity().not_after.to_datetime(),
         key_description,
@@ -468,6 +469,42 @@ pub(crate) mod tests {
                 .len(),
             10
         );
+    }
+
+    /// Found with the inspect_bytes fuzz target: x509-parser accepts any u32 as the version,
+    /// and `version + 1` overflowed on 0xFFFFFFFF (a panic in debug builds, version 0 in
+    /// release builds).
+    #[test]
+    fn a_certificate_with_an_out_of_range_version_is_read() {
+        // (header length, element length) of the DER element at the start of `der`.
+        fn element(der: &[u8]) -> (usize, usize) {
+            let (header, len) = match der[1] {
+                n if n < 0x80 => (2, usize::from(n)),
+                n => {
+                    let bytes = usize::from(n & 0x7f);
+                    let len = der[2..2 + bytes]
+                        .iter()
+                        .fold(0, |acc, b| (acc << 8) | usize::from(*b));
+                    (2 + bytes, len)
+                }
+            };
+            (header, header + len)
+        }
+        let der = test_chain().leaf_der;
+        let body = &der[element(&der).0..];
+        let (tbs_header, tbs_end) = element(body);
+        let version = crate::asn1::explicit0(&crate::asn1::integer(2));
+        let tbs_rest = body[tbs_header..tbs_end]
+            .strip_prefix(version.as_slice())
+            .expect("a v3 certificate");
+        let tbs = crate::asn1::seq(&[
+            &crate::asn1::explicit0(&crate::asn1::integer(u64::from(u32::MAX))),
+            tbs_rest,
+        ]);
+        let bad = crate::asn1::seq(&[&tbs, &body[tbs_end..]]);
+        let info = parse_certificate(&bad).expect("read");
+        assert_eq!(info.version, u32::MAX);
+        assert_eq!(info.subject_cn.as_deref(), Some("Leaf"));
     }
 
     #[test]
