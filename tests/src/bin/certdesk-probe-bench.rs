@@ -110,7 +110,8 @@ fn compare(
 }
 
 /// A TCP relay on 127.0.0.1 that delays every chunk by `one_way` in each direction, so that
-/// loopback behaves like a network with a round-trip time of twice that. Only for this
+/// data on loopback takes a round-trip time of twice that (the TCP handshake with the relay
+/// is not delayed). Only for this
 /// benchmark: the kernel here has no netem qdisc (`tc qdisc add dev lo root netem` says
 /// "Specified qdisc kind is unknown").
 struct DelayRelay {
@@ -189,9 +190,11 @@ fn run() -> Result<(), String> {
     let files = pki.alice.write_to(dir.path(), "alice");
     let ca = server.server_ca_path();
 
-    // Loopback first, then through a relay that adds a network's round-trip time, where a
-    // real site is: the check's fixed costs (aws-lc seeding its generator, reading the key)
-    // overlap with the network, curl's do not need to.
+    // Loopback first, then through a relay that delays every chunk of data by half the
+    // round-trip time each way. The relay accepts locally, so the TCP handshake itself is not
+    // delayed: this models the two round trips of TLS and HTTP, not DNS and TCP setup, which
+    // is where a real network would hide the fixed start-up cost (aws-lc seeding its
+    // generator) that certdesk runs beside them.
     let rtt_ms: u64 = std::env::var("CERTDESK_BENCH_RTT_MS")
         .ok()
         .and_then(|v| v.parse().ok())
