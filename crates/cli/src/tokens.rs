@@ -35,13 +35,13 @@ fn yes_no(v: bool) -> &'static str {
 }
 
 pub(crate) fn tokens(json_out: bool, args: TokensArgs) -> anyhow::Result<Outcome> {
+    // A module given by path must work; among the found ones, a broken one is reported and
+    // the others still listed.
+    let explicit = args.module.is_some();
     let modules = match args.module {
         Some(path) => vec![path],
         None => known_modules(),
     };
-    // A module given by path must work; among the found ones, a broken one is reported and
-    // the others still listed.
-    let explicit = modules.len() == 1 && !known_modules().contains(&modules[0]);
     let mut listed: Vec<(PathBuf, Result<Vec<TokenSummary>, String>)> = Vec::new();
     for path in modules {
         let result = Module::open(&path).and_then(|m| m.tokens());

@@ -561,7 +561,7 @@ async fn exchange(request: &HttpRequest<'_>) -> Result<HttpResponse> {
 
 /// Walks an error's sources for a value of type `T`, looking inside I/O errors too (their
 /// `source()` skips the wrapped error; see FACTS.md).
-fn find_in_chain<'e, T: std::error::Error + 'static>(
+pub(crate) fn find_in_chain<'e, T: std::error::Error + 'static>(
     err: &'e (dyn std::error::Error + 'static),
 ) -> Option<&'e T> {
     let mut current: Option<&(dyn std::error::Error + 'static)> = Some(err);

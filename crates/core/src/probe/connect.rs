@@ -26,6 +26,7 @@ use x509_parser::prelude::FromDer;
 use super::exchange::{exchange, Ask, HttpVersion, RenegotiationWatch};
 use super::{AlertSeen, PhaseTiming, ProbeRequest, ServerTrustProblem, Transcript};
 use crate::tls::{certified_key, provider, root_store};
+use crate::transport::find_in_chain;
 use crate::weburl::{UrlUse, WebUrl};
 use crate::{Error, Result};
 
@@ -232,12 +233,6 @@ pub fn parse_url(url: &str) -> Result<(String, u16, String)> {
     Ok((url.host(), url.port(), url.path_and_query()))
 }
 
-/// Finds the rustls error inside an I/O error from tokio-rustls (its `source()` skips it).
-fn rustls_error(e: &io::Error) -> Option<&rustls::Error> {
-    e.get_ref()
-        .and_then(|inner| inner.downcast_ref::<rustls::Error>())
-}
-
 /// Runs one check. Returns the transcript; configuration mistakes (a bad URL or CA file) are
 /// errors, while anything the site or network does is recorded.
 pub fn run_probe(request: &ProbeRequest) -> Result<Transcript> {
@@ -365,7 +360,7 @@ async fn probe_async(request: &ProbeRequest) -> Result<Transcript> {
         Ok(Ok(s)) => s,
         Ok(Err(e)) => {
             copy_observed(&mut t, &shared);
-            if let Some(rustls::Error::AlertReceived(alert)) = rustls_error(&e) {
+            if let Some(rustls::Error::AlertReceived(alert)) = find_in_chain::<rustls::Error>(&e) {
                 t.alert = Some(AlertSeen {
                     description: format!("{alert:?}"),
                     when: "handshake".into(),

@@ -5,7 +5,6 @@
 //! renegotiation request, anything else).
 
 use std::future::Future;
-use std::io;
 use std::pin::pin;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
@@ -15,6 +14,8 @@ use http_body_util::BodyExt;
 use hyper::body::Incoming;
 use hyper_util::rt::{TokioExecutor, TokioIo};
 use tokio::io::{AsyncRead, AsyncWrite};
+
+use crate::transport::find_in_chain;
 
 /// Bytes of the body read at most; the check keeps a short excerpt.
 const MAX_BODY_BYTES: usize = 8 * 1024;
@@ -98,34 +99,25 @@ impl Failure {
     }
 
     fn from_error(e: &(dyn std::error::Error + 'static)) -> Failure {
-        let mut failure = Failure::plain(chain_text(e));
-        let mut current = Some(e);
-        while let Some(e) = current {
-            if let Some(rustls::Error::AlertReceived(alert)) = rustls_in(e) {
-                failure.alert.get_or_insert(*alert);
-            }
-            if let Some(h2) = e.downcast_ref::<h2::Error>() {
-                if let Some(reason) = h2.reason() {
-                    failure.http2_reset.get_or_insert(format!("{reason:?}"));
+        let alert = match find_in_chain::<rustls::Error>(e) {
+            Some(rustls::Error::AlertReceived(alert)) => Some(*alert),
+            _ => None,
+        };
+        let h2 = find_in_chain::<h2::Error>(e);
+        Failure {
+            detail: chain_text(e),
+            alert: alert.or_else(|| {
+                match h2
+                    .and_then(h2::Error::get_io)
+                    .and_then(|io| find_in_chain::<rustls::Error>(io))
+                {
+                    Some(rustls::Error::AlertReceived(alert)) => Some(*alert),
+                    _ => None,
                 }
-                if let Some(rustls::Error::AlertReceived(alert)) = h2.get_io().and_then(rustls_io) {
-                    failure.alert.get_or_insert(*alert);
-                }
-            }
-            current = e.source();
+            }),
+            http2_reset: h2.and_then(h2::Error::reason).map(|r| format!("{r:?}")),
         }
-        failure
     }
-}
-
-fn rustls_io(e: &io::Error) -> Option<&rustls::Error> {
-    e.get_ref()
-        .and_then(|inner| inner.downcast_ref::<rustls::Error>())
-}
-
-fn rustls_in<'a>(e: &'a (dyn std::error::Error + 'static)) -> Option<&'a rustls::Error> {
-    e.downcast_ref::<rustls::Error>()
-        .or_else(|| e.downcast_ref::<io::Error>().and_then(rustls_io))
 }
 
 /// The error and its causes, joined, without repeating a cause already contained in the text.
