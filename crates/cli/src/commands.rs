@@ -86,6 +86,24 @@ enum Command {
     Tokens(crate::tokens::TokensArgs),
 }
 
+impl Cli {
+    /// Whether the command makes keys, encrypts or opens TLS connections, and so draws from
+    /// aws-lc's random generator (whose first seeding `main` starts early for these only).
+    pub(crate) fn draws_randomness(&self) -> bool {
+        !matches!(
+            self.command,
+            Command::Identity(_)
+                | Command::Inspect(_)
+                | Command::Profile(_)
+                | Command::Report(_)
+                | Command::Uninstall(_)
+                | Command::Stores
+                | Command::TrustCa(_)
+                | Command::Tokens(_)
+        )
+    }
+}
+
 #[derive(Debug, Subcommand)]
 enum RequestCmd {
     /// Generate a key on this computer and a certificate request for it; prints the new id.

@@ -42,8 +42,10 @@ fn main() -> ExitCode {
     };
     let json = cli.json;
     // Keys, requests and TLS need aws-lc's generator, whose first seeding takes 30–90 ms:
-    // start it now, beside the work before the first use.
-    certdesk_core::warm_random();
+    // start it now, beside the work before the first use (only for commands that need it).
+    if cli.draws_randomness() {
+        certdesk_core::warm_random();
+    }
     // A certdesk killed during a store install left its one-time PKCS#12 in the runtime folder:
     // remove it (issue #12). Cheap (one directory listing) and best effort.
     let _ = certdesk_store::sweep_stale();
