@@ -68,6 +68,7 @@ fn typescript_bindings_are_up_to_date() {
         sync::<RevocationSource>(&cfg),
         sync::<RevocationState>(&cfg),
         sync::<ProfileView>(&cfg),
+        sync::<certdesk_core::enroll::portal::PortalUpload>(&cfg),
     ]
     .into_iter()
     .flatten()

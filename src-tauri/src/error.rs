@@ -159,6 +159,14 @@ impl From<certdesk_flows::Error> for IpcError {
             E::Core(core) => core.into(),
             E::Store(store) => store.into(),
             E::NoHome => Self::new(IpcErrorKind::NotFound, E::NoHome.to_string(), None),
+            E::Enroll(problem) => {
+                let hint = crate::wording::enroll_problem_hint(&problem);
+                Self::new(
+                    IpcErrorKind::InvalidInput,
+                    problem.to_string(),
+                    hint.as_deref(),
+                )
+            }
             // Error is #[non_exhaustive]: a new flow error keeps its words.
             other => Self::new(IpcErrorKind::Internal, other.to_string(), None),
         }

@@ -312,9 +312,9 @@ pub struct ProfileView {
     pub url: Option<String>,
     /// The EST CA label, when the server has several.
     pub label: Option<String>,
-    /// How a web portal takes the request: `form`, `multipart` or `pem` (as `enroll_portal`'s
-    /// `upload`); `null` for other methods.
-    pub upload: Option<String>,
+    /// How a web portal takes the request (as `enroll_portal`'s `upload`); `null` for other
+    /// methods.
+    pub upload: Option<certdesk_core::enroll::portal::PortalUpload>,
     /// The web portal's form field for the request (form and multipart uploads).
     pub field: Option<String>,
     /// The administrator's address for the email hand-off.

@@ -120,6 +120,25 @@ pub fn delete_question(lang: Lang, label: &str) -> Question {
     }
 }
 
+/// The app's hint for a request that cannot be sent as asked (the CLI names its flags, the
+/// app its fields).
+pub fn enroll_problem_hint(problem: &certdesk_flows::enroll::EnrollProblem) -> Option<String> {
+    use certdesk_flows::enroll::EnrollProblem as P;
+    Some(
+        match problem {
+            P::NoAddress => "type the enrollment address your help desk gave you",
+            P::ProfileSaysEmail { .. } => "choose \"Send the request by email\"",
+            P::ProfileUsesOtherMethod { .. } => "open the profile again and follow its steps",
+            P::TokenAndPassword => {
+                "your help desk said which one the page takes: fill in only that"
+            }
+            P::UserWithoutCode => "type the code or password your help desk gave you",
+            _ => return None,
+        }
+        .to_string(),
+    )
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -20,7 +20,7 @@ use crate::{render, Outcome};
 
 // A child of this module, so that it shares `Ctx` (wallet, --json, --passphrase-file).
 #[path = "enroll.rs"]
-mod enroll;
+pub(crate) mod enroll;
 #[path = "practice.rs"]
 mod practice;
 

@@ -4,13 +4,13 @@
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
-use anyhow::bail;
-use certdesk_core::enroll::portal::PortalMode;
-use certdesk_core::enroll::{
-    self, est, AuthSettings, EnrollMethod, EnrollOutcome, EnrollTarget, TrustSettings,
-};
+use certdesk_core::enroll::portal::PortalUpload;
+use certdesk_core::enroll::{self, est, AuthSettings, EnrollOutcome};
 use certdesk_core::fsutil::{write_atomic, FileMode};
 use certdesk_core::secret::SecretString;
+use certdesk_flows::enroll::{
+    Credentials, Destination, EnrollProblem, EnrollRequest, MethodKind, Prepared, TrustChoice,
+};
 use clap::{Args, Subcommand};
 use serde_json::json;
 use time::OffsetDateTime;
@@ -82,8 +82,8 @@ pub(crate) struct PortalArgs {
     url: Option<String>,
     /// How the page takes the request: form (a text field), multipart (a file upload), pem or
     /// der (the whole body).
-    #[arg(long, default_value = "form")]
-    mode: String,
+    #[arg(long, value_enum, default_value_t = PortalUpload::Form)]
+    mode: PortalUpload,
     /// The form field's name (form and multipart; default: `file` for multipart, else `csr`).
     #[arg(long)]
     field: Option<String>,
@@ -137,139 +137,91 @@ pub(crate) struct EmailArgs {
     to: Option<String>,
 }
 
-fn trust_settings(args: &TrustArgs) -> anyhow::Result<TrustSettings> {
-    let ca_pem = match &args.ca_file {
-        Some(f) => {
-            let bytes = read_file(f)?;
-            // Validate now (and store as PEM): a bad CA file is the user's input error.
-            let (certs, _, _) =
-                certdesk_core::encoding::read_certificates(&bytes, &f.display().to_string())?;
-            Some(
-                certs
-                    .iter()
-                    .map(|c| certdesk_core::cert::to_pem(c))
-                    .collect::<String>(),
-            )
-        }
-        None => None,
-    };
-    let pinned_sha256 = match &args.trust_fingerprint {
-        Some(fp) => Some(certdesk_core::csr::colon_hex(
-            &certdesk_core::transport::parse_fingerprint(fp)?,
-        )),
+/// The trust the flags chose (the CA file read, `--insecure` warned about).
+fn trust_choice(args: &TrustArgs) -> anyhow::Result<TrustChoice> {
+    let ca_file = match &args.ca_file {
+        Some(f) => Some((read_file(f)?, f.display().to_string())),
         None => None,
     };
     if args.insecure {
         eprintln!("warning: --insecure: the server's identity is NOT checked; anyone on the network could pose as it");
     }
-    Ok(TrustSettings {
-        ca_pem,
-        pinned_sha256,
+    Ok(TrustChoice {
+        ca_file,
+        fingerprint: args.trust_fingerprint.clone(),
         insecure: args.insecure,
     })
 }
 
-fn credentials(
-    auth: &AuthArgs,
-    token_file: Option<&Path>,
-) -> anyhow::Result<(AuthSettings, Option<SecretString>)> {
-    if let Some(f) = token_file {
-        return Ok((AuthSettings::Bearer, Some(SecretString::from_file(f)?)));
-    }
-    match (&auth.user, &auth.password_file) {
-        (Some(user), Some(f)) => Ok((
-            AuthSettings::Basic { user: user.clone() },
-            Some(SecretString::from_file(f)?),
-        )),
-        (Some(_), None) => bail!("--user needs --password-file with the code or password"),
-        (None, Some(f)) => Ok((
-            // Many EST servers take a code without a user name; send an empty one.
-            AuthSettings::Basic {
-                user: String::new(),
-            },
-            Some(SecretString::from_file(f)?),
-        )),
-        (None, None) => Ok((AuthSettings::None, None)),
+/// The credentials the flags name, read from their files (the rules are the flows').
+fn credentials(auth: &AuthArgs, token_file: Option<&Path>) -> anyhow::Result<Credentials> {
+    let read = |f: Option<&Path>| f.map(SecretString::from_file).transpose();
+    Ok(Credentials {
+        user: auth.user.clone(),
+        code: read(auth.password_file.as_deref())?,
+        token: read(token_file)?,
+    })
+}
+
+/// The command line's wording of a request that cannot be sent as asked.
+pub(crate) fn problem_hint(problem: &EnrollProblem) -> String {
+    match problem {
+        EnrollProblem::NoAddress => {
+            "give --url with the enrollment address your help desk gave you".into()
+        }
+        EnrollProblem::ProfileSaysEmail { .. } => {
+            "use `certdesk request email ID --out request.eml`".into()
+        }
+        EnrollProblem::ProfileUsesOtherMethod { method, .. } => {
+            format!("use `certdesk enroll {} ID`", method.as_str())
+        }
+        EnrollProblem::TokenAndPassword => {
+            "give either --user with --password-file, or --token-file".into()
+        }
+        EnrollProblem::UserWithoutCode => {
+            "--user needs --password-file with the code or password".into()
+        }
+        _ => "run `certdesk enroll --help`".into(),
     }
 }
 
-/// The profile's target for this identity, with the command line's overrides applied.
-fn from_profile(
+/// Prepares the target (the flows' rules) and says which profile it came from.
+fn prepare(
     ctx: &Ctx,
     id: &str,
-    want: &str,
-    auth: &AuthArgs,
-    trust: &TrustArgs,
-) -> anyhow::Result<(EnrollTarget, Option<SecretString>)> {
-    let Some(loaded) = certdesk_core::profile::profile_of(&ctx.wallet, id)? else {
-        bail!("give --url: this request was not made with a help-desk profile that names a server");
-    };
-    let Some(mut target) = enroll::target_from_profile(&loaded.profile)? else {
-        bail!(
-            "the profile \"{}\" ({}) says to send the request by email: use `certdesk request email {id} --out request.eml`",
-            loaded.profile.name,
-            loaded.origin
-        );
-    };
-    let method_name = match target.method {
-        EnrollMethod::Est { .. } => "est",
-        EnrollMethod::Portal { .. } => "portal",
-    };
-    if method_name != want {
-        bail!(
-            "the profile \"{}\" ({}) enrolls through {method_name}: use `certdesk enroll {method_name} {id}`",
-            loaded.profile.name,
-            loaded.origin
-        );
-    }
-    if trust.ca_file.is_some() || trust.trust_fingerprint.is_some() || trust.insecure {
-        target.trust = trust_settings(trust)?;
-    }
-    target.timeout_secs = trust.timeout;
-    let secret = auth
-        .password_file
-        .as_deref()
-        .map(SecretString::from_file)
-        .transpose()?;
-    if let (Some(user), AuthSettings::Basic { .. }) = (&auth.user, &target.auth) {
-        target.auth = AuthSettings::Basic { user: user.clone() };
-    }
-    if !ctx.json {
+    expected: MethodKind,
+    request: EnrollRequest,
+) -> anyhow::Result<Prepared> {
+    let prepared = certdesk_flows::enroll::prepare(&ctx.wallet, id, expected, request)?;
+    if let (Some(profile), false) = (&prepared.profile, ctx.json) {
         outln!(
             "Using the help-desk profile \"{}\" ({}): {}",
-            loaded.profile.name,
-            loaded.origin,
-            target.method.url()
+            profile.name,
+            profile.origin,
+            prepared.target.method.url()
         );
     }
-    Ok((target, secret))
+    Ok(prepared)
 }
 
 pub(crate) fn est(ctx: &Ctx, args: EstArgs) -> anyhow::Result<Outcome> {
-    let (target, secret) = match &args.url {
-        Some(url) => {
-            let base = est::est_base(url, args.label.as_deref())?;
-            let (auth, secret) = credentials(&args.auth, None)?;
-            (
-                EnrollTarget {
-                    method: EnrollMethod::Est { base },
-                    trust: trust_settings(&args.trust)?,
-                    auth,
-                    timeout_secs: args.trust.timeout,
-                },
-                secret,
-            )
-        }
-        None => from_profile(ctx, &args.id, "est", &args.auth, &args.trust)?,
+    let request = EnrollRequest {
+        destination: args.url.map(|url| Destination::Est {
+            url,
+            label: args.label,
+        }),
+        credentials: credentials(&args.auth, None)?,
+        trust: trust_choice(&args.trust)?,
+        timeout_secs: Some(args.trust.timeout),
     };
+    let prepared = prepare(ctx, &args.id, MethodKind::Est, request)?;
     let vault = ctx.vault().ok();
     // The key may sign the request again to meet the server's /csrattrs wishes (issue #3).
     let access = ctx.access();
-    let outcome = enroll::enroll_with_access(
+    let outcome = certdesk_flows::enroll::enroll(
         &ctx.wallet,
         &args.id,
-        target,
-        secret,
+        prepared,
         vault.as_deref(),
         Some(&access),
     )?;
@@ -277,41 +229,21 @@ pub(crate) fn est(ctx: &Ctx, args: EstArgs) -> anyhow::Result<Outcome> {
 }
 
 pub(crate) fn portal(ctx: &Ctx, args: PortalArgs) -> anyhow::Result<Outcome> {
-    let (target, secret) = match &args.url {
-        Some(url) => {
-            let mode = portal_mode(&args.mode, args.field.as_deref())?;
-            // certdesk_core::enroll refuses anything but https:// before a byte is sent.
-            let url = url.trim().to_string();
-            let (auth, secret) = credentials(&args.auth, args.token_file.as_deref())?;
-            (
-                EnrollTarget {
-                    method: EnrollMethod::Portal { url, mode },
-                    trust: trust_settings(&args.trust)?,
-                    auth,
-                    timeout_secs: args.trust.timeout,
-                },
-                secret,
-            )
-        }
-        None => {
-            let (target, secret) = from_profile(ctx, &args.id, "portal", &args.auth, &args.trust)?;
-            let token = args
-                .token_file
-                .as_deref()
-                .map(SecretString::from_file)
-                .transpose()?;
-            (target, token.or(secret))
-        }
+    let request = EnrollRequest {
+        destination: args.url.map(|url| Destination::Portal {
+            url,
+            upload: args.mode,
+            field: args.field,
+        }),
+        credentials: credentials(&args.auth, args.token_file.as_deref())?,
+        trust: trust_choice(&args.trust)?,
+        timeout_secs: Some(args.trust.timeout),
     };
+    let prepared = prepare(ctx, &args.id, MethodKind::Portal, request)?;
     let vault = ctx.vault().ok();
-    let outcome = enroll::enroll(&ctx.wallet, &args.id, target, secret, vault.as_deref())?;
+    let outcome =
+        certdesk_flows::enroll::enroll(&ctx.wallet, &args.id, prepared, vault.as_deref(), None)?;
     show(ctx, &outcome)
-}
-
-/// `--mode` and `--field` as a portal mode; without `--field`, the default both front ends use.
-fn portal_mode(mode: &str, field: Option<&str>) -> anyhow::Result<PortalMode> {
-    let field = field.unwrap_or(certdesk_flows::portal::default_portal_field(mode));
-    Ok(PortalMode::parse(mode, field)?)
 }
 
 pub(crate) fn resume(ctx: &Ctx, args: ResumeArgs) -> anyhow::Result<Outcome> {
@@ -355,26 +287,16 @@ pub(crate) fn resume(ctx: &Ctx, args: ResumeArgs) -> anyhow::Result<Outcome> {
 }
 
 pub(crate) fn renew(ctx: &Ctx, args: RenewArgs) -> anyhow::Result<Outcome> {
-    let (auth, secret) = credentials(&args.auth, None)?;
-    let explicit_trust = args.trust.ca_file.is_some()
-        || args.trust.trust_fingerprint.is_some()
-        || args.trust.insecure;
-    let recorded = enroll::enrollment_state(&ctx.wallet, &args.id)?;
-    let target = match (&args.url, recorded) {
-        (Some(url), _) => Some(EnrollTarget {
-            method: EnrollMethod::Est {
-                base: est::est_base(url, args.label.as_deref())?,
-            },
-            trust: trust_settings(&args.trust)?,
-            auth,
-            timeout_secs: args.trust.timeout,
+    let request = EnrollRequest {
+        destination: args.url.map(|url| Destination::Est {
+            url,
+            label: args.label,
         }),
-        (None, Some(mut state)) if explicit_trust => {
-            state.target.trust = trust_settings(&args.trust)?;
-            Some(state.target)
-        }
-        (None, _) => None,
+        credentials: credentials(&args.auth, None)?,
+        trust: trust_choice(&args.trust)?,
+        timeout_secs: Some(args.trust.timeout),
     };
+    let (target, secret) = certdesk_flows::enroll::renewal_target(&ctx.wallet, &args.id, request)?;
     let home = certdesk_flows::home::user_home().ok();
     let renewal = certdesk_flows::renew::renew_and_follow_up(
         &ctx.wallet,
@@ -553,32 +475,4 @@ fn show(ctx: &Ctx, outcome: &EnrollOutcome) -> anyhow::Result<Outcome> {
         }
     }
     Ok(Outcome::Success)
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn a_portal_file_upload_without_field_sends_the_file_field_like_the_app() {
-        // Issue #13: the CLI sent `csr` here while core's profiles and the app sent `file`.
-        assert_eq!(
-            portal_mode("multipart", None).expect("multipart"),
-            PortalMode::Multipart {
-                field: "file".into()
-            }
-        );
-        assert_eq!(
-            portal_mode("form", None).expect("form"),
-            PortalMode::Form {
-                field: "csr".into()
-            }
-        );
-        assert_eq!(
-            portal_mode("multipart", Some("csr")).expect("explicit"),
-            PortalMode::Multipart {
-                field: "csr".into()
-            }
-        );
-    }
 }

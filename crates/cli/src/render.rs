@@ -21,9 +21,19 @@ pub(crate) fn error(err: &anyhow::Error, as_json: bool) {
             _ => None,
         }
     });
-    let hint = core.and_then(certdesk_core::Error::hint);
+    let problem = match err.downcast_ref::<certdesk_flows::Error>() {
+        Some(certdesk_flows::Error::Enroll(problem)) => Some(problem),
+        _ => None,
+    };
+    let hint = core
+        .and_then(certdesk_core::Error::hint)
+        .or_else(|| problem.map(crate::commands::enroll::problem_hint));
     if as_json {
-        let kind = core.map_or("usage", |e| e.kind().as_str());
+        let kind = match (core, problem) {
+            (Some(e), _) => e.kind().as_str(),
+            (None, Some(_)) => "invalid_input",
+            (None, None) => "usage",
+        };
         let body = serde_json::json!({
             "error": { "kind": kind, "message": format!("{err:#}"), "hint": hint }
         });

@@ -84,25 +84,8 @@ impl AuthKind {
     }
 }
 
-/// How a portal takes the request.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "kebab-case")]
-pub enum PortalUpload {
-    /// `application/x-www-form-urlencoded`, the PEM request in the named field.
-    Form,
-    /// `multipart/form-data`, the request as a file in the named field.
-    Multipart,
-    /// The request as the whole body.
-    Raw,
-}
-
-impl PortalUpload {
-    const NAMES: [(&'static str, PortalUpload); 3] = [
-        ("form", PortalUpload::Form),
-        ("multipart", PortalUpload::Multipart),
-        ("raw", PortalUpload::Raw),
-    ];
-}
+/// How a portal takes the request: the one type the CLI, the app and profiles share.
+pub use crate::enroll::portal::PortalUpload;
 
 /// The enrollment method with what it needs.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
@@ -757,14 +740,14 @@ impl Validator<'_> {
                 not_for(self, &r.to, "to", "portal");
                 let upload = match &r.upload {
                     None => PortalUpload::Form,
-                    Some(u) => match PortalUpload::NAMES.iter().find(|(n, _)| *n == u.get_ref()) {
-                        Some((_, k)) => *k,
+                    Some(u) => match PortalUpload::from_name(u.get_ref()) {
+                        Some(k) => k,
                         None => {
                             self.at(
                                 u,
                                 "bad_upload",
                                 format!(
-                                    "unknown upload kind \"{}\": expected form, multipart or raw",
+                                    "unknown upload kind \"{}\": expected form, multipart, raw or der",
                                     u.get_ref()
                                 ),
                             );

@@ -10,6 +10,9 @@ pub enum Error {
     /// certdesk-store refused or failed.
     #[error(transparent)]
     Store(#[from] certdesk_store::Error),
+    /// A request cannot be sent as asked (see [`crate::enroll::EnrollProblem`]).
+    #[error(transparent)]
+    Enroll(#[from] crate::enroll::EnrollProblem),
     /// Neither the environment nor the user database names a home directory.
     #[error("cannot find this user's home directory, so no browser store can be found")]
     NoHome,

@@ -9,12 +9,12 @@
 //! It does not word anything for a person (no prose, no CLI flags, no button names), does not
 //! talk to a terminal or a window, and depends on neither clap nor Tauri.
 
+pub mod enroll;
 mod error;
 pub mod expiry;
 pub mod home;
 pub mod import;
 pub mod limits;
-pub mod portal;
 pub mod renew;
 pub mod request;
 pub mod site;

@@ -4,14 +4,15 @@ use std::sync::{Arc, Mutex};
 
 use certdesk_core::cert::to_pem;
 use certdesk_core::enroll::{
-    self,
-    est::{est_base, AttributeStatus},
-    portal::PortalMode,
-    AuthSettings, EnrollMethod, EnrollOutcome, EnrollTarget, TrustSettings,
+    self, est::AttributeStatus, portal::PortalUpload, AuthSettings, EnrollMethod, EnrollOutcome,
+    EnrollTarget, TrustSettings,
 };
 use certdesk_core::secret::SecretString;
 use certdesk_core::vault::os_vault;
 use certdesk_core::wallet::Wallet;
+use certdesk_flows::enroll::{
+    Credentials, Destination, EnrollRequest, MethodKind, Prepared, TrustChoice,
+};
 use certdesk_practice::{PracticeConfig, PracticeServer};
 use tauri::ipc::Channel;
 use tauri::State;
@@ -116,13 +117,7 @@ pub async fn enroll_practice(
     blocking(move || {
         report(&on_progress, Phase::SendingRequest);
         let vault = os_vault().ok();
-        enroll_with(
-            &wallet()?,
-            &id,
-            handle.target(),
-            Some(handle.demo_code),
-            vault.as_deref(),
-        )
+        enroll_with(&wallet()?, &id, handle.prepared(), vault.as_deref())
     })
     .await
 }
@@ -230,6 +225,15 @@ fn recheck_view(c: certdesk_core::sites::SiteRecheck) -> SiteRecheckView {
 }
 
 impl PracticeHandle {
+    /// The practice CA's target with its demo code.
+    fn prepared(&self) -> Prepared {
+        Prepared {
+            target: self.target(),
+            secret: Some(self.demo_code.clone()),
+            profile: None,
+        }
+    }
+
     fn target(&self) -> EnrollTarget {
         EnrollTarget {
             method: EnrollMethod::Est {
@@ -277,31 +281,19 @@ pub async fn enroll_est(
     trust_sha256: Option<String>,
     on_progress: Channel<ProgressEvent>,
 ) -> Result<EnrollResult, IpcError> {
+    let request = EnrollRequest {
+        destination: Some(Destination::Est { url, label }),
+        credentials: Credentials {
+            user,
+            code: code.map(SecretString::new),
+            token: None,
+        },
+        trust: confirmed(trust_sha256),
+        timeout_secs: None,
+    };
     blocking(move || {
         report(&on_progress, Phase::SendingRequest);
-        let auth = match user.as_deref().map(str::trim).filter(|u| !u.is_empty()) {
-            Some(user) => AuthSettings::Basic { user: user.into() },
-            None => AuthSettings::None,
-        };
-        let target = EnrollTarget {
-            method: EnrollMethod::Est {
-                base: est_base(url.trim(), label.as_deref().filter(|l| !l.is_empty()))?,
-            },
-            trust: TrustSettings {
-                pinned_sha256: trust_sha256,
-                ..TrustSettings::default()
-            },
-            auth,
-            timeout_secs: ENROLL_TIMEOUT_SECS,
-        };
-        let vault = os_vault().ok();
-        enroll_with(
-            &wallet()?,
-            &id,
-            target,
-            code.map(SecretString::new),
-            vault.as_deref(),
-        )
+        enroll_request(&wallet()?, &id, MethodKind::Est, request)
     })
     .await
 }
@@ -315,7 +307,7 @@ pub async fn enroll_est(
 pub async fn enroll_portal(
     id: String,
     url: String,
-    upload: String,
+    upload: PortalUpload,
     field: Option<String>,
     user: Option<String>,
     code: Option<String>,
@@ -323,100 +315,42 @@ pub async fn enroll_portal(
     trust_sha256: Option<String>,
     on_progress: Channel<ProgressEvent>,
 ) -> Result<EnrollResult, IpcError> {
-    // Checked before anything runs: a bad address or upload way never touches the wallet.
-    let (target, secret) = portal_target(
-        &url,
-        &upload,
-        field.as_deref(),
-        user.as_deref(),
-        code,
-        token,
-        trust_sha256,
-    )?;
+    let request = EnrollRequest {
+        destination: Some(Destination::Portal { url, upload, field }),
+        credentials: Credentials {
+            user,
+            code: code.map(SecretString::new),
+            token: token.map(SecretString::new),
+        },
+        trust: confirmed(trust_sha256),
+        timeout_secs: None,
+    };
     blocking(move || {
         report(&on_progress, Phase::SendingRequest);
-        let vault = os_vault().ok();
-        enroll_with(&wallet()?, &id, target, secret, vault.as_deref())
+        enroll_request(&wallet()?, &id, MethodKind::Portal, request)
     })
     .await
 }
 
-/// The portal target and its secret from what the wizard sent; refuses a page that is not
-/// `https://`, an unknown upload way, a bad field name, and ambiguous credentials.
-pub(crate) fn portal_target(
-    url: &str,
-    upload: &str,
-    field: Option<&str>,
-    user: Option<&str>,
-    code: Option<String>,
-    token: Option<String>,
-    trust_sha256: Option<String>,
-) -> Result<(EnrollTarget, Option<SecretString>), IpcError> {
-    let url = url.trim();
-    if !url.starts_with("https://") || url.len() == "https://".len() {
-        return Err(IpcError::new(
-            IpcErrorKind::InvalidInput,
-            format!("the web page address must start with https://, found \"{url}\""),
-            Some(
-                "your request and your code must travel encrypted: use the https:// address your help desk gave you",
-            ),
-        ));
+/// A fingerprint the person confirmed in the trust question.
+fn confirmed(trust_sha256: Option<String>) -> TrustChoice {
+    TrustChoice {
+        fingerprint: trust_sha256,
+        ..TrustChoice::default()
     }
-    let upload = upload.trim();
-    let field = field
-        .map(str::trim)
-        .filter(|f| !f.is_empty())
-        .unwrap_or(certdesk_flows::portal::default_portal_field(upload));
-    let mode = PortalMode::parse(upload, field)?;
-    let user = user.map(str::trim).filter(|u| !u.is_empty());
-    let code = code.filter(|c| !c.is_empty());
-    let token = token
-        .map(|t| t.trim().to_string())
-        .filter(|t| !t.is_empty());
-    let (auth, secret) = match (user, code, token) {
-        (None, None, Some(token)) => (AuthSettings::Bearer, Some(SecretString::new(token))),
-        (_, _, Some(_)) => {
-            return Err(IpcError::new(
-                IpcErrorKind::InvalidInput,
-                "give either a user name and password or a token, not both",
-                Some("your help desk said which one the page takes"),
-            ))
-        }
-        (Some(user), Some(code), None) => (
-            AuthSettings::Basic { user: user.into() },
-            Some(SecretString::new(code)),
-        ),
-        (Some(_), None, None) => {
-            return Err(IpcError::new(
-                IpcErrorKind::InvalidInput,
-                "a user name needs its code or password",
-                Some("type the code or password your help desk gave you"),
-            ))
-        }
-        // Like the CLI: a code without a user name goes with an empty one.
-        (None, Some(code), None) => (
-            AuthSettings::Basic {
-                user: String::new(),
-            },
-            Some(SecretString::new(code)),
-        ),
-        (None, None, None) => (AuthSettings::None, None),
-    };
-    Ok((
-        EnrollTarget {
-            method: EnrollMethod::Portal {
-                url: url.to_string(),
-                mode,
-            },
-            trust: TrustSettings {
-                pinned_sha256: trust_sha256.filter(|p| !p.trim().is_empty()),
-                ..TrustSettings::default()
-            },
-            auth,
-            timeout_secs: ENROLL_TIMEOUT_SECS,
-        },
-        secret,
-    ))
+}
+
+/// Prepares and sends a request the wizard described (the flows' rules, as the CLI's); the
+/// address and credentials are checked before the wallet is touched.
+pub(crate) fn enroll_request(
+    wallet: &Wallet,
+    id: &str,
+    expected: MethodKind,
+    request: EnrollRequest,
+) -> Result<EnrollResult, IpcError> {
+    let prepared = certdesk_flows::enroll::prepare(wallet, id, expected, request)?;
+    let vault = os_vault().ok();
+    enroll_with(wallet, id, prepared, vault.as_deref())
 }
 
 /// Asks again for a pending enrollment (the server said "later"), with what was recorded.
@@ -440,11 +374,10 @@ pub async fn resume_enrollment(
 pub(crate) fn enroll_with(
     wallet: &Wallet,
     id: &str,
-    target: EnrollTarget,
-    secret: Option<SecretString>,
+    prepared: Prepared,
     vault: Option<&dyn certdesk_core::vault::SecretVault>,
 ) -> Result<EnrollResult, IpcError> {
-    let outcome = enroll::enroll(wallet, id, target, secret, vault)?;
+    let outcome = certdesk_flows::enroll::enroll(wallet, id, prepared, vault, None)?;
     Ok(EnrollResult::from_outcome(
         &outcome,
         OffsetDateTime::now_utc(),
@@ -499,6 +432,7 @@ mod tests {
     use crate::commands::identities::create_identity;
     use crate::commands::site::check_site_with;
     use crate::view::{NewIdentitySpec, RowStatus, SiteVerdict};
+    use certdesk_core::enroll::portal::PortalMode;
     use certdesk_core::vault::{MemoryVault, SecretVault};
     use certdesk_core::wallet::{KeyAccess, KeyProtection};
     use certdesk_flows::limits::SITE_CHECK_TIMEOUT as SITE_CHECK_TIMEOUT_FOR_TEST;
@@ -606,14 +540,7 @@ mod tests {
             &KeyProtection::Keyring(Arc::clone(&vault)),
         )
         .expect("create");
-        let issued = enroll_with(
-            &wallet,
-            &row.id,
-            handle.target(),
-            Some(handle.demo_code.clone()),
-            None,
-        )
-        .expect("enroll");
+        let issued = enroll_with(&wallet, &row.id, handle.prepared(), None).expect("enroll");
         assert_eq!(issued.identity.status, RowStatus::Issued);
         assert_eq!(
             issued.identity.issuer.as_deref(),
@@ -781,12 +708,36 @@ mod tests {
         );
     }
 
-    fn portal(
+    /// What `enroll_portal` prepares from the wizard's fields (before the wallet is touched).
+    fn portal_with(
         url: &str,
-        upload: &str,
+        upload: PortalUpload,
         field: Option<&str>,
-    ) -> Result<(EnrollTarget, Option<SecretString>), IpcError> {
-        portal_target(url, upload, field, None, None, None, None)
+        credentials: Credentials,
+        trust_sha256: Option<&str>,
+    ) -> Result<Prepared, IpcError> {
+        let home = tempfile::tempdir().expect("temp dir");
+        let wallet = Wallet::open(home.path()).expect("open");
+        let request = EnrollRequest {
+            destination: Some(Destination::Portal {
+                url: url.into(),
+                upload,
+                field: field.map(str::to_string),
+            }),
+            credentials,
+            trust: confirmed(trust_sha256.map(str::to_string)),
+            timeout_secs: None,
+        };
+        Ok(certdesk_flows::enroll::prepare(
+            &wallet,
+            "01-ada",
+            MethodKind::Portal,
+            request,
+        )?)
+    }
+
+    fn portal(url: &str, upload: PortalUpload, field: Option<&str>) -> Result<Prepared, IpcError> {
+        portal_with(url, upload, field, Credentials::default(), None)
     }
 
     #[test]
@@ -798,18 +749,17 @@ mod tests {
             "https://",
             "",
         ] {
-            let error = portal(url, "form", Some("csr")).expect_err(url);
+            let error = portal(url, PortalUpload::Form, Some("csr")).expect_err(url);
             assert_eq!(error.kind, IpcErrorKind::InvalidInput, "{url}: {error:?}");
-            assert!(error.message.contains("https://"), "{error:?}");
-            assert!(error
-                .hint
-                .as_deref()
-                .is_some_and(|h| h.contains("encrypted")));
+            assert!(error.hint.is_some(), "{url}: {error:?}");
         }
-        let (target, secret) =
-            portal(" https://ca.example.edu/submit ", "form", None).expect("https is fine");
+        let http = portal("http://ca.example.edu/submit", PortalUpload::Form, None)
+            .expect_err("plain http");
+        assert!(http.message.contains("https://"), "{http:?}");
+        let prepared = portal(" https://ca.example.edu/submit ", PortalUpload::Form, None)
+            .expect("https is fine");
         assert_eq!(
-            target.method,
+            prepared.target.method,
             EnrollMethod::Portal {
                 url: "https://ca.example.edu/submit".into(),
                 mode: PortalMode::Form {
@@ -817,74 +767,98 @@ mod tests {
                 },
             }
         );
-        assert_eq!(target.auth, AuthSettings::None);
-        assert!(secret.is_none());
+        assert_eq!(prepared.target.auth, AuthSettings::None);
+        assert!(prepared.secret.is_none());
+        assert_eq!(
+            prepared.target.timeout_secs,
+            certdesk_flows::limits::ENROLL_TIMEOUT_SECS
+        );
     }
 
     #[test]
     fn upload_ways_map_to_portal_modes_and_bad_ones_are_invalid_input() {
-        let mode = |upload: &str, field: Option<&str>| match portal(
-            "https://ca.example.edu/submit",
-            upload,
-            field,
-        ) {
-            Ok((t, _)) => match t.method {
-                EnrollMethod::Portal { mode, .. } => Ok(mode),
+        let mode = |upload, field: Option<&str>| {
+            portal("https://ca.example.edu/submit", upload, field).map(|p| match p.target.method {
+                EnrollMethod::Portal { mode, .. } => mode,
                 other => panic!("not a portal: {other:?}"),
-            },
-            Err(e) => Err(e),
+            })
         };
         assert_eq!(
-            mode("multipart", None).expect("multipart"),
+            mode(PortalUpload::Multipart, None).expect("multipart"),
             PortalMode::Multipart {
                 field: "file".into()
             }
         );
         assert_eq!(
-            mode("form", Some(" CertRequest ")).expect("form"),
+            mode(PortalUpload::Form, Some(" CertRequest ")).expect("form"),
             PortalMode::Form {
                 field: "CertRequest".into()
             }
         );
-        assert_eq!(mode("pem", None).expect("pem"), PortalMode::RawPem);
         assert_eq!(
-            mode("der", Some("ignored")).expect("der"),
+            mode(PortalUpload::Pem, None).expect("pem"),
+            PortalMode::RawPem
+        );
+        assert_eq!(
+            mode(PortalUpload::Der, Some("ignored")).expect("der"),
             PortalMode::RawDer
         );
-
-        let unknown = mode("fax", None).expect_err("unknown way");
-        assert_eq!(unknown.kind, IpcErrorKind::InvalidInput, "{unknown:?}");
-        assert!(unknown.message.contains("fax"), "{unknown:?}");
-        let bad_field = mode("form", Some("my field")).expect_err("a space in a field name");
+        // An unknown way cannot cross IPC at all: the argument is the shared enum.
+        assert!(serde_json::from_str::<PortalUpload>("\"fax\"").is_err());
+        assert_eq!(
+            serde_json::from_str::<PortalUpload>("\"multipart\"").expect("the UI's spelling"),
+            PortalUpload::Multipart
+        );
+        let bad_field =
+            mode(PortalUpload::Form, Some("my field")).expect_err("a space in a field name");
         assert_eq!(bad_field.kind, IpcErrorKind::InvalidInput, "{bad_field:?}");
         assert!(bad_field.message.contains("my field"), "{bad_field:?}");
     }
 
     #[test]
     fn portal_credentials_are_basic_or_bearer_never_both() {
+        let fingerprint = "ab".repeat(32);
         let target = |user: Option<&str>, code: Option<&str>, token: Option<&str>| {
-            portal_target(
+            portal_with(
                 "https://ca.example.edu/submit",
-                "form",
+                PortalUpload::Form,
                 Some("csr"),
-                user,
-                code.map(str::to_string),
-                token.map(str::to_string),
-                Some("AB:CD".into()),
+                Credentials {
+                    user: user.map(str::to_string),
+                    code: code.map(SecretString::new),
+                    token: token.map(SecretString::new),
+                },
+                Some(&fingerprint),
             )
         };
-        let (basic, secret) = target(Some(" ada "), Some("pw"), None).expect("basic");
-        assert_eq!(basic.auth, AuthSettings::Basic { user: "ada".into() });
+        let basic = target(Some(" ada "), Some("pw"), None).expect("basic");
         assert_eq!(
-            secret.map(|s| s.expose().to_string()).as_deref(),
+            basic.target.auth,
+            AuthSettings::Basic { user: "ada".into() }
+        );
+        assert_eq!(
+            basic.secret.map(|s| s.expose().to_string()).as_deref(),
             Some("pw")
         );
-        assert_eq!(basic.trust.pinned_sha256.as_deref(), Some("AB:CD"));
-        let (bearer, secret) = target(None, None, Some("tok")).expect("bearer");
-        assert_eq!(bearer.auth, AuthSettings::Bearer);
+        // The confirmed fingerprint is recorded normalised, as the CLI records it.
         assert_eq!(
-            secret.map(|s| s.expose().to_string()).as_deref(),
+            basic.target.trust.pinned_sha256.as_deref(),
+            Some(["AB"; 32].join(":").as_str())
+        );
+        let bearer = target(None, None, Some("tok")).expect("bearer");
+        assert_eq!(bearer.target.auth, AuthSettings::Bearer);
+        assert_eq!(
+            bearer.secret.map(|s| s.expose().to_string()).as_deref(),
             Some("tok")
+        );
+        // Issue #13: a code without a user name now goes with an empty one, as in the CLI
+        // (the app used to send no credentials at all then).
+        let code_only = target(None, Some("c0de"), None).expect("code alone");
+        assert_eq!(
+            code_only.target.auth,
+            AuthSettings::Basic {
+                user: String::new()
+            }
         );
         for (user, code, token) in [
             (Some("ada"), Some("pw"), Some("tok")),

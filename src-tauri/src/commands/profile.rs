@@ -7,8 +7,7 @@ use std::sync::{Arc, Mutex};
 
 use certdesk_core::key::KeySpec;
 use certdesk_core::profile::{
-    fetch_profile_link, load_profile, parse_profile_link, EnrollMethod, LoadedProfile,
-    PortalUpload, LINK_SCHEME,
+    fetch_profile_link, load_profile, parse_profile_link, EnrollMethod, LoadedProfile, LINK_SCHEME,
 };
 use certdesk_core::transport::ServerTrust;
 use certdesk_core::wallet::{KeyProtection, Wallet};
@@ -261,19 +260,15 @@ impl ProfileView {
             EnrollMethod::Portal { url, .. } => ("portal", Some(url.clone()), None, None),
             EnrollMethod::Email { to } => ("email", None, None, Some(to.clone())),
         };
-        // The same defaults as certdesk_core::enroll::target_from_profile.
+        // The same defaults as certdesk_core::enroll::target_from_profile (one function).
         let (upload, field) = match &p.enroll.method {
-            EnrollMethod::Portal { field, upload, .. } => match upload {
-                PortalUpload::Form => (
-                    Some("form"),
-                    Some(field.clone().unwrap_or_else(|| "csr".into())),
-                ),
-                PortalUpload::Multipart => (
-                    Some("multipart"),
-                    Some(field.clone().unwrap_or_else(|| "file".into())),
-                ),
-                PortalUpload::Raw => (Some("pem"), None),
-            },
+            EnrollMethod::Portal { field, upload, .. } => (
+                Some(*upload),
+                field
+                    .clone()
+                    .or(upload.default_field().map(str::to_string))
+                    .filter(|_| upload.has_field()),
+            ),
             _ => (None, None),
         };
         let spec_name = |k: KeySpec| match serde_json::to_value(k) {
@@ -287,7 +282,7 @@ impl ProfileView {
             method: method.into(),
             url,
             label,
-            upload: upload.map(str::to_string),
+            upload,
             field,
             email_to,
             ca_sha256: p.enroll.ca_sha256.clone(),
@@ -309,8 +304,10 @@ impl ProfileView {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use certdesk_core::profile::PortalUpload;
     use certdesk_core::profile::{parse_profile, this_device_name, ProfileOrigin};
     use certdesk_core::vault::MemoryVault;
+    use certdesk_flows::enroll::Destination;
 
     fn est_profile() -> LoadedProfile {
         let text = std::fs::read_to_string(
@@ -589,24 +586,20 @@ mod tests {
             view.url.as_deref(),
             Some("https://ca.example.edu/certsrv/submit")
         );
-        assert_eq!(view.upload.as_deref(), Some("form"));
+        assert_eq!(view.upload, Some(PortalUpload::Form));
         assert_eq!(view.field.as_deref(), Some("csr"));
         assert_eq!(view.auth, "password");
         // What the view says is what the core would send.
         let target = certdesk_core::enroll::target_from_profile(&loaded.profile)
             .expect("target")
             .expect("a portal has a target");
-        let (from_view, _) = crate::commands::enroll::portal_target(
-            view.url.as_deref().unwrap_or_default(),
-            view.upload.as_deref().unwrap_or_default(),
-            view.field.as_deref(),
-            Some("ada"),
-            Some("secret".into()),
-            None,
-            None,
-        )
+        let from_view = certdesk_flows::enroll::method(&Destination::Portal {
+            url: view.url.clone().unwrap_or_default(),
+            upload: view.upload.expect("a portal's upload way"),
+            field: view.field.clone(),
+        })
         .expect("the view's settings are valid");
-        assert_eq!(from_view.method, target.method);
+        assert_eq!(from_view, target.method);
 
         let est = ProfileView::from_loaded(&est_profile());
         assert_eq!((est.upload, est.field), (None, None));

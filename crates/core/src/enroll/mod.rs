@@ -235,22 +235,14 @@ pub enum EnrollOutcome {
 /// The enrollment target a help-desk profile describes (EST or portal; an email profile has
 /// none). The profile's CA pin becomes the trust pin; its fixed user name, if any, the user.
 pub fn target_from_profile(profile: &crate::profile::Profile) -> Result<Option<EnrollTarget>> {
-    use crate::profile::{AuthKind, EnrollMethod as P, PortalUpload};
+    use crate::profile::{AuthKind, EnrollMethod as P};
     let method = match &profile.enroll.method {
         P::Est { url, label } => EnrollMethod::Est {
             base: est::est_base(url, label.as_deref())?,
         },
         P::Portal { url, field, upload } => EnrollMethod::Portal {
             url: url.clone(),
-            mode: match upload {
-                PortalUpload::Form => PortalMode::Form {
-                    field: field.clone().unwrap_or_else(|| "csr".into()),
-                },
-                PortalUpload::Multipart => PortalMode::Multipart {
-                    field: field.clone().unwrap_or_else(|| "file".into()),
-                },
-                PortalUpload::Raw => PortalMode::RawPem,
-            },
+            mode: PortalMode::new(*upload, field.as_deref())?,
         },
         P::Email { .. } => return Ok(None),
     };

@@ -5,6 +5,76 @@ use crate::csr::Csr;
 use crate::transport::HttpResponse;
 use crate::{Error, Result};
 
+/// The ways a portal takes a request, as a person, a command line or a profile names them.
+///
+/// One type for every front end (issue #13): the CLI parses it with clap, the app receives it
+/// over IPC and its TypeScript twin is generated, a profile's `upload` is read into it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
+#[cfg_attr(feature = "clap", derive(clap::ValueEnum))]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
+#[serde(rename_all = "snake_case")]
+pub enum PortalUpload {
+    /// `application/x-www-form-urlencoded`, the PEM in one text field (a "paste your CSR" box).
+    Form,
+    /// `multipart/form-data`, the PEM as a file (an "upload your CSR" button).
+    #[cfg_attr(feature = "clap", value(alias = "upload"))]
+    Multipart,
+    /// The PEM as the whole body (`application/pkcs10` in PEM armour). Profiles call it `raw`.
+    #[cfg_attr(feature = "clap", value(alias = "raw"))]
+    Pem,
+    /// The DER as the whole body (`application/pkcs10`).
+    Der,
+}
+
+impl PortalUpload {
+    /// Every spelling accepted in text (profiles, older command lines), with its way.
+    pub const NAMES: [(&'static str, PortalUpload); 6] = [
+        ("form", PortalUpload::Form),
+        ("multipart", PortalUpload::Multipart),
+        ("upload", PortalUpload::Multipart),
+        ("pem", PortalUpload::Pem),
+        ("raw", PortalUpload::Pem),
+        ("der", PortalUpload::Der),
+    ];
+
+    /// The way named `name` (one of [`PortalUpload::NAMES`]).
+    pub fn from_name(name: &str) -> Option<PortalUpload> {
+        Self::NAMES
+            .iter()
+            .find(|(n, _)| *n == name)
+            .map(|(_, way)| *way)
+    }
+
+    /// The canonical name (`form`, `multipart`, `pem`, `der`).
+    pub fn as_str(self) -> &'static str {
+        match self {
+            PortalUpload::Form => "form",
+            PortalUpload::Multipart => "multipart",
+            PortalUpload::Pem => "pem",
+            PortalUpload::Der => "der",
+        }
+    }
+
+    /// Whether the request goes in a named form field.
+    pub fn has_field(self) -> bool {
+        matches!(self, PortalUpload::Form | PortalUpload::Multipart)
+    }
+
+    /// The form field a request goes in when nobody names one: `file` for a file upload (what
+    /// an `<input type="file" name="file">` form sends), `csr` for a text field; `None` for the
+    /// raw ways, which have no field.
+    ///
+    /// Issue #13: the CLI used `csr` for a file upload too, while profiles and the app used
+    /// `file`; `file` is kept, and this is now the only place that decides.
+    pub fn default_field(self) -> Option<&'static str> {
+        match self {
+            PortalUpload::Form => Some("csr"),
+            PortalUpload::Multipart => Some("file"),
+            PortalUpload::Pem | PortalUpload::Der => None,
+        }
+    }
+}
+
 /// How a portal takes the CSR.
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 #[serde(rename_all = "snake_case", tag = "mode")]
@@ -26,37 +96,55 @@ pub enum PortalMode {
 }
 
 impl PortalMode {
-    /// Parses the CLI spelling: `form`, `multipart`, `pem`, `der`.
-    pub fn parse(mode: &str, field: &str) -> Result<PortalMode> {
+    /// The mode for `upload` with the form field `field` (trimmed; blank or absent means the
+    /// way's [default](PortalUpload::default_field)). A field name is letters, digits and
+    /// `- _ . [ ]`; the raw ways ignore it.
+    pub fn new(upload: PortalUpload, field: Option<&str>) -> Result<PortalMode> {
+        let field = field
+            .map(str::trim)
+            .filter(|f| !f.is_empty())
+            .or(upload.default_field())
+            .unwrap_or_default();
         let field_ok = !field.is_empty()
             && field
                 .chars()
                 .all(|c| c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.' | '[' | ']'));
-        let need_field = |m: PortalMode| {
-            if field_ok {
-                Ok(m)
-            } else {
-                Err(Error::invalid(
-                    "field",
-                    format!(
-                        "a form field name is letters, digits and - _ . [ ], found \"{field}\""
-                    ),
-                ))
-            }
-        };
-        match mode {
-            "form" => need_field(PortalMode::Form {
+        if upload.has_field() && !field_ok {
+            return Err(Error::invalid(
+                "field",
+                format!("a form field name is letters, digits and - _ . [ ], found \"{field}\""),
+            ));
+        }
+        Ok(match upload {
+            PortalUpload::Form => PortalMode::Form {
                 field: field.to_string(),
-            }),
-            "multipart" | "upload" => need_field(PortalMode::Multipart {
+            },
+            PortalUpload::Multipart => PortalMode::Multipart {
                 field: field.to_string(),
-            }),
-            "pem" | "raw" => Ok(PortalMode::RawPem),
-            "der" => Ok(PortalMode::RawDer),
-            other => Err(Error::invalid(
+            },
+            PortalUpload::Pem => PortalMode::RawPem,
+            PortalUpload::Der => PortalMode::RawDer,
+        })
+    }
+
+    /// Parses a spelling of [`PortalUpload::NAMES`] and a field name (see [`PortalMode::new`]).
+    pub fn parse(mode: &str, field: &str) -> Result<PortalMode> {
+        match PortalUpload::from_name(mode.trim()) {
+            Some(upload) => PortalMode::new(upload, Some(field)),
+            None => Err(Error::invalid(
                 "upload mode",
-                format!("expected form, multipart, pem or der, found \"{other}\""),
+                format!("expected form, multipart, pem or der, found \"{mode}\""),
             )),
+        }
+    }
+
+    /// The way and the field of this mode (for showing it).
+    pub fn upload(&self) -> (PortalUpload, Option<&str>) {
+        match self {
+            PortalMode::Form { field } => (PortalUpload::Form, Some(field)),
+            PortalMode::Multipart { field } => (PortalUpload::Multipart, Some(field)),
+            PortalMode::RawPem => (PortalUpload::Pem, None),
+            PortalMode::RawDer => (PortalUpload::Der, None),
         }
     }
 }
@@ -202,5 +290,39 @@ mod tests {
             PortalMode::parse("der", "").expect("der"),
             PortalMode::RawDer
         );
+    }
+
+    #[test]
+    fn a_missing_field_takes_the_way_s_default_and_every_spelling_round_trips() {
+        // Issue #13: a file upload without a field name sends `file`, a text field `csr`.
+        assert_eq!(
+            PortalMode::new(PortalUpload::Multipart, None).expect("multipart"),
+            PortalMode::Multipart {
+                field: "file".into()
+            }
+        );
+        assert_eq!(
+            PortalMode::new(PortalUpload::Form, Some("  ")).expect("form"),
+            PortalMode::Form {
+                field: "csr".into()
+            }
+        );
+        assert_eq!(
+            PortalMode::new(PortalUpload::Multipart, Some(" csr ")).expect("named"),
+            PortalMode::Multipart {
+                field: "csr".into()
+            }
+        );
+        assert_eq!(
+            PortalMode::new(PortalUpload::Pem, Some("ignored")).expect("pem"),
+            PortalMode::RawPem
+        );
+        for (name, way) in PortalUpload::NAMES {
+            let mode = PortalMode::parse(name, "f").expect(name);
+            assert_eq!(mode.upload().0, way, "{name}");
+            // The serde spelling (IPC, JSON output) is the canonical name.
+            let json = serde_json::to_string(&way).expect("serialise");
+            assert_eq!(json, format!("\"{}\"", way.as_str()));
+        }
     }
 }

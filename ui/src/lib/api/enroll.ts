@@ -1,6 +1,7 @@
 import type { EnrollResult } from './generated/EnrollResult';
 import type { RenewResult } from './generated/RenewResult';
 import type { PracticeInfo } from './generated/PracticeInfo';
+import type { PortalUpload } from './generated/PortalUpload';
 import { callWithProgress, type OnProgress } from './ipc';
 
 /** Starts the built-in practice CA and practice site on this computer (once). */
@@ -29,8 +30,8 @@ export function enrollEst(id: string, est: EstRequest, onProgress: OnProgress): 
   return callWithProgress<EnrollResult>('enroll_est', { id, ...est }, onProgress);
 }
 
-/** How a web portal takes the request: a form field, a file upload, or the raw body. */
-export type PortalUpload = 'form' | 'multipart' | 'pem' | 'der';
+/** How a web portal takes the request: generated from the one Rust enum the CLI shares. */
+export type { PortalUpload };
 
 /** What a web-portal enrollment needs from the person. */
 export interface PortalRequest {
