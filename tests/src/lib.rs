@@ -28,7 +28,7 @@ pub mod softhsm;
 
 pub use ca::{IdentityFiles, IssuedIdentity, OpensslCa, P7Form, SignOpts, SignedCert};
 pub use cmd::{run_tool, run_tool_with_stdin, PasswordFile, ToolOutput};
-pub use java::keytool_list_p12;
+pub use java::{keytool_list_p12, keytool_make_p12};
 pub use nss::NssDb;
 pub use openssl::{
     openssl_pkcs12_export, openssl_pkcs12_info, openssl_pkcs7_certs, openssl_req_verify,

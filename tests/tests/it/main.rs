@@ -3,6 +3,7 @@
 
 mod browser_chromium;
 mod common;
+mod pkcs12_java;
 mod probe_apache;
 mod probe_local_cert;
 mod probe_network;
