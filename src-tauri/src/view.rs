@@ -488,60 +488,7 @@ pub struct InstallResult {
     pub warnings: Vec<String>,
 }
 
-/// The words of a page excerpt, without markup: what a person would read on the page.
-fn page_text(html: &str) -> String {
-    let mut text = String::with_capacity(html.len());
-    let mut in_tag = false;
-    let mut skip_until: Option<&str> = None;
-    let lower = html.to_ascii_lowercase();
-    let mut i = 0;
-    while i < html.len() {
-        if let Some(end) = skip_until {
-            match lower[i..].find(end) {
-                Some(at) => {
-                    i += at + end.len();
-                    skip_until = None;
-                    continue;
-                }
-                None => break,
-            }
-        }
-        let rest = &lower[i..];
-        if rest.starts_with("<title") || rest.starts_with("<style") || rest.starts_with("<script") {
-            // The title is the tab's name, not the page's words; style and script are not words.
-            let tag = &rest[1..rest
-                .find(|c: char| c == '>' || c.is_whitespace())
-                .unwrap_or(rest.len())];
-            skip_until = Some(match tag {
-                "title" => "</title>",
-                "style" => "</style>",
-                _ => "</script>",
-            });
-            continue;
-        }
-        let Some(c) = html[i..].chars().next() else {
-            break;
-        };
-        match c {
-            '<' => in_tag = true,
-            '>' if in_tag => {
-                in_tag = false;
-                text.push(' ');
-            }
-            _ if !in_tag => text.push(c),
-            _ => {}
-        }
-        i += c.len_utf8();
-    }
-    let text = text
-        .replace("&amp;", "&")
-        .replace("&lt;", "<")
-        .replace("&gt;", ">")
-        .replace("&quot;", "\"")
-        .replace("&#39;", "'")
-        .replace("&mdash;", "—");
-    text.split_whitespace().collect::<Vec<_>>().join(" ")
-}
+use certdesk_core::html::page_words as page_text;
 
 /// RFC 3339, or the debug form if formatting fails (it does not for valid dates).
 pub fn rfc3339(at: OffsetDateTime) -> String {

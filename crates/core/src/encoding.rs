@@ -177,35 +177,7 @@ fn trim_ascii(bytes: &[u8]) -> &[u8] {
     &bytes[start..end]
 }
 
-/// When the bytes are an HTML page, returns Some(title or None).
-fn looks_like_html(bytes: &[u8]) -> Option<Option<String>> {
-    if bytes.first() != Some(&b'<') {
-        return None;
-    }
-    let head = String::from_utf8_lossy(&bytes[..bytes.len().min(64 * 1024)]);
-    let lower = head.to_ascii_lowercase();
-    let is_html = [
-        "<!doctype html",
-        "<html",
-        "<head",
-        "<body",
-        "<title",
-        "<!--",
-    ]
-    .iter()
-    .any(|m| lower.contains(m));
-    if !is_html {
-        return None;
-    }
-    let title = lower.find("<title").and_then(|start| {
-        let open_end = start + lower[start..].find('>')? + 1;
-        let close = open_end + lower[open_end..].find("</title")?;
-        let raw = head.get(open_end..close)?;
-        let clean = raw.split_whitespace().collect::<Vec<_>>().join(" ");
-        (!clean.is_empty()).then(|| clean.chars().take(120).collect())
-    });
-    Some(title)
-}
+use crate::html::page_title as looks_like_html;
 
 fn read_pem(text: &str, source_name: &str) -> Result<Content> {
     let begins = text.matches("-----BEGIN ").count();

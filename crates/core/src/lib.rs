@@ -15,6 +15,7 @@ pub mod enroll;
 mod error;
 pub mod fsutil;
 pub mod history;
+pub mod html;
 pub mod inspect;
 pub mod key;
 pub mod pkcs12;

@@ -160,29 +160,9 @@ impl HttpResponse {
     }
 }
 
-/// Turns a body into a short one-line quote for an error message.
+/// Turns a body into a short one-line quote for an error message (see [`crate::html::excerpt`]).
 pub fn excerpt(body: &[u8]) -> String {
-    let text = String::from_utf8_lossy(body);
-    let mut out = String::new();
-    let mut in_tag = false;
-    for c in text.chars() {
-        match c {
-            '<' => in_tag = true,
-            '>' if in_tag => {
-                in_tag = false;
-                out.push(' ');
-            }
-            _ if in_tag => {}
-            c if c.is_control() || c.is_whitespace() => out.push(' '),
-            c => out.push(c),
-        }
-    }
-    let collapsed = out.split_whitespace().collect::<Vec<_>>().join(" ");
-    if collapsed.chars().count() > 200 {
-        format!("{}…", collapsed.chars().take(200).collect::<String>())
-    } else {
-        collapsed
-    }
+    crate::html::excerpt(body, 200)
 }
 
 /// Parses `AB:CD:…` or `abcd…` (64 hex digits, optional `SHA256:` prefix and colons/spaces).

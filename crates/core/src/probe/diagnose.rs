@@ -109,16 +109,7 @@ fn issuer_names(local: &LocalIdentity) -> Vec<String> {
     names
 }
 
-/// A response body in one line: an HTML page's title, or the text itself.
-fn body_words(body: &str) -> String {
-    let lower = body.to_ascii_lowercase();
-    if let (Some(start), Some(end)) = (lower.find("<title>"), lower.find("</title>")) {
-        if start + 7 <= end {
-            return body[start + 7..end].trim().to_string();
-        }
-    }
-    body.split_whitespace().collect::<Vec<_>>().join(" ")
-}
+use crate::html::body_words;
 
 fn short(name: &str) -> String {
     // "CN=Example Issuing CA, O=Example" → "Example Issuing CA"

@@ -186,33 +186,7 @@ impl ProfileLink {
     }
 }
 
-/// The `<title>` of an HTML page (`Some(None)` for a page without one), or `None` when
-/// `bytes` does not look like HTML.
-fn html_title(bytes: &[u8]) -> Option<Option<String>> {
-    let head = String::from_utf8_lossy(&bytes[..bytes.len().min(MAX_PROFILE_BYTES)]);
-    let start = head.trim_start();
-    if !start.starts_with('<') {
-        return None;
-    }
-    let lower = start.to_ascii_lowercase();
-    if !["<!doctype html", "<html", "<head", "<body", "<title"]
-        .iter()
-        .any(|m| lower.contains(m))
-    {
-        return None;
-    }
-    let title = lower.find("<title").and_then(|at| {
-        let open_end = at + lower[at..].find('>')? + 1;
-        let close = open_end + lower[open_end..].find("</title")?;
-        let clean = start
-            .get(open_end..close)?
-            .split_whitespace()
-            .collect::<Vec<_>>()
-            .join(" ");
-        (!clean.is_empty()).then(|| clean.chars().take(120).collect())
-    });
-    Some(title)
-}
+use crate::html::page_title as html_title;
 
 /// Downloads profile bytes from an `https://` address.
 fn download(url: &str, trust: ServerTrust) -> Result<Vec<u8>> {
