@@ -726,7 +726,10 @@ pub(crate) fn probe(ctx: &Ctx, args: ProbeArgs) -> anyhow::Result<Outcome> {
         // The check's answer stands; only keeping it failed.
         eprintln!("note: the site check was not recorded in the identity's history: {e}");
     }
-    let report = checked.report;
+    // Issue #13: the verdict, findings and remedies in the locale's language (LC_ALL,
+    // LC_MESSAGES, LANG); --json keeps the codes and carries the same rendered text.
+    let lang = certdesk_wording::Lang::from_env();
+    let report = checked.report.localized(lang);
     if let Some(out) = &args.report_out {
         let json = serde_json::to_vec_pretty(&report)?;
         write_atomic(out, &json, FileMode::Public)?;
@@ -734,7 +737,7 @@ pub(crate) fn probe(ctx: &Ctx, args: ProbeArgs) -> anyhow::Result<Outcome> {
     if ctx.json {
         render::json(&report)?;
     } else {
-        render::probe_report(&report);
+        render::probe_report(&report, lang);
         if let Some(out) = &args.report_out {
             outln!("Report for your help desk written to {}", out.display());
         }

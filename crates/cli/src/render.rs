@@ -3,6 +3,7 @@
 use certdesk_core::cert::CertInfo;
 use certdesk_core::inspect::{InspectReport, InspectedCert, RequestInfo};
 use certdesk_core::wallet::{Identity, IdentityStatus, IdentitySummary, ImportOutcome};
+use certdesk_wording::{Lang, Text};
 use serde::Serialize;
 use time::OffsetDateTime;
 
@@ -304,78 +305,86 @@ fn cli_way(code: &str) -> Option<&'static str> {
     }
 }
 
-/// `probe`: the verdict first, then findings with remedies, then what happened on the wire.
-pub(crate) fn probe_report(r: &certdesk_core::probe::ProbeReport) {
+/// `probe`: the verdict first, then findings with remedies, then what happened on the wire,
+/// in the language of the locale (the report arrives already localized).
+pub(crate) fn probe_report(r: &certdesk_core::probe::ProbeReport, lang: Lang) {
     use certdesk_core::probe::Severity;
+    let say = |id: &'static str| Text::new(id).render(lang);
     outln!("{}", r.sentence);
     for f in &r.findings {
         let tag = match f.severity {
-            Severity::Blocker => "problem",
-            Severity::Warning => "warning",
-            Severity::Info => "note",
+            Severity::Blocker => say("label-problem"),
+            Severity::Warning => say("label-warning"),
+            Severity::Info => say("label-note"),
         };
         outln!();
         outln!("{tag}: {}", f.summary);
         if let Some(d) = &f.detail {
-            outln!("  details: {d}");
+            outln!("  {}: {d}", say("label-details"));
         }
-        outln!("  what to do: {}", f.remedy);
+        outln!("  {}: {}", say("label-what-to-do"), f.remedy);
         if let Some(how) = cli_way(f.code) {
-            outln!("  on the command line: {how}");
+            outln!("  {}: {how}", say("label-on-command-line"));
         }
-        outln!("  (code: {})", f.code);
+        outln!("  ({}: {})", say("label-code"), f.code);
     }
     let t = &r.transcript;
-    outln!();
-    outln!(
-        "Checked {} ({}:{})",
-        t.url,
-        t.addresses.first().map(String::as_str).unwrap_or(&t.host),
-        t.port
-    );
+    let yes_no = |b: bool| say(if b { "label-yes" } else { "label-no" });
+    let mut rows: Vec<(String, String)> = Vec::new();
     if let Some(v) = &t.tls_version {
-        outln!(
-            "  TLS:                 {v}, {}",
-            t.cipher_suite.as_deref().unwrap_or("?")
-        );
+        rows.push((
+            say("label-tls"),
+            format!("{v}, {}", t.cipher_suite.as_deref().unwrap_or("?")),
+        ));
     }
-    outln!(
-        "  certificate asked:   {}",
-        if t.certificate_requested { "yes" } else { "no" }
-    );
+    rows.push((
+        say("label-certificate-asked"),
+        yes_no(t.certificate_requested),
+    ));
     if !t.acceptable_ca_names.is_empty() {
-        outln!(
-            "  accepted issuers:    {}",
-            t.acceptable_ca_names.join(" | ")
-        );
+        rows.push((
+            say("label-accepted-issuers"),
+            t.acceptable_ca_names.join(" | "),
+        ));
     }
     if let Some(c) = &r.client_certificate {
-        outln!(
-            "  presented:           {} (issued by {})",
-            c.subject,
-            c.issuer
-        );
+        rows.push((
+            say("label-presented"),
+            Text::new("label-presented-value")
+                .arg("subject", &c.subject)
+                .arg("issuer", &c.issuer)
+                .render(lang),
+        ));
     }
-    outln!(
-        "  certificate sent:    {}",
-        if t.certificate_sent { "yes" } else { "no" }
-    );
+    rows.push((say("label-certificate-sent"), yes_no(t.certificate_sent)));
     if let Some(a) = &t.alert {
-        outln!("  TLS alert:           {} ({})", a.description, a.when);
+        rows.push((
+            say("label-tls-alert"),
+            format!("{} ({})", a.description, a.when),
+        ));
     }
     if let Some(v) = &t.http_version {
-        match &t.http2_reset {
-            Some(code) => outln!("  HTTP:                {v}, request reset with {code}"),
-            None => outln!("  HTTP:                {v}"),
-        }
+        rows.push((
+            say("label-http"),
+            match &t.http2_reset {
+                Some(code) => Text::new("label-http-reset")
+                    .arg("version", v)
+                    .arg("code", code)
+                    .render(lang),
+                None => v.clone(),
+            },
+        ));
     }
-    if let Some(s) = t.http_status {
-        outln!("  HTTP status:         {s}");
+    if let Some(status) = t.http_status {
+        rows.push((say("label-http-status"), status.to_string()));
     }
     if let Some(e) = &t.error_detail {
-        // Labels are padded to 21 columns so the values line up.
-        let label = format!("stopped at {}:", t.failed_phase.as_deref().unwrap_or("?"));
-        outln!("  {label:<21}{e}");
+        rows.push((
+            Text::new("label-stopped-at")
+                .arg("phase", t.failed_phase.as_deref().unwrap_or("?"))
+                .render(lang),
+            e.clone(),
+        ));
     }
     let timings: Vec<String> = t
         .timings
@@ -383,6 +392,29 @@ pub(crate) fn probe_report(r: &certdesk_core::probe::ProbeReport) {
         .map(|p| format!("{} {} ms", p.phase, p.millis))
         .collect();
     if !timings.is_empty() {
-        outln!("  timings:             {}", timings.join(", "));
+        rows.push((say("label-timings"), timings.join(", ")));
+    }
+    outln!();
+    outln!(
+        "{}",
+        Text::new("label-checked")
+            .arg("url", &t.url)
+            .arg(
+                "address",
+                t.addresses.first().map(String::as_str).unwrap_or(&t.host),
+            )
+            .arg("port", t.port.to_string())
+            .render(lang)
+    );
+    // Values line up after the longest label of this language.
+    let width = rows
+        .iter()
+        .map(|(l, _)| l.chars().count() + 1)
+        .max()
+        .unwrap_or(0)
+        + 1;
+    for (label, value) in rows {
+        let label = format!("{label}:");
+        outln!("  {label:<width$}{value}");
     }
 }

@@ -26,6 +26,23 @@ fn certdesk_probe(binary: &Path, home: &Path, args: &[&std::ffi::OsStr]) -> Outp
         .env("HOME", home)
         .env("CERTDESK_HOME", home.join("certdesk"))
         .env_remove("CERTDESK_PASSPHRASE")
+        // English, whatever the machine's locale (the German run sets its own).
+        .env("LC_ALL", "C")
+        .output()
+        .expect("certdesk runs")
+}
+
+/// `certdesk probe` as a person with a German locale runs it (`LANG=de_DE.UTF-8`).
+fn certdesk_probe_german(binary: &Path, home: &Path, args: &[&std::ffi::OsStr]) -> Output {
+    Command::new(binary)
+        .arg("probe")
+        .args(args)
+        .env("HOME", home)
+        .env("CERTDESK_HOME", home.join("certdesk"))
+        .env_remove("CERTDESK_PASSPHRASE")
+        .env_remove("LC_ALL")
+        .env_remove("LC_MESSAGES")
+        .env("LANG", "de_DE.UTF-8")
         .output()
         .expect("certdesk runs")
 }
@@ -445,5 +462,70 @@ fn cli_probe_refuses_smuggling_addresses_and_sends_exactly_one_request() {
     assert_eq!(
         server.logged_requests(1),
         vec!["GET /a%22b%3Cc%3E?q=1 HTTP/1.1".to_string()]
+    );
+}
+
+/// Issue #13: a German user reads the verdict of a rejected certificate, what was found and
+/// what to do in German (the real nginx refuses a certificate from a CA it does not list);
+/// `--json` keeps the codes and carries the German text.
+#[test]
+fn a_german_locale_gets_the_verdict_and_the_remedy_in_german() {
+    let binary = certdesk_binary();
+    let pki = client_pki();
+    let server = NginxSpec::new(&pki.ca_pem).start();
+    let home = tempfile::tempdir().expect("a HOME");
+    let ca_file = server.server_ca_path();
+    let stranger = &foreign_pki().stranger;
+    let files = stranger.write_to(server.dir(), "stranger");
+    let args = [
+        os(&server.url),
+        os("--cert"),
+        files.full_chain.as_os_str(),
+        os("--key"),
+        files.key.as_os_str(),
+        os("--ca-file"),
+        ca_file.as_os_str(),
+    ];
+    let shown = certdesk_probe_german(&binary, home.path(), &args);
+    assert_exit(&shown, 1);
+    let out = text(&shown.stdout);
+    let host = "127.0.0.1";
+    for german in [
+        format!("{host} hat Ihr Zertifikat nicht akzeptiert."),
+        "Problem: Die Website akzeptiert nur Zertifikate von".into(),
+        "Was zu tun ist: Holen Sie sich ein Zertifikat von einer der Zertifizierungsstellen".into(),
+        "Zertifikat gesendet:".into(),
+        "(Code: issuer_not_accepted)".into(),
+    ] {
+        assert!(out.contains(&german), "missing {german:?} in:\n{out}");
+    }
+    for english in [
+        "did not accept",
+        "what to do",
+        "The site",
+        "certificate sent",
+    ] {
+        assert!(!out.contains(english), "English {english:?} in:\n{out}");
+    }
+
+    let mut json_args = args.to_vec();
+    json_args.push(os("--json"));
+    let json = certdesk_probe_german(&binary, home.path(), &json_args);
+    assert_exit(&json, 1);
+    let report: serde_json::Value = serde_json::from_slice(&json.stdout).expect("JSON");
+    assert_eq!(report["verdict"], "rejected");
+    assert_eq!(
+        report["sentence"],
+        format!("{host} hat Ihr Zertifikat nicht akzeptiert.")
+    );
+    let finding = report["findings"]
+        .as_array()
+        .and_then(|f| f.iter().find(|f| f["code"] == "issuer_not_accepted"))
+        .unwrap_or_else(|| panic!("no issuer_not_accepted finding: {report}"));
+    assert!(
+        finding["remedy"]
+            .as_str()
+            .is_some_and(|r| r.starts_with("Holen Sie sich ein Zertifikat")),
+        "{finding}"
     );
 }

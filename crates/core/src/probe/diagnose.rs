@@ -4,7 +4,11 @@
 
 use time::OffsetDateTime;
 
-use super::{Finding, Origin, ProbeReport, ServerTrustProblem, Severity, Transcript, Verdict};
+use certdesk_wording::{Lang, Text as T};
+
+use super::{
+    Finding, FindingTexts, Origin, ProbeReport, ServerTrustProblem, Severity, Transcript, Verdict,
+};
 use crate::cert::{self, CertInfo};
 
 /// What the diagnosis knows about the identity that was presented.
@@ -35,17 +39,18 @@ fn finding(
     code: &'static str,
     origin: Origin,
     severity: Severity,
-    summary: String,
+    summary: T,
     detail: Option<String>,
-    remedy: &str,
+    remedy: T,
 ) -> Finding {
     Finding {
         code,
         origin,
         severity,
-        summary,
+        summary: summary.render(Lang::En),
         detail,
-        remedy: remedy.to_string(),
+        remedy: remedy.render(Lang::En),
+        texts: FindingTexts { summary, remedy },
     }
 }
 
@@ -58,25 +63,25 @@ pub fn local_findings(local: &LocalIdentity, now: OffsetDateTime) -> Vec<Finding
                 "cert_expired",
                 Origin::Local,
                 Severity::Blocker,
-                "Your certificate has expired.".into(),
+                T::new("finding-cert-expired"),
                 Some(p.message),
-                "Renew the certificate or request a new one from your issuer.",
+                T::new("remedy-renew"),
             ),
             "not_yet_valid" => finding(
                 "cert_not_yet_valid",
                 Origin::Local,
                 Severity::Blocker,
-                "Your certificate is not valid yet.".into(),
+                T::new("finding-cert-not-yet-valid"),
                 Some(p.message),
-                "Check that this computer's date and time are correct, or wait until the certificate becomes valid.",
+                T::new("remedy-check-clock"),
             ),
             "no_client_auth_eku" => finding(
                 "missing_client_auth_eku",
                 Origin::Local,
                 Severity::Blocker,
-                "Your certificate is not made for logging in to websites.".into(),
+                T::new("finding-missing-client-auth-eku"),
                 Some(p.message),
-                "Ask your issuer for a certificate with the \"client authentication\" usage (TLS Web Client Authentication).",
+                T::new("remedy-ask-client-auth-usage"),
             ),
             _ => continue,
         };
@@ -88,12 +93,12 @@ pub fn local_findings(local: &LocalIdentity, now: OffsetDateTime) -> Vec<Finding
             "incomplete_chain",
             Origin::Local,
             Severity::Warning,
-            "The certificate's issuing chain is incomplete on this computer.".into(),
+            T::new("finding-incomplete-chain"),
             Some(format!(
                 "the chain ends at {}, issued by {}",
                 top.subject, top.issuer
             )),
-            "Import the issuer's CA certificate as well (ask your issuer for the full chain).",
+            T::new("remedy-import-chain"),
         ));
     }
     out
@@ -147,9 +152,11 @@ fn judge(t: &Transcript, local: Option<&LocalIdentity>, f: &mut Vec<Finding>) ->
             "unreachable",
             Origin::Network,
             Severity::Blocker,
-            format!("Could not reach {}:{}.", t.host, t.port),
+            T::new("finding-unreachable")
+                .arg("host", &t.host)
+                .arg("port", t.port.to_string()),
             t.error_detail.clone(),
-            "Check the address, your network connection and any VPN or proxy you need for this site.",
+            T::new("remedy-check-network"),
         ));
         return Verdict::Failed;
     }
@@ -158,13 +165,13 @@ fn judge(t: &Transcript, local: Option<&LocalIdentity>, f: &mut Vec<Finding>) ->
         let (code, summary, remedy) = match problem {
             ServerTrustProblem::NameMismatch => (
                 "server_name_mismatch",
-                format!("The site's certificate is not valid for the name {}.", t.host),
-                "Check that you typed the site's address exactly as your help desk gave it.",
+                T::new("finding-server-name-mismatch").arg("host", &t.host),
+                T::new("remedy-check-address"),
             ),
             _ => (
                 "server_untrusted",
-                "This computer does not trust the site's certificate.".to_string(),
-                "If the site uses a private CA, get that CA's certificate from your help desk and check again trusting it; otherwise do not continue.",
+                T::new("finding-server-untrusted"),
+                T::new("remedy-private-ca"),
             ),
         };
         let issuer = t
@@ -193,9 +200,9 @@ fn judge(t: &Transcript, local: Option<&LocalIdentity>, f: &mut Vec<Finding>) ->
             "tls_version_mismatch",
             Origin::Server,
             Severity::Blocker,
-            "The site and certdesk share no TLS version.".into(),
+            T::new("finding-tls-version-mismatch"),
             t.error_detail.clone(),
-            "Ask the site's administrator to enable TLS 1.2 or 1.3.",
+            T::new("remedy-enable-tls"),
         ));
         return Verdict::Failed;
     }
@@ -210,13 +217,22 @@ fn judge(t: &Transcript, local: Option<&LocalIdentity>, f: &mut Vec<Finding>) ->
                     "issuer_not_accepted",
                     Origin::Server,
                     Severity::Blocker,
-                    format!(
-                        "The site only accepts certificates from {}; yours is from {}.",
-                        t.acceptable_ca_names.iter().map(|n| short(n)).collect::<Vec<_>>().join(", "),
-                        short(&l.leaf.issuer)
-                    ),
-                    Some(format!("acceptable CA names: {}; your chain's issuers: {}", t.acceptable_ca_names.join(" | "), ours.join(" | "))),
-                    "Get a certificate from one of the CAs the site accepts (ask the site's help desk which one).",
+                    T::new("finding-issuer-not-accepted")
+                        .arg(
+                            "accepted",
+                            t.acceptable_ca_names
+                                .iter()
+                                .map(|n| short(n))
+                                .collect::<Vec<_>>()
+                                .join(", "),
+                        )
+                        .arg("issuer", short(&l.leaf.issuer)),
+                    Some(format!(
+                        "acceptable CA names: {}; your chain's issuers: {}",
+                        t.acceptable_ca_names.join(" | "),
+                        ours.join(" | ")
+                    )),
+                    T::new("remedy-get-accepted-ca"),
                 ));
             }
         }
@@ -225,9 +241,12 @@ fn judge(t: &Transcript, local: Option<&LocalIdentity>, f: &mut Vec<Finding>) ->
                 "key_type_not_accepted",
                 Origin::Server,
                 Severity::Blocker,
-                format!("The site does not accept your key type ({}).", l.leaf.key_description),
-                Some(format!("the site offered: {}", t.offered_signature_schemes.join(", "))),
-                "Request a new certificate with a key type the site accepts (for older sites: RSA 2048).",
+                T::new("finding-key-type-not-accepted").arg("key", &l.leaf.key_description),
+                Some(format!(
+                    "the site offered: {}",
+                    t.offered_signature_schemes.join(", ")
+                )),
+                T::new("remedy-other-key-type"),
             ));
         }
     }
@@ -250,9 +269,9 @@ fn judge(t: &Transcript, local: Option<&LocalIdentity>, f: &mut Vec<Finding>) ->
             "unreachable",
             Origin::Network,
             Severity::Blocker,
-            format!("The connection to {} broke off.", t.host),
+            T::new("finding-connection-broke-off").arg("host", &t.host),
             t.error_detail.clone(),
-            "Try again; if it keeps happening, send this report to the site's help desk.",
+            T::new("remedy-try-again"),
         ));
         return Verdict::Failed;
     }
@@ -267,9 +286,9 @@ fn judge(t: &Transcript, local: Option<&LocalIdentity>, f: &mut Vec<Finding>) ->
             "cert_not_requested",
             Origin::Server,
             Severity::Info,
-            "The site did not ask for a certificate.".into(),
+            T::new("finding-cert-not-requested"),
             Some(format!("HTTP {status}")),
-            "Nothing to do if the site works; if it should ask for one, check the address with your help desk.",
+            T::new("remedy-nothing-to-do"),
         ));
         return Verdict::NotRequested;
     }
@@ -289,9 +308,9 @@ fn judge(t: &Transcript, local: Option<&LocalIdentity>, f: &mut Vec<Finding>) ->
                 "rejected_bad_certificate",
                 Origin::Server,
                 Severity::Blocker,
-                "The site refused your certificate.".into(),
+                T::new("finding-rejected-bad-certificate"),
                 Some(format!("HTTP 400: {body}")),
-                "Ask the site's help desk which CA it accepts and whether your certificate is revoked.",
+                T::new("remedy-ask-ca-or-revoked"),
             ));
         }
         return Verdict::Rejected;
@@ -313,9 +332,9 @@ fn judge(t: &Transcript, local: Option<&LocalIdentity>, f: &mut Vec<Finding>) ->
             "rejected_bad_certificate",
             Origin::Server,
             Severity::Blocker,
-            "The site refused your certificate (HTTP 401).".into(),
+            T::new("finding-rejected-http-401"),
             (!body.is_empty()).then(|| body.clone()),
-            "Show this report to the site's help desk: the site did not accept this certificate for logging in.",
+            T::new("remedy-show-report-login"),
         ));
         return Verdict::Rejected;
     }
@@ -325,9 +344,9 @@ fn judge(t: &Transcript, local: Option<&LocalIdentity>, f: &mut Vec<Finding>) ->
             "access_denied",
             Origin::Server,
             Severity::Blocker,
-            format!("The site accepted your certificate but refused access (HTTP {status})."),
+            T::new("finding-access-denied-http").arg("status", status.to_string()),
             (!body.is_empty()).then(|| body.clone()),
-            "Ask the site's help desk whether your certificate's organisation or unit is allowed; the site checks more than the certificate itself.",
+            T::new("remedy-ask-org-unit"),
         ));
         return Verdict::Rejected;
     }
@@ -341,45 +360,42 @@ fn alert_finding(description: &str, detail: Option<String>, t: &Transcript) -> F
     if no_certificate {
         no_certificate_finding(Origin::Server, detail)
     } else {
-        let (code, summary, remedy): (&'static str, &str, &str) = match description {
+        let (code, summary, remedy): (&'static str, &'static str, &'static str) = match description
+        {
             "UnknownCA" => (
                 "rejected_unknown_ca",
-                "The site does not trust the CA that issued your certificate.",
-                "Ask the site's help desk which CA it accepts, and get a certificate from it.",
+                "finding-rejected-unknown-ca",
+                "remedy-ask-which-ca",
             ),
-            "CertificateExpired" => (
-                "cert_expired",
-                "The site says your certificate has expired.",
-                "Renew the certificate or request a new one from your issuer.",
-            ),
+            "CertificateExpired" => ("cert_expired", "finding-site-says-expired", "remedy-renew"),
             "CertificateRevoked" => (
                 "cert_revoked",
-                "The site says your certificate has been revoked.",
-                "Request a new certificate; a revoked one can never be used again.",
+                "finding-site-says-revoked",
+                "remedy-new-certificate-revoked",
             ),
             "AccessDenied" => (
                 "access_denied",
-                "The site accepted the certificate technically but denies its holder access.",
-                "Ask the site's help desk to grant your certificate access.",
+                "finding-access-denied-alert",
+                "remedy-grant-access",
             ),
             "ProtocolVersion" => (
                 "tls_version_mismatch",
-                "The site and certdesk share no TLS version.",
-                "Ask the site's administrator to enable TLS 1.2 or 1.3.",
+                "finding-tls-version-mismatch",
+                "remedy-enable-tls",
             ),
             _ => (
                 "rejected_bad_certificate",
-                "The site refused your certificate.",
-                "Show this report to the site's help desk: the site refused the certificate without saying why.",
+                "finding-rejected-bad-certificate",
+                "remedy-show-report-no-reason",
             ),
         };
         finding(
             code,
             Origin::Server,
             Severity::Blocker,
-            summary.into(),
+            T::new(summary),
             detail,
-            remedy,
+            T::new(remedy),
         )
     }
 }
@@ -413,9 +429,9 @@ fn no_certificate_finding(origin: Origin, detail: Option<String>) -> Finding {
         "rejected_no_certificate",
         origin,
         Severity::Blocker,
-        "The site requires a certificate and none was sent.".into(),
+        T::new("finding-rejected-no-certificate"),
         detail,
-        "Choose one of your certificates for this site and check again; if you did, see the other findings for why it was not sent.",
+        T::new("remedy-choose-certificate"),
     )
 }
 
@@ -447,22 +463,25 @@ fn per_path(t: &Transcript, f: &mut Vec<Finding>) -> Verdict {
         // Say why the certificate-bearing re-checks were refused, as for a direct refusal.
         for r in &t.per_path_rechecks {
             let detail = Some(format!("with {}", r.method.describe()));
-            let found = match (r.http_status, r.error.as_deref().and_then(alert_from_openssl)) {
+            let found = match (
+                r.http_status,
+                r.error.as_deref().and_then(alert_from_openssl),
+            ) {
                 (Some(403), _) => Some(finding(
                     "access_denied",
                     Origin::Server,
                     Severity::Blocker,
-                    "The site accepted your certificate but refused access (HTTP 403).".into(),
+                    T::new("finding-access-denied-http").arg("status", "403"),
                     detail,
-                    "Ask the site's help desk whether your certificate's organisation or unit is allowed; the site checks more than the certificate itself.",
+                    T::new("remedy-ask-org-unit"),
                 )),
                 (Some(401), _) => Some(finding(
                     "rejected_bad_certificate",
                     Origin::Server,
                     Severity::Blocker,
-                    "The site refused your certificate (HTTP 401).".into(),
+                    T::new("finding-rejected-http-401"),
                     detail,
-                    "Show this report to the site's help desk: the site did not accept this certificate for logging in.",
+                    T::new("remedy-show-report-login"),
                 )),
                 (None, Some(alert)) => Some(alert_finding(alert, detail, t)),
                 _ => None,
@@ -479,7 +498,7 @@ fn per_path(t: &Transcript, f: &mut Vec<Finding>) -> Verdict {
             "http2_per_page_certificate",
             Origin::Server,
             Severity::Warning,
-            "The site uses HTTP/2 and asks for a certificate only on some pages: HTTP/2 cannot ask for one once the connection is set up (RFC 8740).".into(),
+            T::new("finding-http2-per-page-certificate"),
             Some(match &t.http2_reset {
                 Some(code) => format!("HTTP/2, the request was reset with {code}"),
                 None => format!(
@@ -489,7 +508,7 @@ fn per_path(t: &Transcript, f: &mut Vec<Finding>) -> Verdict {
                         .unwrap_or_else(|| t.error_detail.clone().unwrap_or_default())
                 ),
             }),
-            "A browser has to start over with HTTP/1.1 for such a page, and only does so when the site answers HTTP_1_1_REQUIRED. Ask the site's administrator to require the certificate for the whole site, or to turn HTTP/2 off for it (Apache: Protocols http/1.1).",
+            T::new("remedy-http2-per-page"),
         ));
     }
     let checked = !t.per_path_rechecks.is_empty();
@@ -503,12 +522,12 @@ fn per_path(t: &Transcript, f: &mut Vec<Finding>) -> Verdict {
         Origin::Server,
         severity,
         if accepted_somehow {
-            "The site accepts your certificate, but asks for it only on some pages, after the connection is set up: Chrome and Edge will fail there.".into()
+            T::new("finding-post-handshake-accepted")
         } else {
-            "The site asks for a certificate only on some pages, after the connection is set up.".into()
+            T::new("finding-post-handshake")
         },
         Some(lines.join("; ")),
-        "Ask the site's administrator to require the certificate for the whole site (Apache: SSLVerifyClient at the virtual-host level): Chrome and Edge cannot answer a per-page request over TLS 1.3.",
+        T::new("remedy-whole-site"),
     ));
     match (checked, accepted_somehow) {
         (_, true) => Verdict::Accepted,

@@ -161,12 +161,18 @@ pub enum Verdict {
 impl Verdict {
     /// One sentence for people.
     pub fn sentence(self, host: &str) -> String {
-        match self {
-            Verdict::Accepted => format!("{host} accepted your certificate."),
-            Verdict::Rejected => format!("{host} did not accept your certificate."),
-            Verdict::NotRequested => format!("{host} did not ask for a certificate."),
-            Verdict::Failed => format!("The check of {host} could not be completed."),
-        }
+        self.text(host).render(certdesk_wording::Lang::En)
+    }
+
+    /// The verdict's sentence as a catalog message.
+    pub fn text(self, host: &str) -> certdesk_wording::Text {
+        certdesk_wording::Text::new(match self {
+            Verdict::Accepted => "verdict-accepted",
+            Verdict::Rejected => "verdict-rejected",
+            Verdict::NotRequested => "verdict-not-requested",
+            Verdict::Failed => "verdict-failed",
+        })
+        .arg("host", host)
     }
 }
 
@@ -209,6 +215,18 @@ pub struct Finding {
     pub detail: Option<String>,
     /// One imperative sentence a person or a help desk can act on.
     pub remedy: String,
+    /// `summary` and `remedy` as catalog messages, for showing them in another language.
+    #[serde(skip)]
+    pub texts: FindingTexts,
+}
+
+/// A finding's sentences as catalog messages (see certdesk-wording).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct FindingTexts {
+    /// The summary.
+    pub summary: certdesk_wording::Text,
+    /// The remedy.
+    pub remedy: certdesk_wording::Text,
 }
 
 /// The full result of a check.
@@ -224,4 +242,17 @@ pub struct ProbeReport {
     pub transcript: Transcript,
     /// The certificate presented, if any.
     pub client_certificate: Option<CertInfo>,
+}
+
+impl ProbeReport {
+    /// The report with its verdict sentence, findings and remedies in `lang` (they are made in
+    /// English, the reference). Codes, values and the transcript stay as they are.
+    pub fn localized(mut self, lang: certdesk_wording::Lang) -> ProbeReport {
+        self.sentence = self.verdict.text(&self.transcript.host).render(lang);
+        for f in &mut self.findings {
+            f.summary = f.texts.summary.render(lang);
+            f.remedy = f.texts.remedy.render(lang);
+        }
+        self
+    }
 }

@@ -1,0 +1,85 @@
+# certdesk's sentences in English, the reference. Each message exists in every language with
+# the same values ($name); crates/wording's tests check it. Ids: verdict-*, finding-*, remedy-*.
+
+## The site check's verdict
+
+verdict-accepted = { $host } accepted your certificate.
+verdict-rejected = { $host } did not accept your certificate.
+verdict-not-requested = { $host } did not ask for a certificate.
+verdict-failed = The check of { $host } could not be completed.
+
+## What the site check found
+
+finding-cert-expired = Your certificate has expired.
+finding-cert-not-yet-valid = Your certificate is not valid yet.
+finding-missing-client-auth-eku = Your certificate is not made for logging in to websites.
+finding-incomplete-chain = The certificate's issuing chain is incomplete on this computer.
+finding-unreachable = Could not reach { $host }:{ $port }.
+finding-connection-broke-off = The connection to { $host } broke off.
+finding-server-name-mismatch = The site's certificate is not valid for the name { $host }.
+finding-server-untrusted = This computer does not trust the site's certificate.
+finding-tls-version-mismatch = The site and certdesk share no TLS version.
+finding-issuer-not-accepted = The site only accepts certificates from { $accepted }; yours is from { $issuer }.
+finding-key-type-not-accepted = The site does not accept your key type ({ $key }).
+finding-cert-not-requested = The site did not ask for a certificate.
+finding-rejected-bad-certificate = The site refused your certificate.
+finding-rejected-http-401 = The site refused your certificate (HTTP 401).
+finding-access-denied-http = The site accepted your certificate but refused access (HTTP { $status }).
+finding-rejected-unknown-ca = The site does not trust the CA that issued your certificate.
+finding-site-says-expired = The site says your certificate has expired.
+finding-site-says-revoked = The site says your certificate has been revoked.
+finding-access-denied-alert = The site accepted the certificate technically but denies its holder access.
+finding-rejected-no-certificate = The site requires a certificate and none was sent.
+finding-http2-per-page-certificate = The site uses HTTP/2 and asks for a certificate only on some pages: HTTP/2 cannot ask for one once the connection is set up (RFC 8740).
+finding-post-handshake-accepted = The site accepts your certificate, but asks for it only on some pages, after the connection is set up: Chrome and Edge will fail there.
+finding-post-handshake = The site asks for a certificate only on some pages, after the connection is set up.
+
+## What to do about it
+
+remedy-renew = Renew the certificate or request a new one from your issuer.
+remedy-check-clock = Check that this computer's date and time are correct, or wait until the certificate becomes valid.
+remedy-ask-client-auth-usage = Ask your issuer for a certificate with the "client authentication" usage (TLS Web Client Authentication).
+remedy-import-chain = Import the issuer's CA certificate as well (ask your issuer for the full chain).
+remedy-check-network = Check the address, your network connection and any VPN or proxy you need for this site.
+remedy-try-again = Try again; if it keeps happening, send this report to the site's help desk.
+remedy-check-address = Check that you typed the site's address exactly as your help desk gave it.
+remedy-private-ca = If the site uses a private CA, get that CA's certificate from your help desk and check again trusting it; otherwise do not continue.
+remedy-enable-tls = Ask the site's administrator to enable TLS 1.2 or 1.3.
+remedy-get-accepted-ca = Get a certificate from one of the CAs the site accepts (ask the site's help desk which one).
+remedy-other-key-type = Request a new certificate with a key type the site accepts (for older sites: RSA 2048).
+remedy-nothing-to-do = Nothing to do if the site works; if it should ask for one, check the address with your help desk.
+remedy-ask-ca-or-revoked = Ask the site's help desk which CA it accepts and whether your certificate is revoked.
+remedy-show-report-login = Show this report to the site's help desk: the site did not accept this certificate for logging in.
+remedy-show-report-no-reason = Show this report to the site's help desk: the site refused the certificate without saying why.
+remedy-ask-org-unit = Ask the site's help desk whether your certificate's organisation or unit is allowed; the site checks more than the certificate itself.
+remedy-ask-which-ca = Ask the site's help desk which CA it accepts, and get a certificate from it.
+remedy-new-certificate-revoked = Request a new certificate; a revoked one can never be used again.
+remedy-grant-access = Ask the site's help desk to grant your certificate access.
+remedy-choose-certificate = Choose one of your certificates for this site and check again; if you did, see the other findings for why it was not sent.
+remedy-http2-per-page = A browser has to start over with HTTP/1.1 for such a page, and only does so when the site answers HTTP_1_1_REQUIRED. Ask the site's administrator to require the certificate for the whole site, or to turn HTTP/2 off for it (Apache: Protocols http/1.1).
+remedy-whole-site = Ask the site's administrator to require the certificate for the whole site (Apache: SSLVerifyClient at the virtual-host level): Chrome and Edge cannot answer a per-page request over TLS 1.3.
+
+## Labels of the command line's site-check report
+
+label-problem = problem
+label-warning = warning
+label-note = note
+label-details = details
+label-what-to-do = what to do
+label-on-command-line = on the command line
+label-code = code
+label-yes = yes
+label-no = no
+label-checked = Checked { $url } ({ $address }:{ $port })
+label-tls = TLS
+label-certificate-asked = certificate asked
+label-accepted-issuers = accepted issuers
+label-presented = presented
+label-presented-value = { $subject } (issued by { $issuer })
+label-certificate-sent = certificate sent
+label-tls-alert = TLS alert
+label-http = HTTP
+label-http-reset = { $version }, request reset with { $code }
+label-http-status = HTTP status
+label-stopped-at = stopped at { $phase }
+label-timings = timings
