@@ -30,6 +30,9 @@ packages=(
   # C compiler for the Windows target: the Windows store code is type-checked and linted here
   # (aws-lc-sys builds its C sources for the target even for `cargo check`)
   gcc-mingw-w64-x86-64
+  # Windows CLI under Wine (issue #17, scripts/wine-suite.sh): Wine 8 (64-bit, no display
+  # needed), JSON checks of the exe's --json output; nginx and openssl are above
+  wine wine64 jq
 )
 
 missing=()
