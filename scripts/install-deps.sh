@@ -33,6 +33,9 @@ packages=(
   # Windows CLI under Wine (issue #17, scripts/wine-suite.sh): Wine 8 (64-bit, no display
   # needed), JSON checks of the exe's --json output; nginx and openssl are above
   wine wine64 jq
+  # The .deb of the app checked, installed and removed (issue #17, scripts/deb-suite.sh):
+  # desktop-file-validate, appstreamcli, xdg-mime, gio (shared-mime-info lookups), file
+  desktop-file-utils appstream xdg-utils libglib2.0-bin file
 )
 
 missing=()

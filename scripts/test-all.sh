@@ -105,4 +105,8 @@ stage "fuzz smoke: each target 15 s on the committed corpus (scripts/fuzz-smoke.
 
 stage "end-to-end: the built app under Xvfb through tauri-driver (scripts/e2e.sh)" bash scripts/e2e.sh
 
+# The debug app the E2E stage built, packaged as a .deb (no second compile), installed with
+# apt-get, opened under Xvfb and purged (issue #17).
+stage ".deb: bundle, validate, install, first window, purge (scripts/deb-suite.sh)" bash scripts/deb-suite.sh
+
 stage "benchmarks (scripts/bench.sh; figures, not pass/fail)" bash scripts/bench.sh
