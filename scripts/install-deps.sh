@@ -36,6 +36,8 @@ packages=(
   # The .deb of the app checked, installed and removed (issue #17, scripts/deb-suite.sh):
   # desktop-file-validate, appstreamcli, xdg-mime, gio (shared-mime-info lookups), file
   desktop-file-utils appstream xdg-utils libglib2.0-bin file
+  # A real Firefox for the running-profile check (issue #17, crates/store/tests/firefox_running.rs)
+  firefox-esr
 )
 
 missing=()
