@@ -184,10 +184,13 @@ pub(crate) fn uninstall(
                     warnings,
                     ..
                 } => {
-                    outln!(
-                        "Removed {} (certificate and private key) from {store}.",
-                        identity.label
-                    );
+                    // Windows keeps the key container PFXImportCertStore made (its note says
+                    // so): only the certificate is claimed there.
+                    let what = match store {
+                        StoreTarget::Windows => "certificate",
+                        _ => "certificate and private key",
+                    };
+                    outln!("Removed {} ({what}) from {store}.", identity.label);
                     if !removed_ca.is_empty() {
                         outln!(
                             "  also removed the CA certificates that came with it: {}",
