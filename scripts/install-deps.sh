@@ -30,6 +30,14 @@ packages=(
   # C compiler for the Windows target: the Windows store code is type-checked and linted here
   # (aws-lc-sys builds its C sources for the target even for `cargo check`)
   gcc-mingw-w64-x86-64
+  # Windows CLI under Wine (issue #17, scripts/wine-suite.sh): Wine 8 (64-bit, no display
+  # needed), JSON checks of the exe's --json output; nginx and openssl are above
+  wine wine64 jq
+  # The .deb of the app checked, installed and removed (issue #17, scripts/deb-suite.sh):
+  # desktop-file-validate, appstreamcli, xdg-mime, gio (shared-mime-info lookups), file
+  desktop-file-utils appstream xdg-utils libglib2.0-bin file
+  # A real Firefox for the running-profile check (issue #17, crates/store/tests/firefox_running.rs)
+  firefox-esr
 )
 
 missing=()

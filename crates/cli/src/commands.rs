@@ -24,12 +24,21 @@ pub(crate) mod enroll;
 #[path = "practice.rs"]
 mod practice;
 
+/// Where `--home` defaults to: `certdesk_core::wallet::default_home`, `dirs::data_dir` of each
+/// platform, named the way its users know it (issue #17).
+#[cfg(windows)]
+const HOME_HELP: &str = r"Wallet directory (default: %CERTDESK_HOME%, else %APPDATA%\certdesk)";
+#[cfg(target_os = "macos")]
+const HOME_HELP: &str =
+    "Wallet directory (default: $CERTDESK_HOME, else ~/Library/Application Support/certdesk)";
+#[cfg(not(any(windows, target_os = "macos")))]
+const HOME_HELP: &str = "Wallet directory (default: $CERTDESK_HOME, else ~/.local/share/certdesk)";
+
 /// certdesk: get a TLS client certificate and prove that it works.
 #[derive(Debug, Parser)]
 #[command(name = "certdesk", version, about, max_term_width = 100)]
 pub(crate) struct Cli {
-    /// Wallet directory (default: $CERTDESK_HOME, else ~/.local/share/certdesk).
-    #[arg(long, global = true, value_name = "DIR")]
+    #[arg(long, global = true, value_name = "DIR", help = HOME_HELP)]
     home: Option<PathBuf>,
     /// Print results as JSON.
     #[arg(long, global = true)]

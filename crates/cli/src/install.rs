@@ -21,7 +21,7 @@ use crate::{render, Outcome};
 pub(crate) struct InstallArgs {
     /// Identity id (or unique prefix, or label).
     id: String,
-    /// Where: chromium, firefox, firefox:PROFILE, nss:DIR, keychain, windows or all (repeatable).
+    /// Where: chromium, firefox, firefox:PROFILE, nss:DIR, keychain, windows (CurrentUser\My, "Personal") or all (repeatable).
     #[arg(long, required = true, value_name = "STORE", value_parser = parse_target)]
     to: Vec<TargetSpec>,
     /// File with the primary password of an NSS database that has one (Firefox "primary password").
@@ -34,7 +34,7 @@ pub(crate) struct InstallArgs {
 pub(crate) struct UninstallArgs {
     /// Identity id (or unique prefix, or label).
     id: String,
-    /// Where from: chromium, firefox, firefox:PROFILE, nss:DIR, keychain, windows or all (repeatable).
+    /// Where from: chromium, firefox, firefox:PROFILE, nss:DIR, keychain, windows (CurrentUser\My, "Personal") or all (repeatable).
     #[arg(long, required = true, value_name = "STORE", value_parser = parse_target)]
     from: Vec<TargetSpec>,
     /// File with the primary password of an NSS database that has one.
@@ -184,10 +184,13 @@ pub(crate) fn uninstall(
                     warnings,
                     ..
                 } => {
-                    outln!(
-                        "Removed {} (certificate and private key) from {store}.",
-                        identity.label
-                    );
+                    // Windows keeps the key container PFXImportCertStore made (its note says
+                    // so): only the certificate is claimed there.
+                    let what = match store {
+                        StoreTarget::Windows => "certificate",
+                        _ => "certificate and private key",
+                    };
+                    outln!("Removed {} ({what}) from {store}.", identity.label);
                     if !removed_ca.is_empty() {
                         outln!(
                             "  also removed the CA certificates that came with it: {}",

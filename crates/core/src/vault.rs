@@ -106,7 +106,7 @@ impl SecretVault for KeyringVault {
 
 /// The OS keyring of this platform. On Linux, the Secret Service over D-Bus (GNOME Keyring,
 /// KWallet, KeePassXC); on Windows, the Credential Manager (generic credentials of the user,
-/// compiled for Windows by the test command but never run). Fails with [`Error::NoKeyring`]
+/// run under Wine 8 by the test command's Wine suite). Fails with [`Error::NoKeyring`]
 /// when there is none.
 pub fn os_vault() -> Result<Arc<dyn SecretVault>> {
     #[cfg(target_os = "linux")]

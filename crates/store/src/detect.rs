@@ -35,7 +35,7 @@ pub struct DetectedStore {
     pub exists: bool,
     /// The profile Firefox starts by default.
     pub is_default: bool,
-    /// Firefox is running with this profile (its `lock` link exists): a newly installed
+    /// Firefox is running with this profile (its `lock` link names a live process): a newly installed
     /// identity shows up after a restart.
     pub in_use: bool,
 }
@@ -133,10 +133,26 @@ fn has_nss_db(dir: &Path) -> bool {
     dir.join("cert9.db").is_file()
 }
 
-/// Firefox links `lock` in the profile to `IP:+PID` while it runs and removes it on exit
-/// (`.parentlock` stays behind after a clean exit, so it says nothing on Linux).
-fn firefox_running(profile_dir: &Path) -> bool {
-    std::fs::symlink_metadata(profile_dir.join("lock")).is_ok()
+/// Whether Firefox runs with this profile, decided as Firefox's own profile lock does
+/// (nsProfileLock::LockWithSymlink on Unix): the `lock` link in the profile names `IP:+PID`,
+/// and a link whose process is gone is stale. Firefox ESR 153 leaves the link behind when it
+/// exits, so its mere existence said "running" long after Firefox ended (issue #17).
+/// `.parentlock` stays behind after every exit too, so it says nothing by its existence.
+pub(crate) fn firefox_running(profile_dir: &Path) -> bool {
+    let Ok(target) = std::fs::read_link(profile_dir.join("lock")) else {
+        return false;
+    };
+    match firefox_lock_pid(&target.to_string_lossy()) {
+        Some(pid) => crate::scratch::is_running(pid),
+        // Not a link Firefox wrote: say "running", which only adds a restart hint.
+        None => true,
+    }
+}
+
+/// The PID in a Firefox `lock` link's target, `IP:+PID` (nsProfileLock.cpp).
+fn firefox_lock_pid(target: &str) -> Option<u32> {
+    let (_, pid) = target.rsplit_once(":+")?;
+    pid.parse().ok().filter(|&pid| pid > 0)
 }
 
 /// The stores found under `home` (Chromium databases that exist, every Firefox profile whose
@@ -302,6 +318,34 @@ fn platform_only(target: StoreTarget, needs: &'static str, os: &str) -> Result<V
 mod tests {
     use super::*;
 
+    #[test]
+    fn firefox_lock_links_name_a_pid() {
+        assert_eq!(firefox_lock_pid("127.0.1.1:+4242"), Some(4242));
+        assert_eq!(firefox_lock_pid("fe80::1:+77"), Some(77));
+        assert_eq!(firefox_lock_pid("127.0.0.1:+0"), None);
+        assert_eq!(firefox_lock_pid("127.0.0.1:4242"), None);
+        assert_eq!(firefox_lock_pid("127.0.0.1:+abc"), None);
+    }
+
+    #[cfg(unix)]
+    #[test]
+    fn a_lock_link_whose_process_ended_is_stale() {
+        let dir = tempfile::tempdir().unwrap();
+        assert!(!firefox_running(dir.path()), "no link, not running");
+        let mut child = std::process::Command::new("true").spawn().unwrap();
+        let dead = child.id();
+        child.wait().unwrap();
+        std::os::unix::fs::symlink(format!("127.0.0.1:+{dead}"), dir.path().join("lock")).unwrap();
+        assert!(!firefox_running(dir.path()), "PID {dead} has ended");
+        std::fs::remove_file(dir.path().join("lock")).unwrap();
+        std::os::unix::fs::symlink(
+            format!("127.0.0.1:+{}", std::process::id()),
+            dir.path().join("lock"),
+        )
+        .unwrap();
+        assert!(firefox_running(dir.path()), "this process is alive");
+    }
+
     const INI: &str = "\
 [Install4F96D1932A9F858E]
 Default=abcd1234.default-release
@@ -408,8 +452,12 @@ Version=2
             "[Profile0]\nName=classic\nIsRelative=1\nPath=p.classic\nDefault=1\n\n[Profile1]\nName=stale\nPath=p.stale\n",
         )
         .unwrap();
-        std::os::unix::fs::symlink("127.0.0.1:+4242", h.join(".mozilla/firefox/p.classic/lock"))
-            .unwrap();
+        // The lock link of a running Firefox: this test process stands in for it.
+        std::os::unix::fs::symlink(
+            format!("127.0.0.1:+{}", std::process::id()),
+            h.join(".mozilla/firefox/p.classic/lock"),
+        )
+        .unwrap();
         let found = detect_targets(h).unwrap();
         let summary: Vec<(String, bool, bool)> = found
             .iter()

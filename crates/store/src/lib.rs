@@ -8,7 +8,7 @@
 //! |---|---|---|
 //! | NSS: Chromium (`~/.pki/nssdb`, `~/.local/share/pki/nssdb`, snap), every Firefox profile (classic, snap, flatpak), any `nss:DIR` | [`nss`] | built and tested on Linux against real `certutil`/`pk12util` and a real headless Chromium |
 //! | macOS login Keychain | [`macos`] | written behind `cfg(target_os = "macos")`, NOT compiled or run here (this machine is Linux); find/remove answer [`Error::NotVerified`] |
-//! | Windows CurrentUser\My | [`windows`] | written behind `cfg(windows)`: compiled and linted for `x86_64-pc-windows-gnu` by the test command, NOT run |
+//! | Windows CurrentUser\My | [`windows`] | behind `cfg(windows)`: built for `x86_64-pc-windows-gnu` and run under Wine 8 by the test command (`scripts/wine-suite.sh`); not run on a real Windows |
 //!
 //! It does not create keys or certificates: it receives PKCS#12 bytes built by certdesk-core
 //! (profile per store: [`StoreTarget::p12_profile`]) and the certificate to look for;

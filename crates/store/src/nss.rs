@@ -539,9 +539,7 @@ fn key_shared_with(cert_der: &[u8], user_certs: &[(String, String, Vec<u8>)]) ->
 
 fn warnings_for(target: &StoreTarget, dir: &Path) -> Vec<String> {
     let mut warnings = Vec::new();
-    if target.nss_kind() == Some(NssKind::Firefox)
-        && std::fs::symlink_metadata(dir.join("lock")).is_ok()
-    {
+    if target.nss_kind() == Some(NssKind::Firefox) && crate::detect::firefox_running(dir) {
         warnings.push(
             "Firefox is running with this profile: restart Firefox if it does not offer the certificate"
                 .to_string(),

@@ -138,7 +138,7 @@ fn pid_of(rest: &str) -> Option<u32> {
 }
 
 /// Whether a process with this PID exists (`kill(pid, 0)`; "not permitted" means it exists).
-fn is_running(pid: u32) -> bool {
+pub(crate) fn is_running(pid: u32) -> bool {
     #[cfg(unix)]
     {
         let Some(pid) = i32::try_from(pid)

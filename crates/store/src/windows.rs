@@ -1,12 +1,14 @@
 //! The Windows CurrentUser\My ("Personal") store, through schannel's `PfxImportOptions` and
 //! `CertStore`.
 //!
-//! NEVER RUN: certdesk is developed on Linux. The test command compiles and lints this module
-//! for `x86_64-pc-windows-gnu` (`cargo clippy --target x86_64-pc-windows-gnu -D warnings`), so
-//! the calls type-check against schannel; whether Windows accepts them is unverified. Known gap: removing the certificate
-//! leaves the private key container that `PFXImportCertStore` persisted; until that is written
-//! and tested on Windows, removal says so in its outcome. What can be tested on Linux (the
-//! PKCS#12 profile, matching store entries by SHA-256) is plain code with unit tests.
+//! Run under Wine 8 by `scripts/wine-suite.sh` (issue #17): install (PFXImportCertStore, the
+//! certificate added to "My" with its friendly name, the private key reachable through
+//! CryptAcquireCertificatePrivateKey), list and remove. Not run on a real Windows; where Wine's
+//! crypt32 differs from Windows (ECDSA keys in PKCS#12, deferred registry writes) the README's
+//! platform table says so. Known gap: removing the certificate leaves the private key container
+//! that `PFXImportCertStore` persisted (schannel offers no CRYPT_DELETEKEYSET); removal says so
+//! in its outcome. What can be tested on Linux (the PKCS#12 profile, matching store entries by
+//! SHA-256) is plain code with unit tests.
 
 use certdesk_core::pkcs12::P12Profile;
 
@@ -35,8 +37,37 @@ pub fn is_identity_certificate(der: &[u8], leaf_sha256: &str) -> bool {
 fn store_error(op: &'static str) -> impl FnOnce(std::io::Error) -> Error {
     move |e| Error::WindowsStore {
         op,
-        detail: e.to_string(),
+        detail: describe_os_error(&e),
     }
+}
+
+/// The CryptoAPI error with its symbolic name and hex code: `FormatMessageW` has no text for
+/// many CRYPT_E codes (Wine has none at all), which left only "OS Error -2146885628".
+#[cfg(windows)]
+fn describe_os_error(e: &std::io::Error) -> String {
+    let Some(code) = e.raw_os_error() else {
+        return e.to_string();
+    };
+    // The HRESULT's bits, as Windows documentation and certutil print them.
+    let hresult = u32::from_ne_bytes(code.to_ne_bytes());
+    match crypt_error_name(hresult) {
+        Some(name) => format!("{name} (0x{hresult:08X})"),
+        None => format!("{e} (0x{hresult:08X})"),
+    }
+}
+
+/// Names of the CryptoAPI errors PFXImportCertStore and the store calls return (winerror.h).
+pub fn crypt_error_name(hresult: u32) -> Option<&'static str> {
+    Some(match hresult {
+        0x8009_2004 => "CRYPT_E_NOT_FOUND: the object or property was not found",
+        0x8009_2005 => "CRYPT_E_EXISTS: the object or property already exists",
+        0x8009_0005 => "NTE_BAD_DATA: bad data",
+        0x8009_0008 => "NTE_BAD_ALGID: the key algorithm is not supported",
+        0x8009_0016 => "NTE_BAD_KEYSET: the key container does not exist",
+        0x8007_0056 => "ERROR_INVALID_PASSWORD: the PKCS#12 password is wrong",
+        0x8009_3002 => "CRYPT_E_ASN1_BADTAG: the PKCS#12 is malformed",
+        _ => return None,
+    })
 }
 
 #[cfg(windows)]
@@ -77,8 +108,23 @@ pub(crate) fn install(item: &InstallItem<'_>) -> crate::Result<InstallOutcome> {
     let mut added = 0;
     for cert in imported.certs() {
         if is_identity_certificate(cert.to_der(), &sha256) {
-            my.add_cert(&cert, CertAdd::ReplaceExisting)
+            let in_store = my
+                .add_cert(&cert, CertAdd::ReplaceExisting)
                 .map_err(store_error("add the certificate"))?;
+            // PFXImportCertStore takes no name from us: without this the certificate shows as
+            // nameless in certmgr.msc and in the browser's certificate picker.
+            in_store
+                .set_friendly_name(item.nickname)
+                .map_err(store_error("name the certificate"))?;
+            // A certificate whose key did not come along is useless for client authentication;
+            // say so now rather than when a site asks for it.
+            in_store
+                .private_key()
+                .silent(true)
+                .acquire()
+                .map_err(store_error(
+                    "reach the private key of the imported certificate",
+                ))?;
             added += 1;
         }
     }
@@ -91,9 +137,7 @@ pub(crate) fn install(item: &InstallItem<'_>) -> crate::Result<InstallOutcome> {
     Ok(InstallOutcome::Installed {
         store,
         nickname: item.nickname.to_string(),
-        warnings: vec![
-            "not verified on Windows by certdesk's tests: check certmgr.msc → Personal → Certificates".into(),
-        ],
+        warnings: Vec::new(),
     })
 }
 
@@ -112,18 +156,32 @@ pub(crate) fn uninstall(cert_der: &[u8]) -> crate::Result<RemoveOutcome> {
             store: StoreTarget::Windows,
         });
     }
+    // Every other handle on the store is closed before deleting: Wine writes a registry
+    // store's changes only when its last reference goes.
+    drop(my);
     let mut nicknames = Vec::new();
     for cert in matching {
         nicknames.push(cert.friendly_name().unwrap_or_default());
         cert.delete()
             .map_err(store_error("delete the certificate"))?;
     }
+    // Read the store again: "deleted" is what a fresh look at CurrentUser\My says, not what
+    // the delete call returned.
+    if installed_certificates()?
+        .iter()
+        .any(|c| c.sha256.eq_ignore_ascii_case(&sha256))
+    {
+        return Err(Error::WindowsStore {
+            op: "delete the certificate",
+            detail: "Windows reported it deleted, but CurrentUser\\My still lists it".into(),
+        });
+    }
     Ok(RemoveOutcome::Removed {
         store: StoreTarget::Windows,
         nicknames,
         removed_ca: Vec::new(),
         warnings: vec![
-            "not verified on Windows: the private key container Windows created on import was not removed".into(),
+            "the private key container Windows created on import was not removed".into(),
         ],
     })
 }
@@ -144,5 +202,20 @@ mod tests {
         assert!(is_identity_certificate(&leaf, &wanted));
         assert!(!is_identity_certificate(&ca, &wanted));
         assert!(!is_identity_certificate(&leaf, "00:11"));
+    }
+
+    #[test]
+    fn crypto_api_errors_have_names() {
+        // -2146885628, what Wine's PFXImportCertStore returns for an ECDSA key.
+        let wine_ecdsa = u32::from_ne_bytes((-2_146_885_628_i32).to_ne_bytes());
+        assert_eq!(
+            crypt_error_name(wine_ecdsa),
+            Some("CRYPT_E_NOT_FOUND: the object or property was not found")
+        );
+        assert_eq!(
+            crypt_error_name(0x8009_0016).map(|n| &n[..14]),
+            Some("NTE_BAD_KEYSET")
+        );
+        assert_eq!(crypt_error_name(0), None);
     }
 }

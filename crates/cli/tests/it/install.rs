@@ -242,7 +242,12 @@ fn chromium_database_is_created_when_missing_and_running_firefox_is_named() {
     let sb = Sandbox::new();
     let (id, cert_pem) = issued(&sb, "Inst Carol");
     let profile_dir = firefox_profile(&sb);
-    std::os::unix::fs::symlink("127.0.0.1:+4242", profile_dir.join("lock")).expect("lock link");
+    // Firefox's lock link names a live process (issue #17): this test process stands in for it.
+    std::os::unix::fs::symlink(
+        format!("127.0.0.1:+{}", std::process::id()),
+        profile_dir.join("lock"),
+    )
+    .expect("lock link");
     assert!(!chromium_db(&sb).exists());
     let run = sb.run(&["install", &id, "--to", "all"]).ok();
     assert!(
