@@ -106,6 +106,12 @@ pub(crate) fn identity_show(identity: &Identity, summary: &IdentitySummary) -> a
             certdesk_core::wallet::Protection::Keyring { vault } =>
                 format!("by a secret in {vault}"),
             certdesk_core::wallet::Protection::Passphrase => "by your passphrase".into(),
+            certdesk_core::wallet::Protection::Token(t) => format!(
+                "key on token \"{}\" (serial {}), never extractable; module {}",
+                t.token_label,
+                t.token_serial,
+                t.module.display()
+            ),
         }
     );
     outln!("  created:    {}", identity.created.date());
@@ -333,6 +339,18 @@ pub(crate) fn probe_report(r: &certdesk_core::probe::ProbeReport) {
         "  certificate asked:   {}",
         if t.certificate_requested { "yes" } else { "no" }
     );
+    if let Some(k) = &t.client_token {
+        outln!(
+            "  key on token:        \"{}\" ({}), signs with {}",
+            k.label,
+            k.key_type.describe(),
+            if k.mechanisms.is_empty() {
+                "no signing mechanism".to_string()
+            } else {
+                k.mechanisms.join(", ")
+            }
+        );
+    }
     if !t.acceptable_ca_names.is_empty() {
         outln!(
             "  accepted issuers:    {}",

@@ -581,6 +581,7 @@ mod tests {
         let access = KeyAccess {
             vault: Some(Arc::clone(&vault)),
             passphrase: None,
+            pin: None,
         };
         let server = certdesk_practice::start(PracticeConfig {
             data_dir: home.path().join("practice"),

@@ -263,6 +263,10 @@ async fn probe_async(request: &ProbeRequest) -> Result<Transcript> {
         url: request.url.clone(),
         host: host.clone(),
         port,
+        client_token: request.identity.as_ref().and_then(|i| match &i.key {
+            super::ClientKey::Token(signer) => Some(signer.facts()),
+            super::ClientKey::Software(_) => None,
+        }),
         ..Transcript::default()
     };
     let provider = provider();

@@ -229,7 +229,27 @@ fn judge(t: &Transcript, local: Option<&LocalIdentity>, f: &mut Vec<Finding>) ->
                 ));
             }
         }
-        if t.key_scheme_accepted == Some(false) {
+        let token_without_pss = t.client_token.as_ref().filter(|k| {
+            !k.rsa_pss && k.key_type.is_rsa() && t.tls_version.as_deref() == Some("TLSv1.3")
+        });
+        if let (Some(false), Some(token)) = (t.key_scheme_accepted, token_without_pss) {
+            // Issue #15: browsers say ERR_SSL_CLIENT_AUTH_SIGNATURE_FAILED here.
+            f.push(finding(
+                "token_cannot_sign_rsa_pss",
+                Origin::Local,
+                Severity::Blocker,
+                format!(
+                    "Your security key \"{}\" cannot make the RSA-PSS signatures this site needs: it uses TLS 1.3, which accepts RSA keys only with RSA-PSS.",
+                    token.label
+                ),
+                Some(format!(
+                    "the token offers: {}; the site offered: {}",
+                    if token.mechanisms.is_empty() { "no signing mechanisms".into() } else { token.mechanisms.join(", ") },
+                    t.offered_signature_schemes.join(", ")
+                )),
+                "Make a new ECDSA key on the security key (certdesk request new --token … --key ec-p256) and get a certificate for it, or ask the site's administrators to allow TLS 1.2 for certificate logins.",
+            ));
+        } else if t.key_scheme_accepted == Some(false) {
             f.push(finding(
                 "key_type_not_accepted",
                 Origin::Server,

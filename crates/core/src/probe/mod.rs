@@ -36,11 +36,26 @@ pub fn check_site(request: &ProbeRequest) -> crate::Result<ProbeReport> {
     ))
 }
 
+/// The private key of an identity to present.
+#[derive(Debug)]
+pub enum ClientKey {
+    /// In memory (never leaves this process).
+    Software(PrivateKey),
+    /// On a PKCS#11 token, which signs each handshake (`C_Sign`).
+    Token(crate::token::TokenSigner),
+}
+
+impl From<PrivateKey> for ClientKey {
+    fn from(key: PrivateKey) -> ClientKey {
+        ClientKey::Software(key)
+    }
+}
+
 /// The identity to present: a key and its chain, leaf first (DER).
 #[derive(Debug)]
 pub struct ClientIdentity {
-    /// The private key (never leaves this process).
-    pub key: PrivateKey,
+    /// The private key, in memory or on a token.
+    pub key: ClientKey,
     /// Certificate chain, leaf first.
     pub chain: Vec<Vec<u8>>,
 }
@@ -139,9 +154,27 @@ pub struct Transcript {
     pub http_status: Option<u16>,
     /// The first part of the response body, as text.
     pub body_excerpt: Option<String>,
+    /// When the presented key is on a token: the token and the signing mechanisms it offers.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub client_token: Option<TokenFacts>,
     /// Re-checks through post-handshake authentication and renegotiation, run when the site
     /// finished the handshake without asking for a certificate and then refused.
     pub per_path_rechecks: Vec<recheck::Recheck>,
+}
+
+/// The token a presented key lives on, as the check saw it.
+#[derive(Debug, Clone, Serialize, PartialEq, Eq)]
+pub struct TokenFacts {
+    /// The token's label.
+    pub label: String,
+    /// The key type.
+    pub key_type: crate::key::KeySpec,
+    /// The signing mechanisms it offers (PKCS#11 names, `CKM_ECDSA`, `CKM_RSA_PKCS_PSS`, …).
+    pub mechanisms: Vec<String>,
+    /// The TLS signature schemes certdesk can make with it.
+    pub schemes: Vec<String>,
+    /// Whether it can sign RSA-PSS, the only RSA signature TLS 1.3 allows.
+    pub rsa_pss: bool,
 }
 
 /// The answer of a check.
