@@ -1162,6 +1162,39 @@ mod tests {
     /// name is refused as damaged (before, a copied folder gave two identities with one id).
     #[cfg(unix)]
     #[test]
+    fn records_without_a_token_read_as_before_and_token_records_round_trip() {
+        // A record as certdesk wrote it before keys could live on tokens.
+        let old = r#"{"format":1,"id":"0123456789abcdef","label":"Ada","status":"pending",
+            "key_type":"ec-p256","created":"2026-01-01T00:00:00Z","updated":"2026-01-01T00:00:00Z",
+            "origin":{"kind":"request","via":"cli"},"protection":{"kind":"keyring","vault":"Secret Service"},
+            "public_key":"AAAA"}"#;
+        let record: Identity = serde_json::from_str(old).expect("an old record reads");
+        assert_eq!(
+            record.protection,
+            Protection::Keyring {
+                vault: "Secret Service".into()
+            }
+        );
+        assert!(record.protection.token().is_none());
+
+        let mut on_token = record.clone();
+        on_token.protection = Protection::Token(TokenKeyRef {
+            module: PathBuf::from("/usr/lib/x86_64-linux-gnu/opensc-pkcs11.so"),
+            token_serial: "12345678".into(),
+            token_label: "PIV_II".into(),
+            key_id: "01".into(),
+            spec: KeySpec::EcP256,
+        });
+        let json = serde_json::to_string(&on_token).expect("json");
+        assert!(
+            json.contains(r#""protection":{"kind":"token","module":"#),
+            "{json}"
+        );
+        let back: Identity = serde_json::from_str(&json).expect("reads back");
+        assert_eq!(back.protection, on_token.protection);
+    }
+
+    #[test]
     fn unsafe_wallet_folders_and_misplaced_records_are_refused() {
         use std::os::unix::fs::PermissionsExt;
         let (dir, wallet, vault) = setup();

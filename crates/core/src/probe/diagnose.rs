@@ -893,4 +893,41 @@ mod tests {
         assert!(c.contains(&"cert_expired"), "{c:?}");
         assert_eq!(r.verdict, Verdict::Rejected);
     }
+
+    #[test]
+    fn an_rsa_token_without_pss_under_tls13_gets_its_own_finding_and_tls12_does_not() {
+        let token = crate::probe::TokenFacts {
+            label: "PIV card".into(),
+            key_type: crate::key::KeySpec::Rsa2048,
+            mechanisms: vec!["CKM_RSA_PKCS".into()],
+            schemes: vec!["RSA_PKCS1_SHA256".into()],
+            rsa_pss: false,
+        };
+        let refused = |version: &str, token: crate::probe::TokenFacts| {
+            let mut t = requested(base());
+            t.tls_version = Some(version.into());
+            t.key_scheme_accepted = Some(false);
+            t.certificate_sent = false;
+            t.http_status = Some(400);
+            t.client_token = Some(token);
+            let l = local("CN=Test Issuing CA");
+            codes(&diagnose(t, Some(&l), now()))
+        };
+        let c = refused("TLSv1.3", token.clone());
+        assert!(c.contains(&"token_cannot_sign_rsa_pss"), "{c:?}");
+        assert!(!c.contains(&"key_type_not_accepted"), "{c:?}");
+        // TLS 1.2 allows PKCS#1 v1.5: whatever was refused, it was not for want of PSS.
+        let c = refused("TLSv1.2", token.clone());
+        assert!(!c.contains(&"token_cannot_sign_rsa_pss"), "{c:?}");
+        assert!(c.contains(&"key_type_not_accepted"), "{c:?}");
+        // A token that has PSS is not blamed for it.
+        let c = refused(
+            "TLSv1.3",
+            crate::probe::TokenFacts {
+                rsa_pss: true,
+                ..token
+            },
+        );
+        assert!(!c.contains(&"token_cannot_sign_rsa_pss"), "{c:?}");
+    }
 }
