@@ -46,3 +46,14 @@ pub fn request_on_token(
     let _ = history::record(wallet, &identity.id, &event);
     Ok(identity)
 }
+
+/// Whether another identity in the wallet than `id` has its key on a token of the PKCS#11
+/// module `library`: `uninstall` keeps the module's registration in a browser while one does.
+pub fn module_needed_by_another(wallet: &Wallet, id: &str, library: &Path) -> Result<bool> {
+    Ok(wallet.identities()?.iter().any(|i| {
+        i.id != id
+            && i.protection
+                .token()
+                .is_some_and(|t| t.module.as_path() == library)
+    }))
+}

@@ -227,3 +227,111 @@ fn request_new_on_a_token_is_issued_onto_it_checked_through_it_and_never_exporte
         "{report}"
     );
 }
+
+/// An issued identity whose key is on `hsm`'s token, made with the CLI; its id.
+fn issued_token_identity(home: &std::path::Path, hsm: &SoftHsm, pin_file: &str) -> String {
+    let out = certdesk(
+        home,
+        hsm,
+        &[
+            "--json",
+            "request",
+            "new",
+            "--name",
+            "Ada Lovelace",
+            "--token",
+            &hsm.label,
+            "--pin-file",
+            pin_file,
+        ],
+    );
+    assert!(out.status.success(), "{out:?}");
+    let made: serde_json::Value = serde_json::from_slice(&out.stdout).expect("JSON");
+    let ca = OpensslCa::new("Token CLI CA");
+    let signed = ca.sign_csr(
+        made["csr_pem"].as_str().expect("csr").as_bytes(),
+        SignOpts::default(),
+    );
+    let reply = home.join("reply.pem");
+    std::fs::write(&reply, signed.full_chain_pem()).expect("reply");
+    let out = certdesk(home, hsm, &["import", reply.to_str().expect("utf-8")]);
+    assert!(out.status.success(), "{out:?}");
+    made["id"].as_str().expect("id").to_string()
+}
+
+fn nss_tool(hsm: &SoftHsm, tool: &str, args: &[&str]) -> String {
+    hsm.tool(Command::new(tool).args(args))
+        .unwrap_or_else(|e| panic!("{tool} {args:?}: {e}"))
+        .stdout_text()
+}
+
+#[test]
+fn install_registers_the_token_module_in_nss_and_uninstall_removes_it() {
+    let hsm = SoftHsm::new("Ada's key");
+    let home = tempfile::tempdir().expect("a HOME");
+    let pin = PasswordFile::new(USER_PIN);
+    // Without --module: the token is found among the modules on this computer.
+    let id = issued_token_identity(home.path(), &hsm, pin.path().to_str().expect("utf-8"));
+
+    let out = certdesk(home.path(), &hsm, &["install", &id, "--to", "chromium"]);
+    assert!(out.status.success(), "{out:?}");
+    let db = home.path().join(".pki/nssdb");
+    let spec = format!("sql:{}", db.display());
+    // Found by searching, the module is named by its real path (Debian's is a symlink).
+    let library = std::fs::canonicalize(SOFTHSM_MODULE).expect("SoftHSM2 module");
+    let modules = nss_tool(&hsm, "modutil", &["-list", "-dbdir", &spec]);
+    assert!(
+        modules.contains("certdesk: libsofthsm2.so")
+            && modules.contains(&format!("library name: {}", library.display())),
+        "{modules}"
+    );
+    // NSS itself finds the certificate on the token through the registered module, and no
+    // key was copied into its own database.
+    let certs = nss_tool(&hsm, "certutil", &["-L", "-h", "all", "-d", &spec]);
+    assert!(certs.contains("Ada's key:Ada Lovelace"), "{certs}");
+    let internal = nss_tool(&hsm, "certutil", &["-L", "-d", &spec]);
+    assert!(!internal.contains("Ada Lovelace"), "{internal}");
+
+    // Installing again changes nothing.
+    let out = certdesk(
+        home.path(),
+        &hsm,
+        &["--json", "install", &id, "--to", "chromium"],
+    );
+    assert!(out.status.success(), "{out:?}");
+    let again: serde_json::Value = serde_json::from_slice(&out.stdout).expect("JSON");
+    assert_eq!(
+        again["results"][0]["status"], "already_installed",
+        "{again:#}"
+    );
+
+    let out = certdesk(home.path(), &hsm, &["stores"]);
+    let shown = text(&out.stdout);
+    assert!(out.status.success(), "{out:?}");
+    assert!(
+        shown.contains(&format!(
+            "token module \"certdesk: libsofthsm2.so\" ({})",
+            library.display()
+        )),
+        "{shown}"
+    );
+    assert!(
+        shown.contains(&format!("Ada Lovelace ({id}): installed in Chromium")),
+        "{shown}"
+    );
+
+    let out = certdesk(home.path(), &hsm, &["uninstall", &id, "--from", "chromium"]);
+    assert!(out.status.success(), "{out:?}");
+    assert!(
+        text(&out.stdout).contains("the key and certificate stay on the token"),
+        "{out:?}"
+    );
+    let modules = nss_tool(&hsm, "modutil", &["-list", "-dbdir", &spec]);
+    assert!(!modules.contains("libsofthsm2"), "{modules}");
+    // The token still has both.
+    let objects = hsm.pkcs11_tool_objects();
+    assert!(
+        objects.contains("Certificate Object") && objects.contains("Private Key Object"),
+        "{objects}"
+    );
+}
