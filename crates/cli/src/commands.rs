@@ -382,7 +382,15 @@ pub(crate) fn run(cli: Cli) -> anyhow::Result<Outcome> {
             if ctx.json {
                 render::json(&json!({ "deleted": gone.id, "label": gone.label }))?;
             } else {
-                outln!("Deleted {} ({}) and its private key.", gone.label, gone.id);
+                match gone.protection.token() {
+                    Some(t) => outln!(
+                        "Deleted {} ({}) from the wallet; its key and certificate stay on the token \"{}\".",
+                        gone.label,
+                        gone.id,
+                        t.token_label
+                    ),
+                    None => outln!("Deleted {} ({}) and its private key.", gone.label, gone.id),
+                }
             }
             Ok(Outcome::Success)
         }
