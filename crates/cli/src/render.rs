@@ -321,6 +321,16 @@ pub(crate) fn probe_report(r: &certdesk_core::probe::ProbeReport) {
         }
         outln!("  (code: {})", f.code);
     }
+    if let Some(retry) = &r.tls12_retry {
+        outln!();
+        outln!(
+            "Over TLS 1.2, with the same key on the token: {}",
+            retry.sentence
+        );
+        if let Some(status) = retry.http_status {
+            outln!("  HTTP status over TLS 1.2: {status}");
+        }
+    }
     let t = &r.transcript;
     outln!();
     outln!(

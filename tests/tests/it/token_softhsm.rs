@@ -393,6 +393,19 @@ fn a_token_without_rsa_pss_gets_the_pss_finding_on_tls13_and_works_on_tls12() {
         !token.mechanisms.iter().any(|m| m.contains("PSS")),
         "{token:?}"
     );
+    // The check tried the same token over TLS 1.2 too: this site speaks only TLS 1.3.
+    let retry = report.tls12_retry.as_ref().expect("a TLS 1.2 retry");
+    assert_eq!(retry.tls_version, None, "{retry:?}");
+    assert_ne!(retry.verdict, Verdict::Accepted, "{retry:?}");
+
+    // A site with both versions: refused under TLS 1.3, and the retry shows TLS 1.2 works.
+    let both = NginxSpec::new(ca.root_pem()).start();
+    let report = check(&wallet, &identity.id, &both, USER_PIN);
+    assert_eq!(report.verdict, Verdict::Rejected, "{report:#?}");
+    let retry = report.tls12_retry.as_ref().expect("a TLS 1.2 retry");
+    assert_eq!(retry.verdict, Verdict::Accepted, "{retry:?}");
+    assert_eq!(retry.tls_version.as_deref(), Some("TLSv1.2"), "{retry:?}");
+    assert_eq!(retry.http_status, Some(200), "{retry:?}");
 
     // The same key through TLS 1.2: PKCS#1 v1.5 on the token, accepted.
     let tls12 = NginxSpec::new(ca.root_pem())
@@ -401,4 +414,8 @@ fn a_token_without_rsa_pss_gets_the_pss_finding_on_tls13_and_works_on_tls12() {
     let report = check(&wallet, &identity.id, &tls12, USER_PIN);
     assert_eq!(report.verdict, Verdict::Accepted, "{report:#?}");
     assert_eq!(report.transcript.tls_version.as_deref(), Some("TLSv1.2"));
+    assert!(
+        report.tls12_retry.is_none(),
+        "no retry when nothing was refused"
+    );
 }

@@ -140,6 +140,7 @@ pub fn diagnose(t: Transcript, local: Option<&LocalIdentity>, now: OffsetDateTim
         findings,
         client_certificate: local.map(|l| l.leaf.clone()),
         transcript: t,
+        tls12_retry: None,
     }
 }
 

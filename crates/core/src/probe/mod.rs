@@ -29,11 +29,53 @@ pub fn check_site(request: &ProbeRequest) -> crate::Result<ProbeReport> {
         .map(|i| diagnose::LocalIdentity::from_chain(&i.chain))
         .transpose()?;
     let transcript = run_probe(request)?;
-    Ok(diagnose(
-        transcript,
-        local.as_ref(),
-        time::OffsetDateTime::now_utc(),
-    ))
+    let mut report = diagnose(transcript, local.as_ref(), time::OffsetDateTime::now_utc());
+    // Issue #15: a token that cannot sign RSA-PSS was refused under TLS 1.3; show what the same
+    // site answers the same token over TLS 1.2, where PKCS#1 v1.5 signatures are allowed.
+    let no_pss = report
+        .findings
+        .iter()
+        .any(|f| f.code == "token_cannot_sign_rsa_pss");
+    if let (
+        true,
+        Some(ClientIdentity {
+            key: ClientKey::Token(signer),
+            chain,
+        }),
+    ) = (no_pss, &request.identity)
+    {
+        let retry = ProbeRequest {
+            url: request.url.clone(),
+            identity: Some(ClientIdentity {
+                key: ClientKey::Token(signer.clone()),
+                chain: chain.clone(),
+            }),
+            server_ca_pem: request.server_ca_pem.clone(),
+            timeout: request.timeout,
+        };
+        let tls12 = connect::run_probe_with(&retry, &[&rustls::version::TLS12])?;
+        let tls12 = diagnose(tls12, local.as_ref(), time::OffsetDateTime::now_utc());
+        report.tls12_retry = Some(Tls12Retry {
+            verdict: tls12.verdict,
+            sentence: tls12.sentence,
+            tls_version: tls12.transcript.tls_version,
+            http_status: tls12.transcript.http_status,
+        });
+    }
+    Ok(report)
+}
+
+/// The same check again over TLS 1.2 only (see [`check_site`]).
+#[derive(Debug, Clone, Serialize, PartialEq, Eq)]
+pub struct Tls12Retry {
+    /// The answer over TLS 1.2.
+    pub verdict: Verdict,
+    /// That answer in one sentence.
+    pub sentence: String,
+    /// The version negotiated (`TLSv1.2`, or none when the site does not speak it).
+    pub tls_version: Option<String>,
+    /// The HTTP status over TLS 1.2.
+    pub http_status: Option<u16>,
 }
 
 /// The private key of an identity to present.
@@ -257,4 +299,7 @@ pub struct ProbeReport {
     pub transcript: Transcript,
     /// The certificate presented, if any.
     pub client_certificate: Option<CertInfo>,
+    /// When a token could not sign RSA-PSS under TLS 1.3: the same check over TLS 1.2.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub tls12_retry: Option<Tls12Retry>,
 }
