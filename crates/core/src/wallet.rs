@@ -181,6 +181,10 @@ pub struct IdentitySummary {
     /// Certificate expiry, once issued.
     #[serde(with = "time::serde::rfc3339::option")]
     pub not_after: Option<OffsetDateTime>,
+    /// The label of the token (security key, smart card, TPM) holding the key; `None` when the
+    /// key is in the wallet.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub key_on_token: Option<String>,
 }
 
 impl Identity {
@@ -250,6 +254,7 @@ impl Identity {
             key_type: self.key_type,
             created: self.created,
             not_after: info.map(|i| i.not_after),
+            key_on_token: self.protection.token().map(|t| t.token_label.clone()),
         })
     }
 
