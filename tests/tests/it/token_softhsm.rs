@@ -115,6 +115,12 @@ fn a_wrong_pin_and_a_missing_token_each_say_what_happened() {
         err.hint().is_some_and(|h| h.contains("user PIN")),
         "{err:?}"
     );
+    // SoftHSM2 raises CKF_USER_PIN_COUNT_LOW after a wrong PIN (it never locks one), and
+    // the message passes that on.
+    assert_eq!(
+        err.to_string(),
+        "the token \"pins\" refused the PIN; it counts the wrong tries"
+    );
 
     let err = module.find("YubiKey").expect_err("no such token");
     assert_eq!(
