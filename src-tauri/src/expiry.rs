@@ -67,6 +67,7 @@ mod tests {
             expires_in_days: days,
             expiry: None,
             installed_in: Vec::new(),
+            key_on_token: None,
         }
     }
 

@@ -64,6 +64,9 @@ pub struct IdentityRow {
     pub expiry: Option<ExpiryLevel>,
     /// The stores it is installed in (names people know), read live; empty when none.
     pub installed_in: Vec<String>,
+    /// The name of the security key, smart card or TPM that holds the key; null when the key
+    /// is in the wallet on this computer (issue #15).
+    pub key_on_token: Option<String>,
 }
 
 impl IdentityRow {
@@ -86,6 +89,7 @@ impl IdentityRow {
             expires_in_days,
             expiry: expires_in_days.map(|days| certdesk_flows::expiry::expiry_level(days).into()),
             installed_in: Vec::new(),
+            key_on_token: summary.key_on_token.clone(),
         }
     }
 }
@@ -513,6 +517,7 @@ mod tests {
             key_type: KeySpec::EcP256,
             created: datetime!(2026-01-01 00:00 UTC),
             not_after,
+            key_on_token: None,
         }
     }
 
@@ -577,9 +582,17 @@ mod tests {
                 "key_description": "ECDSA P-256",
                 "expires_in_days": null,
                 "expiry": null,
-                "installed_in": []
+                "installed_in": [],
+                "key_on_token": null
             })
         );
+        // Issue #15: a key on a token is named by the token's label.
+        let on_token = IdentitySummary {
+            key_on_token: Some("Ada's key".into()),
+            ..summary(IdentityStatus::Pending, None)
+        };
+        let row = IdentityRow::from_summary(&on_token, datetime!(2026-03-01 00:00 UTC));
+        assert_eq!(row.key_on_token.as_deref(), Some("Ada's key"));
     }
 
     #[test]

@@ -28,6 +28,22 @@ impl SoftHsm {
     /// (nextest runs each test in a process of its own), so the module opened in this process
     /// sees it.
     pub fn new(label: &str) -> SoftHsm {
+        SoftHsm::with_config(label, "")
+    }
+
+    /// A token whose module refuses RSA-PSS, as many smart cards and older security keys do:
+    /// SoftHSM2's own `slots.mechanisms` setting (softhsm2.conf(5)) takes the PSS mechanisms
+    /// out of its mechanism list and refuses them. (SoftHSM 2.6.1 skips the first name after
+    /// the `-`, so it is given twice; `pkcs11-tool -M` shows the result.)
+    pub fn without_rsa_pss(label: &str) -> SoftHsm {
+        SoftHsm::with_config(
+            label,
+            "slots.mechanisms = -CKM_RSA_PKCS_PSS,CKM_RSA_PKCS_PSS,CKM_SHA1_RSA_PKCS_PSS,CKM_SHA224_RSA_PKCS_PSS,CKM_SHA256_RSA_PKCS_PSS,CKM_SHA384_RSA_PKCS_PSS,CKM_SHA512_RSA_PKCS_PSS\n",
+        )
+    }
+
+    /// [`SoftHsm::new`] with `extra` lines added to its `softhsm2.conf`.
+    pub fn with_config(label: &str, extra: &str) -> SoftHsm {
         let dir = tempfile::Builder::new()
             .prefix("certdesk-softhsm-")
             .tempdir()
@@ -37,7 +53,7 @@ impl SoftHsm {
         std::fs::write(
             dir.path().join("softhsm2.conf"),
             format!(
-                "directories.tokendir = {}\nobjectstore.backend = file\nlog.level = ERROR\n",
+                "directories.tokendir = {}\nobjectstore.backend = file\nlog.level = ERROR\n{extra}",
                 tokens.display()
             ),
         )
@@ -75,6 +91,11 @@ impl SoftHsm {
     /// Runs a tool with this token's configuration.
     pub fn tool(&self, cmd: &mut Command) -> Result<ToolOutput, String> {
         run_tool(cmd.env("SOFTHSM2_CONF", self.conf()))
+    }
+
+    /// The token's folder (deleting it is what pulling the token out looks like to SoftHSM).
+    pub fn token_dir(&self) -> PathBuf {
+        self.dir.path().join("tokens")
     }
 
     /// `pkcs11-tool --module … --login --pin … --list-objects` (OpenSC): every object with its

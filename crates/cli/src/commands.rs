@@ -47,6 +47,10 @@ pub(crate) struct Cli {
     /// keys protected that way.
     #[arg(long, global = true, value_name = "FILE")]
     passphrase_file: Option<PathBuf>,
+    /// The user PIN of a security key, smart card or TPM (a file holding only the PIN), for
+    /// identities whose key is on one. Used for one operation, never stored.
+    #[arg(long, global = true, value_name = "FILE")]
+    pin_file: Option<PathBuf>,
     #[command(subcommand)]
     command: Command,
 }
@@ -170,6 +174,13 @@ struct NewArgs {
     /// default is the computer's host name. One certificate per device: never copy keys.
     #[arg(long, value_name = "NAME")]
     device: Option<String>,
+    /// Make the key on this security key, smart card or TPM (its label or serial number, see
+    /// `certdesk tokens`): it never leaves the device. Needs --pin-file.
+    #[arg(long, value_name = "LABEL|SERIAL", conflicts_with = "profile")]
+    token: Option<String>,
+    /// The token's PKCS#11 module (default: search the modules found on this computer).
+    #[arg(long, value_name = "PATH", requires = "token")]
+    module: Option<PathBuf>,
 }
 
 fn parse_key_spec(s: &str) -> Result<KeySpec, String> {
@@ -259,6 +270,7 @@ pub(crate) struct Ctx {
     wallet: Wallet,
     json: bool,
     passphrase: Option<SecretString>,
+    pin: Option<SecretString>,
 }
 
 impl Ctx {
@@ -278,6 +290,7 @@ impl Ctx {
         KeyAccess {
             vault: os_vault().ok(),
             passphrase: self.passphrase.clone(),
+            pin: self.pin.clone(),
         }
     }
 }
@@ -306,10 +319,16 @@ pub(crate) fn run(cli: Cli) -> anyhow::Result<Outcome> {
         .as_deref()
         .map(SecretString::from_file)
         .transpose()?;
+    let pin = cli
+        .pin_file
+        .as_deref()
+        .map(SecretString::from_file)
+        .transpose()?;
     let ctx = Ctx {
         wallet: Wallet::open(home)?,
         json: cli.json,
         passphrase,
+        pin,
     };
     match cli.command {
         Command::Request(RequestCmd::New(args)) => request_new(&ctx, args),
@@ -372,7 +391,15 @@ pub(crate) fn run(cli: Cli) -> anyhow::Result<Outcome> {
             if ctx.json {
                 render::json(&json!({ "deleted": gone.id, "label": gone.label }))?;
             } else {
-                outln!("Deleted {} ({}) and its private key.", gone.label, gone.id);
+                match gone.protection.token() {
+                    Some(t) => outln!(
+                        "Deleted {} ({}) from the wallet; its key and certificate stay on the token \"{}\".",
+                        gone.label,
+                        gone.id,
+                        t.token_label
+                    ),
+                    None => outln!("Deleted {} ({}) and its private key.", gone.label, gone.id),
+                }
             }
             Ok(Outcome::Success)
         }
@@ -449,7 +476,25 @@ fn request_new(ctx: &Ctx, args: NewArgs) -> anyhow::Result<Outcome> {
         key_type: args.key.unwrap_or_default(),
         via: "cli".into(),
     };
-    let identity = ctx.wallet.create_request(&request, &ctx.protection()?)?;
+    let identity = match &args.token {
+        Some(wanted) => {
+            let pin = ctx
+                .pin
+                .as_ref()
+                .context("--token needs the token's user PIN: give --pin-file FILE")?;
+            certdesk_flows::token::request_on_token(
+                &ctx.wallet,
+                &request,
+                certdesk_flows::token::TokenChoice {
+                    wanted,
+                    module: args.module.as_deref(),
+                },
+                pin,
+            )?
+        }
+        None => ctx.wallet.create_request(&request, &ctx.protection()?)?,
+    };
+    let on_token = identity.protection.token().cloned();
     let csr = identity.csr()?.context("the new identity has no request")?;
     if ctx.json {
         render::json(&json!({
@@ -459,14 +504,23 @@ fn request_new(ctx: &Ctx, args: NewArgs) -> anyhow::Result<Outcome> {
             "subject": identity.summary()?.subject,
             "csr_pem": csr.pem(),
             "csr_sha256": csr.fingerprint_sha256(),
+            "token": on_token,
         }))?;
     } else {
         outln!("{}", identity.id);
-        eprintln!(
-            "Created a private key ({}) on this computer and a request for \"{}\".",
-            identity.key_type.describe(),
-            identity.summary()?.subject
-        );
+        match &on_token {
+            Some(t) => eprintln!(
+                "Created a private key ({}) on the token \"{}\" (it never leaves it) and a request for \"{}\".",
+                identity.key_type.describe(),
+                t.token_label,
+                identity.summary()?.subject
+            ),
+            None => eprintln!(
+                "Created a private key ({}) on this computer and a request for \"{}\".",
+                identity.key_type.describe(),
+                identity.summary()?.subject
+            ),
+        }
         eprintln!(
             "Next: certdesk request export {} --out request.csr, send it to your issuer,",
             identity.id
@@ -694,7 +748,7 @@ pub(crate) fn probe(ctx: &Ctx, args: ProbeArgs) -> anyhow::Result<Outcome> {
         let contents =
             certdesk_core::pkcs12::import_pkcs12(&read_file(p12)?, password, &display_name(p12))?;
         SiteIdentity::Given(ClientIdentity {
-            key: contents.key,
+            key: contents.key.into(),
             chain: contents.chain,
         })
     } else if let (Some(cert), Some(key)) = (&args.cert, &args.key) {
@@ -718,7 +772,10 @@ pub(crate) fn probe(ctx: &Ctx, args: ProbeArgs) -> anyhow::Result<Outcome> {
                 id: display_name(key_path(&args)),
             })?;
         let chain = certdesk_core::cert::build_chain(&leaf, &certs)?;
-        SiteIdentity::Given(ClientIdentity { key, chain })
+        SiteIdentity::Given(ClientIdentity {
+            key: key.into(),
+            chain,
+        })
     } else {
         SiteIdentity::None
     };

@@ -167,6 +167,9 @@ pub(crate) fn uninstall(
     let db_password = nss_password(args.nss_password_file.as_deref())?;
     let mut results = Vec::new();
     let mut failures = Vec::new();
+    if let Some(token) = identity.protection.token() {
+        return uninstall_token_module(wallet, json_out, &identity, &token.module, &targets);
+    }
     for target in &targets {
         let outcome =
             match certdesk_store::uninstall(target, &chain[0], &chain[1..], db_password.as_ref()) {
@@ -222,9 +225,68 @@ pub(crate) fn uninstall(
 
 /// `certdesk stores`: the stores found and, per issued identity, where it is installed (read
 /// live from the stores).
+/// `uninstall` of an identity whose key is on a token: the module's registration goes when no
+/// other identity in the wallet needs it (issue #15).
+fn uninstall_token_module(
+    wallet: &Wallet,
+    json_out: bool,
+    identity: &certdesk_core::wallet::Identity,
+    library: &Path,
+    targets: &[StoreTarget],
+) -> anyhow::Result<Outcome> {
+    let needed = certdesk_flows::token::module_needed_by_another(wallet, &identity.id, library)?;
+    let mut results = Vec::new();
+    for target in targets {
+        if needed {
+            if !json_out {
+                outln!(
+                    "Kept the token module {} in {target}: another identity in the wallet uses it.",
+                    library.display()
+                );
+            }
+            continue;
+        }
+        let outcome = certdesk_store::unregister_token_module(target, library)?;
+        if !json_out {
+            match &outcome {
+                RemoveOutcome::Removed { store, .. } => outln!(
+                    "Removed the token module {} from {store}; the key and certificate stay on the token.",
+                    library.display()
+                ),
+                RemoveOutcome::NotInstalled { store } => outln!(
+                    "The token module {} is not registered in {store}; nothing to do.",
+                    library.display()
+                ),
+            }
+        }
+        results.push(outcome);
+    }
+    if json_out {
+        render::json(&json!({
+            "id": identity.id,
+            "label": identity.label,
+            "module": library,
+            "kept_for_other_identities": needed,
+            "results": results,
+        }))?;
+    }
+    Ok(Outcome::Success)
+}
+
 pub(crate) fn stores(wallet: &Wallet, json_out: bool) -> anyhow::Result<Outcome> {
     let home = user_home()?;
     let read = certdesk_flows::stores::read_stores(&home)?;
+    // PKCS#11 modules registered in each store (tokens the browser uses directly).
+    let modules: Vec<Vec<certdesk_store::RegisteredModule>> = read
+        .iter()
+        .map(|c| {
+            if c.store.exists {
+                certdesk_store::token_modules(&c.store.target).unwrap_or_default()
+            } else {
+                Vec::new()
+            }
+        })
+        .collect();
     let mut identities = Vec::new();
     for identity in wallet.identities()? {
         if identity.status != IdentityStatus::Issued {
@@ -234,11 +296,23 @@ pub(crate) fn stores(wallet: &Wallet, json_out: bool) -> anyhow::Result<Outcome>
             continue;
         };
         let sha256 = certdesk_store::sha256_fingerprint(&der);
-        // One lookup for both front ends (issue #13: letter case no longer matters).
-        let installed_in: Vec<_> = certdesk_flows::stores::locations_of(&read, &sha256)
-            .into_iter()
-            .map(|l| json!({ "store": l.store, "name": l.store.to_string(), "nickname": l.nickname }))
-            .collect();
+        let installed_in: Vec<_> = match identity.protection.token() {
+            // A token identity is "installed" where its module is registered (issue #15).
+            Some(token) => read
+                .iter()
+                .zip(&modules)
+                .filter_map(|(c, m)| {
+                    m.iter()
+                        .find(|m| m.library == token.module)
+                        .map(|m| json!({ "store": c.store.target, "name": c.store.target.to_string(), "nickname": m.name }))
+                })
+                .collect(),
+            // One lookup for both front ends (issue #13: letter case no longer matters).
+            None => certdesk_flows::stores::locations_of(&read, &sha256)
+                .into_iter()
+                .map(|l| json!({ "store": l.store, "name": l.store.to_string(), "nickname": l.nickname }))
+                .collect(),
+        };
         identities.push(json!({
             "id": identity.id,
             "label": identity.label,
@@ -249,9 +323,11 @@ pub(crate) fn stores(wallet: &Wallet, json_out: bool) -> anyhow::Result<Outcome>
     if json_out {
         let stores: Vec<_> = read
             .iter()
-            .map(|c| {
+            .zip(&modules)
+            .map(|(c, m)| {
                 let d = &c.store;
                 json!({
+                    "token_modules": m,
                     "store": d.target,
                     "name": d.target.to_string(),
                     "exists": d.exists,
@@ -272,9 +348,16 @@ pub(crate) fn stores(wallet: &Wallet, json_out: bool) -> anyhow::Result<Outcome>
         outln!("  `certdesk install ID --to chromium` creates Chromium's (~/.pki/nssdb).");
     } else {
         outln!("Stores on this computer:");
-        for c in &read {
+        for (c, m) in read.iter().zip(&modules) {
             let d = &c.store;
             let mut notes = Vec::new();
+            for module in m {
+                notes.push(format!(
+                    "token module \"{}\" ({})",
+                    module.name,
+                    module.library.display()
+                ));
+            }
             if d.is_default {
                 notes.push("default".to_string());
             }

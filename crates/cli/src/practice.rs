@@ -47,6 +47,7 @@ fn serve(ctx: &Ctx, args: ServeArgs) -> anyhow::Result<Outcome> {
     let access = KeyAccess {
         vault: vault.as_ref().ok().cloned(),
         passphrase: ctx.passphrase.clone(),
+        pin: ctx.pin.clone(),
     };
     let server = match start(PracticeConfig {
         data_dir: data_dir.clone(),

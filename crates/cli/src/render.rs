@@ -117,6 +117,12 @@ pub(crate) fn identity_show(identity: &Identity, summary: &IdentitySummary) -> a
             certdesk_core::wallet::Protection::Keyring { vault } =>
                 format!("by a secret in {vault}"),
             certdesk_core::wallet::Protection::Passphrase => "by your passphrase".into(),
+            certdesk_core::wallet::Protection::Token(t) => format!(
+                "key on token \"{}\" (serial {}), never extractable; module {}",
+                t.token_label,
+                t.token_serial,
+                t.module.display()
+            ),
         }
     );
     outln!("  created:    {}", identity.created.date());
@@ -301,6 +307,7 @@ fn cli_way(code: &str) -> Option<&'static str> {
     match code {
         "rejected_no_certificate" => Some("certdesk probe URL --identity ID"),
         "server_untrusted" => Some("certdesk probe URL --ca-file THE-CA.pem"),
+        "token_cannot_sign_rsa_pss" => Some("certdesk request new … --token LABEL --key ec-p256"),
         _ => None,
     }
 }
@@ -328,6 +335,18 @@ pub(crate) fn probe_report(r: &certdesk_core::probe::ProbeReport, lang: Lang) {
         }
         outln!("  ({}: {})", say("label-code"), f.code);
     }
+    if let Some(retry) = &r.tls12_retry {
+        outln!();
+        outln!(
+            "{}",
+            Text::new("label-tls12-retry")
+                .arg("sentence", &retry.sentence)
+                .render(lang)
+        );
+        if let Some(status) = retry.http_status {
+            outln!("  {}: {status}", say("label-tls12-status"));
+        }
+    }
     let t = &r.transcript;
     let yes_no = |b: bool| say(if b { "label-yes" } else { "label-no" });
     let mut rows: Vec<(String, String)> = Vec::new();
@@ -341,6 +360,21 @@ pub(crate) fn probe_report(r: &certdesk_core::probe::ProbeReport, lang: Lang) {
         say("label-certificate-asked"),
         yes_no(t.certificate_requested),
     ));
+    if let Some(k) = &t.client_token {
+        let mechanisms = if k.mechanisms.is_empty() {
+            say("label-no-signing-mechanism")
+        } else {
+            k.mechanisms.join(", ")
+        };
+        rows.push((
+            say("label-key-on-token"),
+            Text::new("label-key-on-token-value")
+                .arg("label", &k.label)
+                .arg("key", k.key_type.describe())
+                .arg("mechanisms", mechanisms)
+                .render(lang),
+        ));
+    }
     if !t.acceptable_ca_names.is_empty() {
         rows.push((
             say("label-accepted-issuers"),

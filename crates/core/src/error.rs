@@ -362,6 +362,24 @@ pub enum Error {
         /// The module's answer.
         detail: String,
     },
+    /// The key of an identity lives on a token: it cannot be exported or copied out.
+    #[error("the private key of identity {id} lives on the token \"{token}\" and cannot leave it, so it cannot be {action}")]
+    KeyOnToken {
+        /// The identity.
+        id: String,
+        /// The token's label.
+        token: String,
+        /// What was asked (`exported`, `signed again here`).
+        action: String,
+    },
+    /// A token operation needs the user PIN and none was given.
+    #[error("the key of identity {id} is on the token \"{token}\", which needs its PIN")]
+    TokenPinRequired {
+        /// The identity.
+        id: String,
+        /// The token's label.
+        token: String,
+    },
     /// An enrollment server redirected to another server (host or port); certdesk sends codes,
     /// requests and client certificates only to the server that was named.
     #[error("{from} redirected to another server, {to}; certdesk sends enrollment requests only to the server it was given")]
@@ -511,6 +529,8 @@ impl Error {
             Error::TokenModule { .. } | Error::TokenFailed { .. } => ErrorKind::Io,
             Error::TokenNotFound { .. } => ErrorKind::NotFound,
             Error::TokenPinRefused { .. } | Error::TokenLocked { .. } => ErrorKind::WrongPassword,
+            Error::TokenPinRequired { .. } => ErrorKind::WrongPassword,
+            Error::KeyOnToken { .. } => ErrorKind::InvalidInput,
             Error::ProfileRefused { .. } => ErrorKind::InvalidInput,
             Error::BadUrl { .. } => ErrorKind::InvalidInput,
             Error::ProfileLink { code, .. } => match *code {
@@ -663,6 +683,12 @@ impl Error {
             }
             Error::TokenFailed { .. } => {
                 "check that the token is still plugged in; if it keeps happening, send this message to your help desk"
+            }
+            Error::KeyOnToken { .. } => {
+                "use the token itself: plug it in where you need the certificate (`certdesk install ID --to firefox` registers it with the browser); a copy of the key is what a token exists to prevent"
+            }
+            Error::TokenPinRequired { .. } => {
+                "give the token's user PIN with --pin-file FILE (a file holding only the PIN)"
             }
             Error::RedirectElsewhere { .. } => {
                 "ask your help desk for the enrollment server's own address; if the new address is right, use it directly"

@@ -70,6 +70,11 @@ impl KeySpec {
         }
     }
 
+    /// Whether it is an RSA key (TLS 1.3 signs with RSA-PSS only).
+    pub fn is_rsa(self) -> bool {
+        matches!(self, KeySpec::Rsa2048 | KeySpec::Rsa3072 | KeySpec::Rsa4096)
+    }
+
     /// Parses the CLI spelling.
     pub fn parse(s: &str) -> Result<KeySpec> {
         KeySpec::ALL

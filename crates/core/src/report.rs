@@ -253,6 +253,12 @@ pub fn build_report(wallet: &Wallet, wanted: &str, app_version: &str) -> Result<
         key_protection: match &identity.protection {
             Protection::Keyring { vault } => format!("keyring ({vault})"),
             Protection::Passphrase => "passphrase".into(),
+            Protection::Token(t) => format!(
+                "on the token \"{}\" (serial {}, module {}), never extractable",
+                t.token_label,
+                t.token_serial,
+                t.module.display()
+            ),
         },
         origin: match &identity.origin {
             Origin::Request { via } => format!("key and request made by certdesk ({via})"),

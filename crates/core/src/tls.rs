@@ -8,7 +8,7 @@ use rustls::pki_types::{CertificateDer, PrivateKeyDer, PrivatePkcs8KeyDer};
 use rustls::sign::CertifiedKey;
 use rustls::RootCertStore;
 
-use crate::probe::ClientIdentity;
+use crate::probe::{ClientIdentity, ClientKey};
 use crate::{Error, Result};
 
 /// Seeds aws-lc's random generator on a thread of its own, once per process, and returns at
@@ -64,11 +64,17 @@ pub(crate) fn root_store(extra_pem: Option<&[u8]>) -> Result<RootCertStore> {
 
 /// The identity as rustls needs it. The key is handed over in memory only.
 pub(crate) fn certified_key(identity: &ClientIdentity) -> Result<Arc<CertifiedKey>> {
-    // Borrowed, not copied: aws-lc keeps its own parsed key (wiped when freed) and no
-    // plaintext copy of the PKCS#8 bytes is left behind. aws-lc-rs, as in `provider`.
-    let key_der = PrivateKeyDer::Pkcs8(PrivatePkcs8KeyDer::from(identity.key.pkcs8_der()));
-    let signing = rustls::crypto::aws_lc_rs::sign::any_supported_type(&key_der)
-        .map_err(|e| Error::crypto("load the key for TLS", e))?;
+    let signing: Arc<dyn rustls::sign::SigningKey> = match &identity.key {
+        ClientKey::Software(key) => {
+            // Borrowed, not copied: aws-lc keeps its own parsed key (wiped when freed) and no
+            // plaintext copy of the PKCS#8 bytes is left behind. aws-lc-rs, as in `provider`.
+            let key_der = PrivateKeyDer::Pkcs8(PrivatePkcs8KeyDer::from(key.pkcs8_der()));
+            rustls::crypto::aws_lc_rs::sign::any_supported_type(&key_der)
+                .map_err(|e| Error::crypto("load the key for TLS", e))?
+        }
+        // Every signature is made on the token.
+        ClientKey::Token(signer) => Arc::new(signer.clone()),
+    };
     let chain = identity
         .chain
         .iter()

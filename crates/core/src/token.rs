@@ -12,11 +12,11 @@ use std::path::{Path, PathBuf};
 use cryptoki::context::{CInitializeArgs, Pkcs11};
 use cryptoki::error::RvError;
 use cryptoki::mechanism::{Mechanism, MechanismType};
-use cryptoki::object::{Attribute, AttributeType, ObjectHandle};
+use cryptoki::object::{Attribute, AttributeType, CertificateType, ObjectClass, ObjectHandle};
 use cryptoki::session::{Session, UserType};
 use cryptoki::slot::Slot;
 use cryptoki::types::AuthPin;
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 use sha2::Digest;
 
 use crate::key::KeySpec;
@@ -85,6 +85,36 @@ fn p11_kit_module_path(text: &str) -> Option<PathBuf> {
         path
     } else {
         PathBuf::from("/usr/lib/x86_64-linux-gnu/pkcs11").join(path)
+    })
+}
+
+/// The token whose label or serial number is `wanted`: in `module` when given, else in the
+/// first of [`known_modules`] that has it.
+pub fn find_token(wanted: &str, module: Option<&Path>) -> Result<(Module, TokenSummary)> {
+    if let Some(path) = module {
+        let module = Module::open(path)?;
+        let token = module.find(wanted)?;
+        return Ok((module, token));
+    }
+    let mut present = Vec::new();
+    for path in known_modules() {
+        // A module that does not load is not where this token is; `certdesk tokens` names it.
+        let Ok(module) = Module::open(&path) else {
+            continue;
+        };
+        match module.find(wanted) {
+            Ok(token) => return Ok((module, token)),
+            Err(Error::TokenNotFound { present: p, .. }) if p != "none" => present.push(p),
+            Err(_) => {}
+        }
+    }
+    Err(Error::TokenNotFound {
+        wanted: wanted.to_string(),
+        present: if present.is_empty() {
+            "none".into()
+        } else {
+            present.join(", ")
+        },
     })
 }
 
@@ -293,10 +323,8 @@ impl Module {
         })
     }
 
-    /// Opens a session on `token` and logs the user in with `pin`.
-    pub fn login(&self, token: &TokenSummary, pin: &SecretString) -> Result<Session> {
-        let slot = self
-            .context
+    fn slot_of(&self, token: &TokenSummary) -> Result<Slot> {
+        self.context
             .get_slots_with_token()
             .map_err(|e| module_error(&self.path, e))?
             .into_iter()
@@ -304,7 +332,26 @@ impl Module {
             .ok_or_else(|| Error::TokenNotFound {
                 wanted: token.label.clone(),
                 present: "none (it was removed)".into(),
-            })?;
+            })
+    }
+
+    /// The signing mechanisms `token` offers, by their PKCS#11 names, as the probe reports them.
+    pub fn signing_mechanisms(&self, token: &TokenSummary) -> Result<Vec<String>> {
+        let slot = self.slot_of(token)?;
+        let mechanisms = self
+            .context
+            .get_mechanism_list(slot)
+            .map_err(|e| token_failed(token, "list its mechanisms", e))?;
+        Ok(SIGNING_MECHANISMS
+            .iter()
+            .filter(|m| mechanisms.contains(m))
+            .map(|m| m.to_string())
+            .collect())
+    }
+
+    /// Opens a session on `token` and logs the user in with `pin`.
+    pub fn login(&self, token: &TokenSummary, pin: &SecretString) -> Result<Session> {
+        let slot = self.slot_of(token)?;
         let session = self
             .context
             .open_rw_session(slot)
@@ -339,6 +386,19 @@ impl Module {
     }
 }
 
+/// The signature mechanisms that matter for a client certificate, in the order reported.
+const SIGNING_MECHANISMS: &[MechanismType] = &[
+    MechanismType::ECDSA,
+    MechanismType::RSA_PKCS,
+    MechanismType::SHA256_RSA_PKCS,
+    MechanismType::SHA384_RSA_PKCS,
+    MechanismType::SHA512_RSA_PKCS,
+    MechanismType::RSA_PKCS_PSS,
+    MechanismType::SHA256_RSA_PKCS_PSS,
+    MechanismType::SHA384_RSA_PKCS_PSS,
+    MechanismType::SHA512_RSA_PKCS_PSS,
+];
+
 fn token_failed(token: &TokenSummary, action: &str, e: impl std::fmt::Display) -> Error {
     Error::TokenFailed {
         token: token.label.clone(),
@@ -369,8 +429,9 @@ fn rsa_bits(spec: KeySpec) -> Option<usize> {
     }
 }
 
-/// A key on a token: what is needed to find it again, and its public half.
-#[derive(Debug, Clone, Serialize, PartialEq, Eq)]
+/// A key on a token: what is needed to find it again (the wallet keeps this instead of a key
+/// file).
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]
 pub struct TokenKeyRef {
     /// The module's path.
     pub module: PathBuf,
@@ -391,6 +452,10 @@ pub struct TokenKey {
     spec: KeySpec,
     /// The public key as a certificate holds it inside its BIT STRING.
     public_raw: Vec<u8>,
+    /// The token it lives on.
+    token: TokenSummary,
+    /// The token's signing mechanisms (PKCS#11 names).
+    mechanisms: Vec<String>,
     /// Where it lives.
     pub reference: TokenKeyRef,
 }
@@ -455,6 +520,8 @@ impl TokenKey {
             private: private_handle,
             spec,
             public_raw,
+            token: token.clone(),
+            mechanisms: module.signing_mechanisms(token).unwrap_or_default(),
             reference: TokenKeyRef {
                 module: module.path.clone(),
                 token_serial: token.serial.clone(),
@@ -465,14 +532,362 @@ impl TokenKey {
         })
     }
 
+    /// Finds the key `reference` names again: opens its module, finds its token by serial
+    /// number, logs in with `pin` and looks up the key pair by `CKA_ID`.
+    pub fn open(reference: &TokenKeyRef, pin: &SecretString) -> Result<TokenKey> {
+        let module = Module::open(&reference.module)?;
+        let token = module.find_reference(reference)?;
+        let session = module.login(&token, pin)?;
+        let id = hex::decode(&reference.key_id).map_err(|e| {
+            Error::invalid(
+                "token key id",
+                format!("{} is not hex: {e}", reference.key_id),
+            )
+        })?;
+        let find = |class: ObjectClass| {
+            session
+                .find_objects(&[Attribute::Class(class), Attribute::Id(id.clone())])
+                .map_err(|e| token_failed(&token, "look for the key", e))
+        };
+        let missing = |what: &str| {
+            token_failed(
+                &token,
+                "find the key",
+                format!(
+                    "it holds no {what} with id {} (deleted from the token?)",
+                    reference.key_id
+                ),
+            )
+        };
+        let private = *find(ObjectClass::PRIVATE_KEY)?
+            .first()
+            .ok_or_else(|| missing("private key"))?;
+        let public = *find(ObjectClass::PUBLIC_KEY)?
+            .first()
+            .ok_or_else(|| missing("public key"))?;
+        let public_raw = read_public(&session, public, reference.spec)
+            .map_err(|e| token_failed(&token, "read the public key", e))?;
+        Ok(TokenKey {
+            session,
+            private,
+            spec: reference.spec,
+            public_raw,
+            mechanisms: module.signing_mechanisms(&token).unwrap_or_default(),
+            token,
+            reference: reference.clone(),
+        })
+    }
+
     /// The key type.
     pub fn spec(&self) -> KeySpec {
         self.spec
     }
 
+    /// The token the key lives on.
+    pub fn token(&self) -> &TokenSummary {
+        &self.token
+    }
+
     /// The public half as a DER SubjectPublicKeyInfo.
     pub fn public_key_der(&self) -> Vec<u8> {
         rcgen::PublicKeyData::subject_public_key_info(self)
+    }
+
+    /// A signer for rustls (client authentication in the site check and in EST renewals). It
+    /// offers only the signature schemes the token has mechanisms for.
+    pub fn into_tls_signer(self) -> TokenSigner {
+        let a = &self.token.abilities;
+        use rustls::SignatureScheme as S;
+        let schemes = match self.spec {
+            KeySpec::EcP256 if a.ecdsa => vec![S::ECDSA_NISTP256_SHA256],
+            KeySpec::EcP384 if a.ecdsa => vec![S::ECDSA_NISTP384_SHA384],
+            KeySpec::EcP256 | KeySpec::EcP384 => Vec::new(),
+            _ => {
+                let mut schemes = Vec::new();
+                // Offered only when the token has the mechanism: TLS 1.3 allows no other RSA
+                // signature (RFC 8446 §4.2.3).
+                if a.rsa_pss {
+                    schemes.extend([S::RSA_PSS_SHA256, S::RSA_PSS_SHA384, S::RSA_PSS_SHA512]);
+                }
+                if a.rsa_pkcs1 {
+                    schemes.extend([
+                        S::RSA_PKCS1_SHA256,
+                        S::RSA_PKCS1_SHA384,
+                        S::RSA_PKCS1_SHA512,
+                    ]);
+                }
+                schemes
+            }
+        };
+        TokenSigner {
+            inner: std::sync::Arc::new(SignerInner {
+                session: std::sync::Mutex::new(self.session),
+                private: self.private,
+                label: self.token.label.clone(),
+            }),
+            spec: self.spec,
+            schemes,
+            rsa_pss: a.rsa_pss,
+            mechanisms: self.mechanisms,
+        }
+    }
+}
+
+impl Module {
+    /// The token a [`TokenKeyRef`] names: by serial number, the label only as a tie-breaker.
+    fn find_reference(&self, reference: &TokenKeyRef) -> Result<TokenSummary> {
+        let tokens: Vec<TokenSummary> = self
+            .tokens()?
+            .into_iter()
+            .filter(|t| t.initialized && t.serial == reference.token_serial)
+            .collect();
+        tokens
+            .iter()
+            .find(|t| t.label == reference.token_label)
+            .or(tokens.first())
+            .cloned()
+            .ok_or_else(|| Error::TokenNotFound {
+                wanted: format!(
+                    "{}\" (serial {}",
+                    reference.token_label, reference.token_serial
+                ) + ")\"",
+                present: self
+                    .tokens()
+                    .map(|all| {
+                        let names: Vec<String> = all
+                            .iter()
+                            .filter(|t| t.initialized)
+                            .map(|t| format!("{} ({})", t.label, t.serial))
+                            .collect();
+                        if names.is_empty() {
+                            "none".into()
+                        } else {
+                            names.join(", ")
+                        }
+                    })
+                    .unwrap_or_else(|_| "none".into()),
+            })
+    }
+}
+
+/// Writes the issued certificate `der` onto the token beside the key `reference` names (same
+/// `CKA_ID`, `CKO_CERTIFICATE`, labelled `label`), replacing a certificate that was there
+/// under that id. A certificate is a public object: no PIN is needed (PKCS#11 §5.4, a
+/// read/write public session may create public token objects).
+pub fn write_certificate(reference: &TokenKeyRef, der: &[u8], label: &str) -> Result<()> {
+    use x509_parser::prelude::FromDer;
+    let module = Module::open(&reference.module)?;
+    let token = module.find_reference(reference)?;
+    let slot = module.slot_of(&token)?;
+    let session = module
+        .context
+        .open_rw_session(slot)
+        .map_err(|e| token_failed(&token, "open a session", e))?;
+    let id = hex::decode(&reference.key_id).map_err(|e| {
+        Error::invalid(
+            "token key id",
+            format!("{} is not hex: {e}", reference.key_id),
+        )
+    })?;
+    let (_, cert) = x509_parser::certificate::X509Certificate::from_der(der)
+        .map_err(|e| Error::crypto("read the certificate for the token", e))?;
+    let existing = session
+        .find_objects(&[
+            Attribute::Class(ObjectClass::CERTIFICATE),
+            Attribute::Id(id.clone()),
+        ])
+        .map_err(|e| token_failed(&token, "look for an older certificate", e))?;
+    for old in existing {
+        session
+            .destroy_object(old)
+            .map_err(|e| token_failed(&token, "remove the older certificate", e))?;
+    }
+    session
+        .create_object(&[
+            Attribute::Class(ObjectClass::CERTIFICATE),
+            Attribute::CertificateType(CertificateType::X_509),
+            Attribute::Token(true),
+            Attribute::Private(false),
+            Attribute::Id(id),
+            Attribute::Label(label.as_bytes().to_vec()),
+            Attribute::Subject(cert.tbs_certificate.subject.as_raw().to_vec()),
+            Attribute::Issuer(cert.tbs_certificate.issuer.as_raw().to_vec()),
+            Attribute::SerialNumber(crate::asn1::tlv(0x02, cert.tbs_certificate.raw_serial())),
+            Attribute::Value(der.to_vec()),
+        ])
+        .map_err(|e| token_failed(&token, "store the certificate", e))?;
+    Ok(())
+}
+
+/// The logged-in session a [`TokenSigner`] signs in. PKCS#11 sessions are not to be used
+/// from two threads at once: a mutex orders the signatures.
+struct SignerInner {
+    session: std::sync::Mutex<Session>,
+    private: ObjectHandle,
+    label: String,
+}
+
+impl std::fmt::Debug for SignerInner {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("SignerInner")
+            .field("token", &self.label)
+            .finish_non_exhaustive()
+    }
+}
+
+/// A token key as rustls signs with it: every signature is a `C_Sign` on the token.
+#[derive(Debug, Clone)]
+pub struct TokenSigner {
+    inner: std::sync::Arc<SignerInner>,
+    spec: KeySpec,
+    schemes: Vec<rustls::SignatureScheme>,
+    rsa_pss: bool,
+    mechanisms: Vec<String>,
+}
+
+impl TokenSigner {
+    /// What a site check reports about the token.
+    pub fn facts(&self) -> crate::probe::TokenFacts {
+        crate::probe::TokenFacts {
+            label: self.inner.label.clone(),
+            key_type: self.spec,
+            mechanisms: self.mechanisms.clone(),
+            schemes: self.schemes.iter().map(|s| format!("{s:?}")).collect(),
+            rsa_pss: self.rsa_pss,
+        }
+    }
+
+    /// The TLS signature schemes it can make (from the token's mechanisms).
+    pub fn schemes(&self) -> &[rustls::SignatureScheme] {
+        &self.schemes
+    }
+
+    /// The key type.
+    pub fn spec(&self) -> KeySpec {
+        self.spec
+    }
+}
+
+impl rustls::sign::SigningKey for TokenSigner {
+    fn choose_scheme(
+        &self,
+        offered: &[rustls::SignatureScheme],
+    ) -> Option<Box<dyn rustls::sign::Signer>> {
+        let scheme = self.schemes.iter().find(|s| offered.contains(s))?;
+        Some(Box::new(SchemeSigner {
+            inner: self.inner.clone(),
+            scheme: *scheme,
+        }))
+    }
+
+    fn algorithm(&self) -> rustls::SignatureAlgorithm {
+        match self.spec {
+            KeySpec::EcP256 | KeySpec::EcP384 => rustls::SignatureAlgorithm::ECDSA,
+            _ => rustls::SignatureAlgorithm::RSA,
+        }
+    }
+}
+
+#[derive(Debug)]
+struct SchemeSigner {
+    inner: std::sync::Arc<SignerInner>,
+    scheme: rustls::SignatureScheme,
+}
+
+/// DigestInfo prefixes of PKCS#1 v1.5 (RFC 8017 §9.2 note 1), for CKM_RSA_PKCS over a digest.
+const DIGEST_INFO_SHA256: &[u8] = &[
+    0x30, 0x31, 0x30, 0x0d, 0x06, 0x09, 0x60, 0x86, 0x48, 0x01, 0x65, 0x03, 0x04, 0x02, 0x01, 0x05,
+    0x00, 0x04, 0x20,
+];
+const DIGEST_INFO_SHA384: &[u8] = &[
+    0x30, 0x41, 0x30, 0x0d, 0x06, 0x09, 0x60, 0x86, 0x48, 0x01, 0x65, 0x03, 0x04, 0x02, 0x02, 0x05,
+    0x00, 0x04, 0x30,
+];
+const DIGEST_INFO_SHA512: &[u8] = &[
+    0x30, 0x51, 0x30, 0x0d, 0x06, 0x09, 0x60, 0x86, 0x48, 0x01, 0x65, 0x03, 0x04, 0x02, 0x03, 0x05,
+    0x00, 0x04, 0x40,
+];
+
+impl rustls::sign::Signer for SchemeSigner {
+    fn sign(&self, message: &[u8]) -> std::result::Result<Vec<u8>, rustls::Error> {
+        use cryptoki::mechanism::rsa::{PkcsMgfType, PkcsPssParams};
+        use rustls::SignatureScheme as S;
+        // The digest is made here and the token signs it: the base mechanisms (CKM_ECDSA,
+        // CKM_RSA_PKCS, CKM_RSA_PKCS_PSS) are the ones tokens have most widely.
+        let (digest, hash, mgf, info): (Vec<u8>, MechanismType, PkcsMgfType, &[u8]) =
+            match self.scheme {
+                S::ECDSA_NISTP256_SHA256 | S::RSA_PSS_SHA256 | S::RSA_PKCS1_SHA256 => (
+                    sha2::Sha256::digest(message).to_vec(),
+                    MechanismType::SHA256,
+                    PkcsMgfType::MGF1_SHA256,
+                    DIGEST_INFO_SHA256,
+                ),
+                S::ECDSA_NISTP384_SHA384 | S::RSA_PSS_SHA384 | S::RSA_PKCS1_SHA384 => (
+                    sha2::Sha384::digest(message).to_vec(),
+                    MechanismType::SHA384,
+                    PkcsMgfType::MGF1_SHA384,
+                    DIGEST_INFO_SHA384,
+                ),
+                _ => (
+                    sha2::Sha512::digest(message).to_vec(),
+                    MechanismType::SHA512,
+                    PkcsMgfType::MGF1_SHA512,
+                    DIGEST_INFO_SHA512,
+                ),
+            };
+        let session = self
+            .inner
+            .session
+            .lock()
+            .map_err(|_| rustls::Error::General("the token session is unusable".into()))?;
+        let failed = |e: cryptoki::error::Error| {
+            rustls::Error::General(format!(
+                "the token \"{}\" could not sign: {e}",
+                self.inner.label
+            ))
+        };
+        match self.scheme {
+            S::ECDSA_NISTP256_SHA256 | S::ECDSA_NISTP384_SHA384 => {
+                let raw = session
+                    .sign(&Mechanism::Ecdsa, self.inner.private, &digest)
+                    .map_err(failed)?;
+                if raw.is_empty() || raw.len() % 2 != 0 {
+                    return Err(rustls::Error::General(
+                        "the token's ECDSA signature has an odd length".into(),
+                    ));
+                }
+                // CKM_ECDSA answers r ‖ s; TLS wants SEQUENCE { r, s } (RFC 8446 §4.2.3).
+                let (r, s) = raw.split_at(raw.len() / 2);
+                Ok(crate::asn1::seq(&[
+                    &crate::asn1::unsigned_integer(r),
+                    &crate::asn1::unsigned_integer(s),
+                ]))
+            }
+            S::RSA_PSS_SHA256 | S::RSA_PSS_SHA384 | S::RSA_PSS_SHA512 => {
+                let params = PkcsPssParams {
+                    hash_alg: hash,
+                    mgf,
+                    // Salt as long as the hash (RFC 8446 §4.2.3).
+                    s_len: cryptoki::types::Ulong::try_from(digest.len()).map_err(|_| {
+                        rustls::Error::General("the digest length does not fit CK_ULONG".into())
+                    })?,
+                };
+                session
+                    .sign(&Mechanism::RsaPkcsPss(params), self.inner.private, &digest)
+                    .map_err(failed)
+            }
+            _ => {
+                let mut input = info.to_vec();
+                input.extend_from_slice(&digest);
+                session
+                    .sign(&Mechanism::RsaPkcs, self.inner.private, &input)
+                    .map_err(failed)
+            }
+        }
+    }
+
+    fn scheme(&self) -> rustls::SignatureScheme {
+        self.scheme
     }
 }
 

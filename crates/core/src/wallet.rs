@@ -28,6 +28,7 @@ use crate::fsutil::{create_private_dir, sync_dir, write_atomic, FileMode};
 use crate::key::{KeySpec, PrivateKey, PASSPHRASE_ITERATIONS, RANDOM_SECRET_ITERATIONS};
 use crate::pkcs12::{self, P12Profile, P12Spec};
 use crate::secret::{random_bytes, SecretString};
+use crate::token::{TokenKey, TokenKeyRef};
 use crate::vault::SecretVault;
 use crate::{Error, Result};
 
@@ -71,6 +72,19 @@ pub enum Protection {
     },
     /// Encrypted with the user's passphrase.
     Passphrase,
+    /// Not in the wallet at all: made on a PKCS#11 token (security key, smart card, TPM), which
+    /// never lets it out. The record keeps where to find it; there is no key file.
+    Token(TokenKeyRef),
+}
+
+impl Protection {
+    /// The token holding the key, when the key is on one.
+    pub fn token(&self) -> Option<&TokenKeyRef> {
+        match self {
+            Protection::Token(r) => Some(r),
+            _ => None,
+        }
+    }
 }
 
 /// Where an identity came from.
@@ -167,6 +181,10 @@ pub struct IdentitySummary {
     /// Certificate expiry, once issued.
     #[serde(with = "time::serde::rfc3339::option")]
     pub not_after: Option<OffsetDateTime>,
+    /// The label of the token (security key, smart card, TPM) holding the key; `None` when the
+    /// key is in the wallet.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub key_on_token: Option<String>,
 }
 
 impl Identity {
@@ -236,6 +254,7 @@ impl Identity {
             key_type: self.key_type,
             created: self.created,
             not_after: info.map(|i| i.not_after),
+            key_on_token: self.protection.token().map(|t| t.token_label.clone()),
         })
     }
 
@@ -269,6 +288,9 @@ pub struct KeyAccess {
     pub vault: Option<Arc<dyn SecretVault>>,
     /// A passphrase the user supplied.
     pub passphrase: Option<SecretString>,
+    /// The user PIN of a token, for identities whose key is on one (used for one operation,
+    /// never stored).
+    pub pin: Option<SecretString>,
 }
 
 /// A request to create a new pending identity.
@@ -509,6 +531,41 @@ impl Wallet {
         Ok(record)
     }
 
+    /// Stores a pending identity whose key `key` was made on a token: the request is signed
+    /// there, and the record keeps where the key lives instead of a key file (issue #15).
+    pub fn create_token_request(&self, request: &NewRequest, key: &TokenKey) -> Result<Identity> {
+        request.csr.subject.validate()?;
+        let label = request
+            .label
+            .clone()
+            .unwrap_or_else(|| request.csr.subject.common_name.trim().to_string());
+        validate_label(&label)?;
+        let csr = crate::csr::build_csr_on_token(key, &request.csr)?;
+        let now = OffsetDateTime::now_utc();
+        let record = Identity {
+            format: RECORD_FORMAT,
+            id: hex::encode(random_bytes::<8>()),
+            label,
+            status: IdentityStatus::Pending,
+            requested_subject: Some(request.csr.subject.clone()),
+            key_type: key.spec(),
+            created: now,
+            updated: now,
+            origin: Origin::Request {
+                via: request.via.clone(),
+            },
+            protection: Protection::Token(key.reference.clone()),
+            public_key: base64::engine::general_purpose::STANDARD.encode(key.public_key_der()),
+            csr_pem: Some(csr.pem()),
+            certificate_pem: None,
+            chain_pem: Vec::new(),
+            previous_certificates: Vec::new(),
+            import_warnings: Vec::new(),
+        };
+        self.store_record_dir(&record, None)?;
+        Ok(record)
+    }
+
     /// Writes a new identity: keyring secret first, then the key and record in a hidden
     /// directory, then one rename makes it visible.
     fn store_new(
@@ -533,17 +590,27 @@ impl Wallet {
                 key.encrypt_pkcs8_pem(p.expose().as_bytes(), PASSPHRASE_ITERATIONS)?
             }
         };
+        let result = self.store_record_dir(record, Some(encrypted.as_bytes()));
+        if result.is_err() {
+            if let KeyProtection::Keyring(vault) = protection {
+                let _ = vault.delete(&record.id);
+            }
+        }
+        result
+    }
+
+    /// The record (and the encrypted key file, when the key is in the wallet) in a hidden
+    /// directory, then one rename makes the identity visible.
+    fn store_record_dir(&self, record: &Identity, encrypted_key: Option<&[u8]>) -> Result<()> {
         let parent = self.identities_dir();
         create_private_dir(&self.home)?;
         create_private_dir(&parent)?;
         let staging = parent.join(format!(".new-{}", record.id));
         create_private_dir(&staging)?;
         let result = (|| {
-            write_atomic(
-                &staging.join(KEY_FILE),
-                encrypted.as_bytes(),
-                FileMode::Private,
-            )?;
+            if let Some(encrypted) = encrypted_key {
+                write_atomic(&staging.join(KEY_FILE), encrypted, FileMode::Private)?;
+            }
             let json = serde_json::to_vec_pretty(record)
                 .map_err(|e| Error::crypto("encode the wallet record", e))?;
             write_atomic(&staging.join(RECORD_FILE), &json, FileMode::Private)?;
@@ -553,9 +620,6 @@ impl Wallet {
         })();
         if result.is_err() {
             let _ = fs::remove_dir_all(&staging);
-            if let KeyProtection::Keyring(vault) = protection {
-                let _ = vault.delete(&record.id);
-            }
         }
         result
     }
@@ -658,6 +722,9 @@ impl Wallet {
         store: Option<&dyn SecretVault>,
         passphrase: Option<&SecretString>,
     ) -> Result<PrivateKey> {
+        if let Protection::Token(r) = &identity.protection {
+            return Err(key_on_token(identity, r, "read as a file"));
+        }
         let path = self.identity_dir(&identity.id).join(KEY_FILE);
         let text =
             zeroize::Zeroizing::new(fs::read_to_string(&path).map_err(Error::io("read", &path))?);
@@ -677,6 +744,7 @@ impl Wallet {
                     &format!("the key of identity {}", identity.id),
                 )?
             }
+            Protection::Token(r) => return Err(key_on_token(identity, r, "read as a file")),
             Protection::Passphrase => {
                 let pass = passphrase.ok_or_else(|| Error::PassphraseRequired {
                     id: identity.id.clone(),
@@ -792,6 +860,19 @@ impl Wallet {
         identity.chain_pem = chain[1..].iter().map(|d| cert::to_pem(d)).collect();
         identity.status = IdentityStatus::Issued;
         identity.updated = OffsetDateTime::now_utc();
+        if let Protection::Token(r) = &identity.protection {
+            // Beside its key on the token, where browsers (NSS) and other PKCS#11 users look
+            // for it. The wallet's copy is the record of truth: a token that is not plugged in
+            // now gets a warning, not a failed import.
+            if let Err(e) = crate::token::write_certificate(r, &leaf, &identity.label) {
+                warnings.push(ImportWarning {
+                    code: "certificate_not_on_token".into(),
+                    message: format!(
+                        "the certificate is in the wallet but could not be written onto the token beside its key ({e}); import the reply again with the token plugged in"
+                    ),
+                });
+            }
+        }
         identity.import_warnings = warnings.clone();
         self.write_record(&identity)?;
         Ok(ImportOutcome {
@@ -870,6 +951,9 @@ impl Wallet {
         profile: P12Profile,
     ) -> Result<Vec<u8>> {
         let identity = self.get(wanted)?;
+        if let Protection::Token(r) = &identity.protection {
+            return Err(key_on_token(&identity, r, "exported to a PKCS#12 file"));
+        }
         let chain = identity.chain_der()?;
         let key = self.unlock(&identity, access)?;
         pkcs12::export_pkcs12(&P12Spec {
@@ -890,8 +974,32 @@ impl Wallet {
     ) -> Result<crate::probe::ClientIdentity> {
         let identity = self.get(wanted)?;
         let chain = identity.chain_der()?;
+        if let Protection::Token(r) = &identity.protection {
+            // Checked before the token is touched: a missing PIN is not a wrong try.
+            let pin = access.pin.as_ref().ok_or_else(|| Error::TokenPinRequired {
+                id: identity.id.clone(),
+                token: r.token_label.clone(),
+            })?;
+            let key = TokenKey::open(r, pin)?;
+            if key.public_key_der() != identity.public_key_der()? {
+                return Err(Error::CorruptWallet {
+                    path: self.identity_dir(&identity.id).join(RECORD_FILE),
+                    detail: format!(
+                        "the key with id {} on the token \"{}\" is not the key recorded for this identity",
+                        r.key_id, r.token_label
+                    ),
+                });
+            }
+            return Ok(crate::probe::ClientIdentity {
+                key: crate::probe::ClientKey::Token(key.into_tls_signer()),
+                chain,
+            });
+        }
         let key = self.unlock(&identity, access)?;
-        Ok(crate::probe::ClientIdentity { key, chain })
+        Ok(crate::probe::ClientIdentity {
+            key: key.into(),
+            chain,
+        })
     }
 
     /// The certificate and chain of an issued identity as PEM, leaf first.
@@ -912,6 +1020,9 @@ impl Wallet {
         how: &KeyExport,
     ) -> Result<zeroize::Zeroizing<String>> {
         let identity = self.get(wanted)?;
+        if let Protection::Token(r) = &identity.protection {
+            return Err(key_on_token(&identity, r, "exported to a PEM file"));
+        }
         let key = self.unlock(&identity, access)?;
         match how {
             KeyExport::Encrypted(password) => {
@@ -990,6 +1101,14 @@ fn check_wallet_folder(_home: &Path) -> Result<()> {
     Ok(())
 }
 
+fn key_on_token(identity: &Identity, token: &TokenKeyRef, action: &str) -> Error {
+    Error::KeyOnToken {
+        id: identity.id.clone(),
+        token: token.token_label.clone(),
+        action: action.into(),
+    }
+}
+
 fn protection_record(protection: &KeyProtection) -> Protection {
     match protection {
         KeyProtection::Keyring(v) => Protection::Keyring { vault: v.name() },
@@ -1047,6 +1166,39 @@ mod tests {
     /// refused at open (before, it was used as it was); a record whose id is not its folder's
     /// name is refused as damaged (before, a copied folder gave two identities with one id).
     #[cfg(unix)]
+    #[test]
+    fn records_without_a_token_read_as_before_and_token_records_round_trip() {
+        // A record as certdesk wrote it before keys could live on tokens.
+        let old = r#"{"format":1,"id":"0123456789abcdef","label":"Ada","status":"pending",
+            "key_type":"ec-p256","created":"2026-01-01T00:00:00Z","updated":"2026-01-01T00:00:00Z",
+            "origin":{"kind":"request","via":"cli"},"protection":{"kind":"keyring","vault":"Secret Service"},
+            "public_key":"AAAA"}"#;
+        let record: Identity = serde_json::from_str(old).expect("an old record reads");
+        assert_eq!(
+            record.protection,
+            Protection::Keyring {
+                vault: "Secret Service".into()
+            }
+        );
+        assert!(record.protection.token().is_none());
+
+        let mut on_token = record.clone();
+        on_token.protection = Protection::Token(TokenKeyRef {
+            module: PathBuf::from("/usr/lib/x86_64-linux-gnu/opensc-pkcs11.so"),
+            token_serial: "12345678".into(),
+            token_label: "PIV_II".into(),
+            key_id: "01".into(),
+            spec: KeySpec::EcP256,
+        });
+        let json = serde_json::to_string(&on_token).expect("json");
+        assert!(
+            json.contains(r#""protection":{"kind":"token","module":"#),
+            "{json}"
+        );
+        let back: Identity = serde_json::from_str(&json).expect("reads back");
+        assert_eq!(back.protection, on_token.protection);
+    }
+
     #[test]
     fn unsafe_wallet_folders_and_misplaced_records_are_refused() {
         use std::os::unix::fs::PermissionsExt;
@@ -1116,6 +1268,7 @@ mod tests {
         let access = KeyAccess {
             vault: Some(vault.clone()),
             passphrase: None,
+            pin: None,
         };
         let updated = wallet
             .resign_request(&identity.id, &access, crate::csr::CsrSignature::RsaSha384)
@@ -1191,6 +1344,7 @@ mod tests {
         let access = KeyAccess {
             vault: Some(vault.clone()),
             passphrase: None,
+            pin: None,
         };
         let p12 = wallet
             .export_pkcs12(
@@ -1225,6 +1379,7 @@ mod tests {
         let access = KeyAccess {
             vault: Some(vault.clone()),
             passphrase: None,
+            pin: None,
         };
         assert!(matches!(
             wallet.verify_key(&id, &access),
@@ -1243,6 +1398,7 @@ mod tests {
         let wrong = KeyAccess {
             vault: None,
             passphrase: Some(SecretString::new("wrong passphrase")),
+            pin: None,
         };
         assert!(matches!(
             wallet.verify_key(&id, &wrong),
@@ -1251,6 +1407,7 @@ mod tests {
         let right = KeyAccess {
             vault: None,
             passphrase: Some(pass),
+            pin: None,
         };
         assert_eq!(
             wallet.verify_key(&id, &right).expect("unlock"),

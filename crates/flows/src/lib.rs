@@ -21,5 +21,6 @@ pub mod site;
 pub mod stores;
 #[cfg(test)]
 mod testing;
+pub mod token;
 
 pub use error::{Error, Result};

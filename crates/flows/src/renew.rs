@@ -122,6 +122,7 @@ mod tests {
             key_type: certdesk_core::key::KeySpec::EcP256,
             created: now,
             not_after: Some(now + time::Duration::days(90)),
+            key_on_token: None,
         }
     }
 

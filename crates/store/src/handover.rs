@@ -58,6 +58,11 @@ impl<'w> Handover<'w> {
         // `chain_der` is the leaf first, or NotIssued for a request still waiting.
         let chain = identity.chain_der()?;
         let cert_der = &chain[0];
+        if let Some(token) = identity.protection.token() {
+            // Issue #15: the browser reaches the key through the token's module; nothing is
+            // copied (and the wallet holds no key to copy).
+            return crate::register_token_module(target, &token.module);
+        }
         // Stores that cannot be read live (macOS, for now) answer inside `install` instead.
         if let Ok(Some(nickname)) =
             crate::find_installed(target, &crate::sha256_fingerprint(cert_der))

@@ -22,12 +22,14 @@ mod error;
 mod handover;
 pub mod macos;
 pub mod nss;
+pub mod nss_module;
 mod runner;
 mod scratch;
 mod target;
 pub mod windows;
 
 use std::fmt::Write as _;
+use std::path::Path;
 
 use certdesk_core::secret::SecretString;
 use serde::Serialize;
@@ -39,6 +41,7 @@ pub use detect::{
 };
 pub use error::{Error, Result};
 pub use handover::{replace_renewed, Handover, Replacement};
+pub use nss_module::RegisteredModule;
 pub use scratch::{sweep_stale, SweepReport};
 pub use target::{NssKind, StoreTarget, TargetSpec};
 
@@ -210,6 +213,36 @@ pub fn uninstall(
             windows::uninstall(cert_der)
         }
         _ => Err(not_here(target)),
+    }
+}
+
+/// Registers the PKCS#11 module `library` of a token-held identity in an NSS store (as
+/// `modutil -add` does); the key and certificate stay on the token. Other stores cannot use a
+/// token through certdesk yet.
+pub fn register_token_module(target: &StoreTarget, library: &Path) -> Result<InstallOutcome> {
+    match target.nss_db() {
+        Some(db) => nss_module::register(target, db, library),
+        None => Err(Error::NotVerified {
+            what: format!("using a key on a security key or smart card through {target}"),
+        }),
+    }
+}
+
+/// Removes the registration of `library` from an NSS store.
+pub fn unregister_token_module(target: &StoreTarget, library: &Path) -> Result<RemoveOutcome> {
+    match target.nss_db() {
+        Some(db) => nss_module::unregister(target, db, library),
+        None => Ok(RemoveOutcome::NotInstalled {
+            store: target.clone(),
+        }),
+    }
+}
+
+/// The PKCS#11 modules registered in a store (NSS only; none elsewhere).
+pub fn token_modules(target: &StoreTarget) -> Result<Vec<RegisteredModule>> {
+    match target.nss_db() {
+        Some(db) => nss_module::registered_modules(db),
+        None => Ok(Vec::new()),
     }
 }
 

@@ -210,7 +210,7 @@ pub fn without_server_trust(trust: &str) -> String {
     fields.join(",")
 }
 
-fn has_db(dir: &Path) -> bool {
+pub(crate) fn has_db(dir: &Path) -> bool {
     dir.join("cert9.db").is_file()
 }
 
@@ -218,7 +218,7 @@ fn certutil(args: Vec<OsString>, dir: &Path) -> Result<ToolRun> {
     run_tool("certutil", &args, dir)
 }
 
-fn failure(tool: &'static str, dir: &Path, run: &ToolRun) -> Error {
+pub(crate) fn failure(tool: &'static str, dir: &Path, run: &ToolRun) -> Error {
     let all = run.all();
     if all.contains("SEC_ERROR_READ_ONLY") || all.contains("read-only") {
         Error::NssDbReadOnly {
@@ -262,7 +262,7 @@ fn ensure_writable(dir: &Path) -> Result<()> {
 
 /// Creates the database of a browser that never ran certdesk (Chromium's `~/.pki/nssdb`, a
 /// Firefox profile never started); a database named with `nss:DIR` must exist.
-fn ensure_db(target: &StoreTarget, dir: &Path) -> Result<bool> {
+pub(crate) fn ensure_db(target: &StoreTarget, dir: &Path) -> Result<bool> {
     if has_db(dir) {
         return Ok(false);
     }

@@ -463,6 +463,7 @@ mod tests {
                     key_type: certdesk_core::key::KeySpec::EcP256,
                     created: now,
                     not_after: Some(now + time::Duration::days(90)),
+                    key_on_token: None,
                 },
                 warnings: vec![ImportWarning {
                     code: "incomplete_chain".into(),
@@ -515,6 +516,7 @@ mod tests {
         let access = KeyAccess {
             vault: Some(Arc::clone(&vault)),
             passphrase: None,
+            pin: None,
         };
         let server = certdesk_practice::start(PracticeConfig {
             data_dir: home.path().join("practice"),

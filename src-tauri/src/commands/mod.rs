@@ -59,6 +59,7 @@ fn key_access() -> Result<KeyAccess, IpcError> {
     Ok(KeyAccess {
         vault: Some(os_keyring()?),
         passphrase: None,
+        pin: None,
     })
 }
 

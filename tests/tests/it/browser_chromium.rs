@@ -69,6 +69,7 @@ fn headless_chromium_presents_the_installed_identity_and_not_after_removal() {
     let access = KeyAccess {
         vault: None,
         passphrase: Some(passphrase),
+        pin: None,
     };
     let p12_password = generate_password();
     let p12 = wallet

@@ -32,6 +32,7 @@ impl World {
             access: KeyAccess {
                 vault: None,
                 passphrase: Some(SecretString::new("nickname-test-passphrase")),
+                pin: None,
             },
             ca: OpensslCa::new("Nickname Client"),
             db,

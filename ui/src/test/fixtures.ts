@@ -11,6 +11,7 @@ export const pendingAda: IdentityRow = {
   expires_in_days: null,
   expiry: null,
   installed_in: [],
+  key_on_token: null,
 };
 
 export const issuedAda: IdentityRow = {

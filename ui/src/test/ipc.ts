@@ -12,6 +12,7 @@ export const alice: IdentityRow = {
   expires_in_days: 10,
   expiry: 'critical',
   installed_in: ['Chromium / Google Chrome'],
+  key_on_token: null,
 };
 
 export const bob: IdentityRow = {
@@ -25,6 +26,7 @@ export const bob: IdentityRow = {
   expires_in_days: null,
   expiry: null,
   installed_in: [],
+  key_on_token: null,
 };
 
 export const wrongPassword: IpcError = {

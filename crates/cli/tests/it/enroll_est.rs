@@ -1440,3 +1440,69 @@ fn a_refused_code_and_a_deleted_identity_leave_no_code_in_the_keyring() {
         "the deleted identity's code stayed in the keyring"
     );
 }
+
+#[test]
+fn a_token_request_enrolls_over_est_and_renews_with_the_token_signing_the_tls_login() {
+    use certdesk_testkit::softhsm::{SoftHsm, SOFTHSM_MODULE, USER_PIN};
+    // SoftHsm::new sets SOFTHSM2_CONF in this process; certdesk inherits it.
+    let hsm = SoftHsm::new("est token");
+    let w = world();
+    let pin = w.sb.secret_file("pin", USER_PIN);
+    let id = w.sb.new_request(
+        SUBJECT,
+        &[
+            "--token",
+            "est token",
+            "--module",
+            SOFTHSM_MODULE,
+            "--pin-file",
+            arg(&pin),
+        ],
+    );
+    w.enroll(&id, EstCase::Reenroll, &[]).ok();
+    let first = w.show(&id);
+    let key_id = first["protection"]["key_id"]
+        .as_str()
+        .expect("key id")
+        .to_string();
+    let read_cert = || {
+        hsm.tool(Command::new("pkcs11-tool").args([
+            "--module",
+            SOFTHSM_MODULE,
+            "--token-label",
+            "est token",
+            "--read-object",
+            "--type",
+            "cert",
+            "--id",
+            &key_id,
+        ]))
+        .expect("pkcs11-tool --read-object")
+        .stdout
+    };
+    let old_cert = first["certificate_pem"].as_str().expect("cert").to_string();
+    let old_der = certdesk_core::encoding::read_certificates(old_cert.as_bytes(), "old")
+        .expect("pem")
+        .0
+        .remove(0);
+    assert_eq!(read_cert(), old_der, "the EST reply is on the token");
+
+    // The renewal logs in to the EST server with the current certificate, its TLS signature
+    // made on the token.
+    let no_pin = w.sb.run(&["renew", &id]);
+    assert!(no_pin.error().contains("which needs its PIN"), "{no_pin}");
+    w.sb.run(&["renew", &id, "--pin-file", arg(&pin)]).ok();
+    let after = w.show(&id);
+    let new_cert = after["certificate_pem"].as_str().expect("cert").to_string();
+    assert_ne!(serial(&old_cert), serial(&new_cert));
+    assert_eq!(public_key(&old_cert), public_key(&new_cert));
+    let new_der = certdesk_core::encoding::read_certificates(new_cert.as_bytes(), "new")
+        .expect("pem")
+        .0
+        .remove(0);
+    assert_eq!(
+        read_cert(),
+        new_der,
+        "the renewed certificate replaced the old one on the token"
+    );
+}

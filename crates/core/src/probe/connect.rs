@@ -236,12 +236,21 @@ pub fn parse_url(url: &str) -> Result<(String, u16, String)> {
 /// Runs one check. Returns the transcript; configuration mistakes (a bad URL or CA file) are
 /// errors, while anything the site or network does is recorded.
 pub fn run_probe(request: &ProbeRequest) -> Result<Transcript> {
+    run_probe_with(request, rustls::ALL_VERSIONS)
+}
+
+/// [`run_probe`] offering only the TLS `versions` given (the TLS 1.2 retry of a token that
+/// cannot sign RSA-PSS, issue #15).
+pub(crate) fn run_probe_with(
+    request: &ProbeRequest,
+    versions: &[&'static rustls::SupportedProtocolVersion],
+) -> Result<Transcript> {
     crate::tls::warm_random();
     let runtime = tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()
         .map_err(|e| Error::crypto("start the network runtime", e))?;
-    let mut t = runtime.block_on(probe_async(request))?;
+    let mut t = runtime.block_on(probe_async(request, versions))?;
     let refused_after_handshake = !t.certificate_requested
         && (matches!(t.http_status, Some(401 | 403)) || t.failed_phase.as_deref() == Some("http"));
     if let (true, Some(identity)) = (refused_after_handshake, &request.identity) {
@@ -256,13 +265,20 @@ pub fn run_probe(request: &ProbeRequest) -> Result<Transcript> {
     Ok(t)
 }
 
-async fn probe_async(request: &ProbeRequest) -> Result<Transcript> {
+async fn probe_async(
+    request: &ProbeRequest,
+    versions: &[&'static rustls::SupportedProtocolVersion],
+) -> Result<Transcript> {
     let target = WebUrl::parse(&request.url, UrlUse::Site)?;
     let (host, port, path) = (target.host(), target.port(), target.path_and_query());
     let mut t = Transcript {
         url: request.url.clone(),
         host: host.clone(),
         port,
+        client_token: request.identity.as_ref().and_then(|i| match &i.key {
+            super::ClientKey::Token(signer) => Some(signer.facts()),
+            super::ClientKey::Software(_) => None,
+        }),
         ..Transcript::default()
     };
     let provider = provider();
@@ -273,7 +289,7 @@ async fn probe_async(request: &ProbeRequest) -> Result<Transcript> {
         .map_err(|e| Error::invalid("CA file", e.to_string()))?;
     let identity = request.identity.as_ref().map(certified_key).transpose()?;
     let config = rustls::ClientConfig::builder_with_provider(provider.clone())
-        .with_protocol_versions(rustls::ALL_VERSIONS)
+        .with_protocol_versions(versions)
         .map_err(|e| Error::crypto("configure TLS", e))?
         .dangerous()
         .with_custom_certificate_verifier(Arc::new(RecordingVerifier {

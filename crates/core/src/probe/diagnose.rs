@@ -136,6 +136,7 @@ pub fn diagnose(t: Transcript, local: Option<&LocalIdentity>, now: OffsetDateTim
         findings,
         client_certificate: local.map(|l| l.leaf.clone()),
         transcript: t,
+        tls12_retry: None,
     }
 }
 
@@ -236,7 +237,28 @@ fn judge(t: &Transcript, local: Option<&LocalIdentity>, f: &mut Vec<Finding>) ->
                 ));
             }
         }
-        if t.key_scheme_accepted == Some(false) {
+        let token_without_pss = t.client_token.as_ref().filter(|k| {
+            !k.rsa_pss && k.key_type.is_rsa() && t.tls_version.as_deref() == Some("TLSv1.3")
+        });
+        if let (Some(false), Some(token)) = (t.key_scheme_accepted, token_without_pss) {
+            // Issue #15: browsers say ERR_SSL_CLIENT_AUTH_SIGNATURE_FAILED here.
+            f.push(finding(
+                "token_cannot_sign_rsa_pss",
+                Origin::Local,
+                Severity::Blocker,
+                T::new("finding-token-cannot-sign-rsa-pss").arg("token", &token.label),
+                Some(format!(
+                    "the token offers: {}; the site offered: {}",
+                    if token.mechanisms.is_empty() {
+                        "no signing mechanisms".into()
+                    } else {
+                        token.mechanisms.join(", ")
+                    },
+                    t.offered_signature_schemes.join(", ")
+                )),
+                T::new("remedy-token-ecdsa-or-tls12"),
+            ));
+        } else if t.key_scheme_accepted == Some(false) {
             f.push(finding(
                 "key_type_not_accepted",
                 Origin::Server,
@@ -882,5 +904,42 @@ mod tests {
         assert!(c.contains(&"key_type_not_accepted"), "{c:?}");
         assert!(c.contains(&"cert_expired"), "{c:?}");
         assert_eq!(r.verdict, Verdict::Rejected);
+    }
+
+    #[test]
+    fn an_rsa_token_without_pss_under_tls13_gets_its_own_finding_and_tls12_does_not() {
+        let token = crate::probe::TokenFacts {
+            label: "PIV card".into(),
+            key_type: crate::key::KeySpec::Rsa2048,
+            mechanisms: vec!["CKM_RSA_PKCS".into()],
+            schemes: vec!["RSA_PKCS1_SHA256".into()],
+            rsa_pss: false,
+        };
+        let refused = |version: &str, token: crate::probe::TokenFacts| {
+            let mut t = requested(base());
+            t.tls_version = Some(version.into());
+            t.key_scheme_accepted = Some(false);
+            t.certificate_sent = false;
+            t.http_status = Some(400);
+            t.client_token = Some(token);
+            let l = local("CN=Test Issuing CA");
+            codes(&diagnose(t, Some(&l), now()))
+        };
+        let c = refused("TLSv1.3", token.clone());
+        assert!(c.contains(&"token_cannot_sign_rsa_pss"), "{c:?}");
+        assert!(!c.contains(&"key_type_not_accepted"), "{c:?}");
+        // TLS 1.2 allows PKCS#1 v1.5: whatever was refused, it was not for want of PSS.
+        let c = refused("TLSv1.2", token.clone());
+        assert!(!c.contains(&"token_cannot_sign_rsa_pss"), "{c:?}");
+        assert!(c.contains(&"key_type_not_accepted"), "{c:?}");
+        // A token that has PSS is not blamed for it.
+        let c = refused(
+            "TLSv1.3",
+            crate::probe::TokenFacts {
+                rsa_pss: true,
+                ..token
+            },
+        );
+        assert!(!c.contains(&"token_cannot_sign_rsa_pss"), "{c:?}");
     }
 }

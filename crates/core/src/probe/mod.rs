@@ -29,18 +29,75 @@ pub fn check_site(request: &ProbeRequest) -> crate::Result<ProbeReport> {
         .map(|i| diagnose::LocalIdentity::from_chain(&i.chain))
         .transpose()?;
     let transcript = run_probe(request)?;
-    Ok(diagnose(
-        transcript,
-        local.as_ref(),
-        time::OffsetDateTime::now_utc(),
-    ))
+    let mut report = diagnose(transcript, local.as_ref(), time::OffsetDateTime::now_utc());
+    // Issue #15: a token that cannot sign RSA-PSS was refused under TLS 1.3; show what the same
+    // site answers the same token over TLS 1.2, where PKCS#1 v1.5 signatures are allowed.
+    let no_pss = report
+        .findings
+        .iter()
+        .any(|f| f.code == "token_cannot_sign_rsa_pss");
+    if let (
+        true,
+        Some(ClientIdentity {
+            key: ClientKey::Token(signer),
+            chain,
+        }),
+    ) = (no_pss, &request.identity)
+    {
+        let retry = ProbeRequest {
+            url: request.url.clone(),
+            identity: Some(ClientIdentity {
+                key: ClientKey::Token(signer.clone()),
+                chain: chain.clone(),
+            }),
+            server_ca_pem: request.server_ca_pem.clone(),
+            timeout: request.timeout,
+        };
+        let tls12 = connect::run_probe_with(&retry, &[&rustls::version::TLS12])?;
+        let tls12 = diagnose(tls12, local.as_ref(), time::OffsetDateTime::now_utc());
+        report.tls12_retry = Some(Tls12Retry {
+            verdict: tls12.verdict,
+            sentence: tls12.sentence,
+            tls_version: tls12.transcript.tls_version,
+            http_status: tls12.transcript.http_status,
+        });
+    }
+    Ok(report)
+}
+
+/// The same check again over TLS 1.2 only (see [`check_site`]).
+#[derive(Debug, Clone, Serialize, PartialEq, Eq)]
+pub struct Tls12Retry {
+    /// The answer over TLS 1.2.
+    pub verdict: Verdict,
+    /// That answer in one sentence.
+    pub sentence: String,
+    /// The version negotiated (`TLSv1.2`, or none when the site does not speak it).
+    pub tls_version: Option<String>,
+    /// The HTTP status over TLS 1.2.
+    pub http_status: Option<u16>,
+}
+
+/// The private key of an identity to present.
+#[derive(Debug)]
+pub enum ClientKey {
+    /// In memory (never leaves this process).
+    Software(PrivateKey),
+    /// On a PKCS#11 token, which signs each handshake (`C_Sign`).
+    Token(crate::token::TokenSigner),
+}
+
+impl From<PrivateKey> for ClientKey {
+    fn from(key: PrivateKey) -> ClientKey {
+        ClientKey::Software(key)
+    }
 }
 
 /// The identity to present: a key and its chain, leaf first (DER).
 #[derive(Debug)]
 pub struct ClientIdentity {
-    /// The private key (never leaves this process).
-    pub key: PrivateKey,
+    /// The private key, in memory or on a token.
+    pub key: ClientKey,
     /// Certificate chain, leaf first.
     pub chain: Vec<Vec<u8>>,
 }
@@ -139,9 +196,27 @@ pub struct Transcript {
     pub http_status: Option<u16>,
     /// The first part of the response body, as text.
     pub body_excerpt: Option<String>,
+    /// When the presented key is on a token: the token and the signing mechanisms it offers.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub client_token: Option<TokenFacts>,
     /// Re-checks through post-handshake authentication and renegotiation, run when the site
     /// finished the handshake without asking for a certificate and then refused.
     pub per_path_rechecks: Vec<recheck::Recheck>,
+}
+
+/// The token a presented key lives on, as the check saw it.
+#[derive(Debug, Clone, Serialize, PartialEq, Eq)]
+pub struct TokenFacts {
+    /// The token's label.
+    pub label: String,
+    /// The key type.
+    pub key_type: crate::key::KeySpec,
+    /// The signing mechanisms it offers (PKCS#11 names, `CKM_ECDSA`, `CKM_RSA_PKCS_PSS`, …).
+    pub mechanisms: Vec<String>,
+    /// The TLS signature schemes certdesk can make with it.
+    pub schemes: Vec<String>,
+    /// Whether it can sign RSA-PSS, the only RSA signature TLS 1.3 allows.
+    pub rsa_pss: bool,
 }
 
 /// The answer of a check.
@@ -242,6 +317,9 @@ pub struct ProbeReport {
     pub transcript: Transcript,
     /// The certificate presented, if any.
     pub client_certificate: Option<CertInfo>,
+    /// When a token could not sign RSA-PSS under TLS 1.3: the same check over TLS 1.2.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub tls12_retry: Option<Tls12Retry>,
 }
 
 impl ProbeReport {
@@ -249,6 +327,9 @@ impl ProbeReport {
     /// English, the reference). Codes, values and the transcript stay as they are.
     pub fn localized(mut self, lang: certdesk_wording::Lang) -> ProbeReport {
         self.sentence = self.verdict.text(&self.transcript.host).render(lang);
+        if let Some(retry) = &mut self.tls12_retry {
+            retry.sentence = retry.verdict.text(&self.transcript.host).render(lang);
+        }
         for f in &mut self.findings {
             f.summary = f.texts.summary.render(lang);
             f.remedy = f.texts.remedy.render(lang);

@@ -103,8 +103,11 @@ fn run_one(
     let (host, port) = (target.host(), target.port());
     let host = host.as_str();
     let passphrase = zeroize::Zeroizing::new(hex::encode(random_bytes::<24>()));
-    let key_pem = identity
-        .key
+    let super::ClientKey::Software(key) = &identity.key else {
+        // openssl s_client would need the token's module as a provider; not offered.
+        return Err("the key is on a token, which openssl s_client cannot use here".into());
+    };
+    let key_pem = key
         .encrypt_pkcs8_pem(passphrase.as_bytes(), RANDOM_SECRET_ITERATIONS)
         .map_err(|e| e.to_string())?;
     let key_path = dir.path().join("key.pem");

@@ -26,6 +26,7 @@ pub fn memory_access(vault: &Arc<MemoryVault>) -> KeyAccess {
     KeyAccess {
         vault: Some(vault.clone() as Arc<dyn SecretVault>),
         passphrase: None,
+        pin: None,
     }
 }
 
@@ -33,6 +34,7 @@ pub fn passphrase_access(pass: &str) -> KeyAccess {
     KeyAccess {
         vault: None,
         passphrase: Some(SecretString::new(pass)),
+        pin: None,
     }
 }
 

@@ -34,7 +34,10 @@ finding-http2-per-page-certificate = Die Website verwendet HTTP/2 und fragt nur 
 finding-post-handshake-accepted = Die Website akzeptiert Ihr Zertifikat, fragt aber nur auf manchen Seiten danach, nachdem die Verbindung steht: Chrome und Edge scheitern dort.
 finding-post-handshake = Die Website fragt nur auf manchen Seiten nach einem Zertifikat, nachdem die Verbindung steht.
 
+finding-token-cannot-sign-rsa-pss = Ihr Sicherheitsschlüssel „{ $token }“ kann die RSA-PSS-Signaturen nicht erzeugen, die diese Website braucht: Sie verwendet TLS 1.3, das RSA-Schlüssel nur mit RSA-PSS akzeptiert.
+
 ## Was zu tun ist
+remedy-token-ecdsa-or-tls12 = Erzeugen Sie einen neuen ECDSA-Schlüssel auf dem Sicherheitsschlüssel und holen Sie dafür ein Zertifikat, oder bitten Sie die Administratoren der Website, TLS 1.2 für Zertifikatsanmeldungen zu erlauben.
 
 remedy-renew = Erneuern Sie das Zertifikat oder beantragen Sie bei Ihrem Aussteller ein neues.
 remedy-check-clock = Prüfen Sie, ob Datum und Uhrzeit dieses Computers stimmen, oder warten Sie, bis das Zertifikat gültig wird.
@@ -83,3 +86,8 @@ label-http-reset = { $version }, Anfrage abgebrochen mit { $code }
 label-http-status = HTTP-Status
 label-stopped-at = abgebrochen bei { $phase }
 label-timings = Zeiten
+label-key-on-token = Schlüssel auf Token
+label-key-on-token-value = „{ $label }“ ({ $key }), signiert mit { $mechanisms }
+label-no-signing-mechanism = keinem Signaturverfahren
+label-tls12-retry = Über TLS 1.2, mit demselben Schlüssel auf dem Token: { $sentence }
+label-tls12-status = HTTP-Status über TLS 1.2

@@ -34,7 +34,10 @@ finding-http2-per-page-certificate = The site uses HTTP/2 and asks for a certifi
 finding-post-handshake-accepted = The site accepts your certificate, but asks for it only on some pages, after the connection is set up: Chrome and Edge will fail there.
 finding-post-handshake = The site asks for a certificate only on some pages, after the connection is set up.
 
+finding-token-cannot-sign-rsa-pss = Your security key "{ $token }" cannot make the RSA-PSS signatures this site needs: it uses TLS 1.3, which accepts RSA keys only with RSA-PSS.
+
 ## What to do about it
+remedy-token-ecdsa-or-tls12 = Make a new ECDSA key on the security key and get a certificate for it, or ask the site's administrators to allow TLS 1.2 for certificate logins.
 
 remedy-renew = Renew the certificate or request a new one from your issuer.
 remedy-check-clock = Check that this computer's date and time are correct, or wait until the certificate becomes valid.
@@ -83,3 +86,8 @@ label-http-reset = { $version }, request reset with { $code }
 label-http-status = HTTP status
 label-stopped-at = stopped at { $phase }
 label-timings = timings
+label-key-on-token = key on token
+label-key-on-token-value = "{ $label }" ({ $key }), signs with { $mechanisms }
+label-no-signing-mechanism = no signing mechanism
+label-tls12-retry = Over TLS 1.2, with the same key on the token: { $sentence }
+label-tls12-status = HTTP status over TLS 1.2

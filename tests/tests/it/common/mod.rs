@@ -44,7 +44,13 @@ pub fn client_identity(who: &IssuedIdentity, name: &str) -> (ClientIdentity, Loc
         .unwrap_or_else(|e| panic!("the chain of {name} does not load: {e}"));
     let local = LocalIdentity::from_chain(&chain)
         .unwrap_or_else(|e| panic!("the chain of {name} does not parse: {e}"));
-    (ClientIdentity { key, chain }, local)
+    (
+        ClientIdentity {
+            key: key.into(),
+            chain,
+        },
+        local,
+    )
 }
 
 /// Probes `url` as `who` (or without a certificate), trusting `server_ca_pem` for the site.

@@ -53,6 +53,18 @@ describe('Details', () => {
     expect(checked).toEqual(['ad4']);
   });
 
+  it('says where the key lives: on the security key, or in the wallet', async () => {
+    renderDetails({
+      identity_details: () => ({ ...details, row: { ...details.row, key_on_token: "Ada's key" } }),
+    });
+    expect(await screen.findByText('on the security key “Ada\'s key” (it cannot be copied)')).toBeTruthy();
+  });
+
+  it('says the key is in the wallet when it is not on a token', async () => {
+    renderDetails({});
+    expect(await screen.findByText('in the wallet on this computer (encrypted)')).toBeTruthy();
+  });
+
   it('renews, then says which stores now hold the new certificate and what the sites said', async () => {
     const renewal: RenewResult = {
       enrollment: issuedResult,

@@ -29,4 +29,9 @@ expiry: ExpiryLevel | null,
 /**
  * The stores it is installed in (names people know), read live; empty when none.
  */
-installed_in: Array<string>, };
+installed_in: Array<string>, 
+/**
+ * The name of the security key, smart card or TPM that holds the key; null when the key
+ * is in the wallet on this computer (issue #15).
+ */
+key_on_token: string | null, };
