@@ -440,13 +440,13 @@ pub(crate) fn probe_report(r: &certdesk_core::probe::ProbeReport, lang: Lang) {
             .arg("port", t.port.to_string())
             .render(lang)
     );
-    // Values line up after the longest label of this language.
+    // Values line up after the longest label of this language (21 columns at least, as before).
     let width = rows
         .iter()
-        .map(|(l, _)| l.chars().count() + 1)
+        .map(|(l, _)| l.chars().count() + 2)
         .max()
         .unwrap_or(0)
-        + 1;
+        .max(21);
     for (label, value) in rows {
         let label = format!("{label}:");
         outln!("  {label:<width$}{value}");
