@@ -16,3 +16,4 @@ mod probe_cli;
 mod renew_followup;
 mod tokens;
 mod wallet_safety;
+mod watch;
