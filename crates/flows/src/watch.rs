@@ -34,7 +34,8 @@ pub const WATCH_LOCK_FILE: &str = ".watch.lock";
 /// How one pass behaves.
 #[derive(Debug, Clone)]
 pub struct WatchOptions {
-    /// Renew when less than this is left, instead of the usual rule (`--renew-within`).
+    /// Renew when less than this is left, instead of the usual rule (`--renew-within`; see
+    /// [`renew_before`]).
     pub renew_within: Option<Duration>,
     /// Ask the revocation sources (CRL, OCSP) the certificates name; false skips the network.
     pub check_revocation: bool,
@@ -208,16 +209,40 @@ pub fn lock(wallet: &Wallet) -> Result<WatchLock> {
     Ok(WatchLock { _file: file })
 }
 
-/// When a certificate from `not_before` to `not_after` is due: `renew_within` before its end
-/// when given, else [`renewal_threshold`] before it.
+/// How a certificate's due time is decided.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum RenewBefore {
+    /// `--renew-within`: this long before the end, whatever the lifetime.
+    Exactly(Duration),
+    /// The usual rule ([`renewal_threshold`]) with this many days (the profile's
+    /// `renew_before_days`, else 30).
+    Rule(Duration),
+}
+
+/// The rule for an identity made from `profile`, unless `renew_within` overrides it.
+pub fn renew_before(
+    profile: Option<&certdesk_core::profile::Profile>,
+    renew_within: Option<Duration>,
+) -> RenewBefore {
+    match (renew_within, profile.and_then(|p| p.renew_before_days)) {
+        (Some(d), _) => RenewBefore::Exactly(d),
+        (None, Some(days)) => RenewBefore::Rule(Duration::from_secs(u64::from(days) * 86_400)),
+        (None, None) => RenewBefore::Rule(default_renew_before()),
+    }
+}
+
+/// When a certificate from `not_before` to `not_after` is due, and the time left from which it
+/// is.
 pub fn due_at(
     not_before: OffsetDateTime,
     not_after: OffsetDateTime,
-    renew_within: Option<Duration>,
+    rule: RenewBefore,
 ) -> (OffsetDateTime, Duration) {
     let lifetime = Duration::try_from(not_after - not_before).unwrap_or_default();
-    let threshold =
-        renew_within.unwrap_or_else(|| renewal_threshold(lifetime, default_renew_before()));
+    let threshold = match rule {
+        RenewBefore::Exactly(d) => d,
+        RenewBefore::Rule(before) => renewal_threshold(lifetime, before),
+    };
     let threshold_dur = time::Duration::try_from(threshold).unwrap_or(time::Duration::MAX);
     (
         not_after.checked_sub(threshold_dur).unwrap_or(not_before),
@@ -259,10 +284,12 @@ fn watch_identity(
     options: &WatchOptions,
     now: OffsetDateTime,
 ) -> IdentityWatch {
-    let contact = certdesk_core::profile::profile_of(wallet, &identity.id)
+    let profile = certdesk_core::profile::profile_of(wallet, &identity.id)
         .ok()
         .flatten()
-        .and_then(|p| p.profile.support);
+        .map(|p| p.profile);
+    let contact = profile.as_ref().and_then(|p| p.support.clone());
+    let rule = renew_before(profile.as_ref(), options.renew_within);
     let mut watched = IdentityWatch {
         id: identity.id.clone(),
         label: identity.label.clone(),
@@ -293,13 +320,13 @@ fn watch_identity(
             )
         }
     };
-    let (due_at, threshold) = due_at(info.not_before, info.not_after, options.renew_within);
+    let (due_time, threshold) = due_at(info.not_before, info.not_after, rule);
     let left = (info.not_after - now).whole_seconds();
     watched.not_after = Some(info.not_after);
     watched.secs_left = Some(left);
     watched.threshold_secs = Some(threshold.as_secs());
-    watched.due = now >= due_at;
-    watched.next_due = Some(due_at);
+    watched.due = now >= due_time;
+    watched.next_due = Some(due_time);
     watched.outcome = WatchOutcome::NotDue;
 
     if options.check_revocation {
@@ -381,7 +408,7 @@ fn watch_identity(
         .and_then(|i| i.certificate_info().ok().flatten());
     watched.next_due = renewed_info
         .as_ref()
-        .map(|i| due_at_of(i, options.renew_within));
+        .map(|i| due_at(i.not_before, i.not_after, rule).0);
     let mut stores = Vec::new();
     let mut sites = Vec::new();
     let mut problem = None;
@@ -449,13 +476,6 @@ fn watch_identity(
     watched
 }
 
-fn due_at_of(
-    info: &certdesk_core::cert::CertInfo,
-    renew_within: Option<Duration>,
-) -> OffsetDateTime {
-    due_at(info.not_before, info.not_after, renew_within).0
-}
-
 fn needs(mut watched: IdentityWatch, reason: NeedReason, cause: NoticeCause) -> IdentityWatch {
     watched.notice = Some(notice(&watched.label, &cause, watched.contact.as_deref()));
     watched.outcome = WatchOutcome::NeedsPerson { reason };
@@ -470,23 +490,48 @@ mod tests {
     #[test]
     fn due_times_follow_the_threshold_rule_or_the_override() {
         let start = datetime!(2026-01-01 0:00 UTC);
+        let usual = renew_before(None, None);
         // A 3-minute certificate is due with 1 minute left.
-        let (at, threshold) = due_at(start, start + time::Duration::minutes(3), None);
+        let (at, threshold) = due_at(start, start + time::Duration::minutes(3), usual);
         assert_eq!(threshold, Duration::from_secs(60));
         assert_eq!(at, start + time::Duration::minutes(2));
         // A 90-day one 30 days before its end.
-        let (at, _) = due_at(start, start + time::Duration::days(90), None);
+        let (at, _) = due_at(start, start + time::Duration::days(90), usual);
         assert_eq!(at, start + time::Duration::days(60));
         // --renew-within replaces the rule, even beyond the lifetime.
         let (at, threshold) = due_at(
             start,
             start + time::Duration::minutes(3),
-            Some(Duration::from_secs(600)),
+            renew_before(None, Some(Duration::from_secs(600))),
         );
         assert_eq!(threshold, Duration::from_secs(600));
         assert_eq!(
             at,
             start + time::Duration::minutes(3) - time::Duration::minutes(10)
+        );
+    }
+
+    #[test]
+    fn a_profiles_renew_before_days_replaces_the_30_days_within_the_third() {
+        let start = datetime!(2026-01-01 0:00 UTC);
+        let text = "format = 1\nname = \"Desk\"\nrenew_before_days = 60\n[enroll]\nmethod = \"est\"\nurl = \"https://est.example.org\"\nauth = \"one-time-code\"\n";
+        let profile = certdesk_core::profile::parse_profile(
+            text,
+            certdesk_core::profile::ProfileOrigin::Url("test:".into()),
+        )
+        .expect("valid profile")
+        .profile;
+        let rule = renew_before(Some(&profile), None);
+        assert_eq!(rule, RenewBefore::Rule(Duration::from_secs(60 * 86_400)));
+        // A year-long certificate: 60 days before; a 90-day one: its third, 30 days.
+        let (at, _) = due_at(start, start + time::Duration::days(365), rule);
+        assert_eq!(at, start + time::Duration::days(305));
+        let (at, _) = due_at(start, start + time::Duration::days(90), rule);
+        assert_eq!(at, start + time::Duration::days(60));
+        // --renew-within still wins.
+        assert_eq!(
+            renew_before(Some(&profile), Some(Duration::from_secs(5))),
+            RenewBefore::Exactly(Duration::from_secs(5))
         );
     }
 }
