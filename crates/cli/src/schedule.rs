@@ -107,11 +107,11 @@ pub(crate) fn run(ctx: &Ctx, install: bool) -> anyhow::Result<Outcome> {
                 &["/Create", "/TN", schedule::UNIT_NAME, "/XML", &first, "/F"],
             ));
         } else {
+            // `enable` only links the timer into timers.target.wants (it works without a
+            // running user manager, e.g. over ssh); `start` needs the manager.
+            loaded.push(run_tool("systemctl", &["--user", "enable", &timer]));
             loaded.push(run_tool("systemctl", &["--user", "daemon-reload"]));
-            loaded.push(run_tool(
-                "systemctl",
-                &["--user", "enable", "--now", &timer],
-            ));
+            loaded.push(run_tool("systemctl", &["--user", "start", &timer]));
         }
     } else {
         let first = files[0].0.display().to_string();
@@ -123,10 +123,9 @@ pub(crate) fn run(ctx: &Ctx, install: bool) -> anyhow::Result<Outcome> {
                 &["/Delete", "/TN", schedule::UNIT_NAME, "/F"],
             ));
         } else {
-            loaded.push(run_tool(
-                "systemctl",
-                &["--user", "disable", "--now", &timer],
-            ));
+            // `disable` first: it unlinks the timer even without a running user manager.
+            loaded.push(run_tool("systemctl", &["--user", "disable", &timer]));
+            loaded.push(run_tool("systemctl", &["--user", "stop", &timer]));
         }
         for (path, _) in &files {
             match std::fs::remove_file(path) {
@@ -142,12 +141,15 @@ pub(crate) fn run(ctx: &Ctx, install: bool) -> anyhow::Result<Outcome> {
         }
     }
     let active = loaded.iter().all(|l| l.error.is_none());
+    // The first step (systemd: enable / disable) decides whether the timer runs at next login.
+    let enabled = install && loaded.first().is_some_and(|l| l.error.is_none());
     if ctx.json {
         render::json(&json!({
             "installed": install,
             "files": files.iter().map(|(p, _)| p).collect::<Vec<_>>(),
             "os_scheduler": loaded.iter().map(|l| json!({ "command": l.command, "error": l.error })).collect::<Vec<_>>(),
             "active": active,
+            "enabled": enabled,
         }))?;
     } else {
         let verb = if install { "Wrote" } else { "Removed" };
@@ -171,9 +173,13 @@ pub(crate) fn run(ctx: &Ctx, install: bool) -> anyhow::Result<Outcome> {
                     l.error.as_deref().unwrap_or_default()
                 );
             }
-            if install {
+            if enabled && !cfg!(any(target_os = "macos", windows)) {
                 outln!(
-                    "The files are in place; the schedule starts when the system's scheduler loads them (on Linux: log in to a desktop session, or run `systemctl --user enable --now {timer}`)."
+                    "The timer is enabled and starts with your next login session (systemd's user manager is not running now)."
+                );
+            } else if install {
+                outln!(
+                    "The files are in place; the schedule starts once the system's scheduler loads them (on Linux: `systemctl --user enable --now {timer}` in your desktop session)."
                 );
             }
         }

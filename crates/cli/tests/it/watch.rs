@@ -486,6 +486,16 @@ fn the_schedule_is_a_valid_daily_systemd_timer_and_is_removed_again() {
         "systemd-analyze warned: {verify_err}"
     );
 
+    // systemctl enabled it without a user manager: the timer is wanted by timers.target.
+    let wanted = dir.join("timers.target.wants/certdesk-watch.timer");
+    assert!(wanted.symlink_metadata().is_ok(), "{run}");
+    assert_eq!(v["enabled"], true, "{run}");
+    assert_eq!(v["active"], false, "no user manager runs here: {run}");
+
     with_env(&["watch", "--remove-schedule"]).ok();
     assert!(!service.exists() && !timer.exists());
+    assert!(
+        wanted.symlink_metadata().is_err(),
+        "the timer is still wanted"
+    );
 }
