@@ -85,7 +85,10 @@ pub(crate) fn run(ctx: &Ctx, args: WatchArgs) -> anyhow::Result<Outcome> {
         }
         if ctx.json {
             render::json(&json!({
-                "checked_at": report.checked_at,
+                "checked_at": report
+                    .checked_at
+                    .format(&time::format_description::well_known::Rfc3339)
+                    .unwrap_or_default(),
                 "needs_person": report.needs_person(),
                 "identities": report.identities,
                 "notifications": notified,

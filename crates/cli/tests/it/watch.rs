@@ -371,6 +371,10 @@ fn a_server_that_refuses_renewal_leads_to_a_notification_naming_the_contact() {
     let run = common::run_command(cmd).exit(1);
     let captured = bus.captured();
     let v = watch_json(&run);
+    assert!(
+        v["checked_at"].as_str().is_some_and(|t| t.ends_with('Z')),
+        "an RFC 3339 time: {run}"
+    );
     assert_eq!(v["needs_person"], true, "{run}");
     let w = only_identity(&v);
     assert_eq!(w["outcome"]["kind"], "needs_person", "{run}");
