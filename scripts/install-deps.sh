@@ -30,6 +30,10 @@ packages=(
   # C compiler for the Windows target: the Windows store code is type-checked and linted here
   # (aws-lc-sys builds its C sources for the target even for `cargo check`)
   gcc-mingw-w64-x86-64
+  # issue #16 (watch, profile new): zbarimg decodes the profile link's QR code, rsvg-convert
+  # rasterises its SVG for it; dbus-monitor (package dbus) captures watch's notifications;
+  # systemd-analyze verifies the schedule's units
+  zbar-tools librsvg2-bin dbus systemd
 )
 
 missing=()

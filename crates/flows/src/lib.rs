@@ -17,6 +17,7 @@ pub mod import;
 pub mod limits;
 pub mod notice;
 pub mod portal;
+pub mod profile_new;
 pub mod renew;
 pub mod request;
 pub mod schedule;
