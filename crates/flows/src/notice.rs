@@ -87,6 +87,11 @@ pub enum NoticeCause {
     },
     /// The certificate authority revoked the certificate.
     Revoked,
+    /// certdesk cannot read the stored certificate (a damaged wallet record).
+    Unreadable {
+        /// Why.
+        detail: String,
+    },
 }
 
 /// A notice: a short summary (the notification's title) and the body.
@@ -153,6 +158,14 @@ pub fn notice(label: &str, cause: &NoticeCause, contact: Option<&str>) -> Notice
             ),
             "Tell the help desk, with the report from certdesk (\"Copy report for the help desk\").".to_string(),
         ),
+        NoticeCause::Unreadable { detail: d } => (
+            format!("Certificate \"{label}\" cannot be read"),
+            format!(
+                "certdesk cannot read your certificate \"{label}\", so it cannot tell when it expires or renew it: {}.",
+                detail(d)
+            ),
+            "Send the help desk the report from certdesk (\"Copy report for the help desk\"); you may need a new certificate.".to_string(),
+        ),
         NoticeCause::Revoked => (
             format!("Certificate \"{label}\" was revoked"),
             format!("The certificate authority revoked your certificate \"{label}\": sites will refuse it."),
@@ -205,6 +218,9 @@ mod tests {
                 detail: "it asked for a certificate from another CA".into(),
             },
             NoticeCause::Revoked,
+            NoticeCause::Unreadable {
+                detail: "the certificate is not valid PEM".into(),
+            },
         ];
         for cause in &causes {
             let n = notice("VPN", cause, Some("helpdesk@example.org, +1 555 0100"));

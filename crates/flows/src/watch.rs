@@ -72,6 +72,8 @@ pub enum NeedReason {
     SiteRejects,
     /// Revoked by its CA.
     Revoked,
+    /// The stored certificate cannot be read (a damaged wallet record).
+    Unreadable,
 }
 
 /// A store that held the old certificate, after a renewal.
@@ -312,9 +314,8 @@ fn watch_identity(
         Err(e) => {
             return needs(
                 watched,
-                NeedReason::RenewalFailed,
-                NoticeCause::RenewalFailed {
-                    left: TimeLeft::Days(0),
+                NeedReason::Unreadable,
+                NoticeCause::Unreadable {
                     detail: e.to_string(),
                 },
             )

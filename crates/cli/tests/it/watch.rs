@@ -503,3 +503,45 @@ fn the_schedule_is_a_valid_daily_systemd_timer_and_is_removed_again() {
         "the timer is still wanted"
     );
 }
+
+#[test]
+fn a_certificate_that_cannot_be_read_needs_a_person_and_says_so() {
+    let server_sb = Sandbox::new();
+    let (guard, info) = practice_serve(&server_sb, &[]);
+    let sb = Sandbox::new();
+    let profile = profile(
+        &sb,
+        info["est_url"].as_str().expect("est_url"),
+        info["ca_sha256"].as_str().expect("ca_sha256"),
+        None,
+        None,
+    );
+    let id = enrolled(
+        &sb,
+        &profile,
+        info["enrollment_code_file"].as_str().expect("code"),
+        info["ca_file"].as_str().expect("ca_file"),
+    );
+    drop(guard);
+    // Damage the stored certificate: PEM armour around bytes that are not a certificate.
+    let path = sb
+        .wallet()
+        .join("identities")
+        .join(&id)
+        .join("identity.json");
+    let mut record: Value = serde_json::from_slice(&common::read(&path)).expect("record");
+    record["certificate_pem"] =
+        "-----BEGIN CERTIFICATE-----\nMAMCAQA=\n-----END CERTIFICATE-----\n".into();
+    std::fs::write(&path, serde_json::to_vec(&record).expect("json")).expect("write record");
+    let run = sb
+        .run(&["--json", "watch", "--once", "--no-revocation-check"])
+        .exit(1);
+    let w = only_identity(&watch_json(&run)).clone();
+    assert_eq!(w["outcome"]["reason"], "unreadable", "{run}");
+    let body = w["notice"]["body"].as_str().expect("body");
+    assert!(body.contains("cannot read your certificate"), "{body}");
+    assert!(
+        body.ends_with(&format!("If you need help, ask {CONTACT}.")),
+        "{body}"
+    );
+}
