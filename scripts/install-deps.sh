@@ -38,6 +38,10 @@ packages=(
   desktop-file-utils appstream xdg-utils libglib2.0-bin file
   # A real Firefox for the running-profile check (issue #17, crates/store/tests/firefox_running.rs)
   firefox-esr
+  # issue #16 (watch, profile new): zbarimg decodes the profile link's QR code, rsvg-convert
+  # rasterises its SVG for it; dbus-monitor (package dbus) captures watch's notifications;
+  # systemd-analyze verifies the schedule's units
+  zbar-tools librsvg2-bin dbus systemd
 )
 
 missing=()

@@ -32,22 +32,22 @@ pub fn expiring_within(rows: &[IdentityRow], days: i64) -> Vec<&IdentityRow> {
     out
 }
 
-/// The notification's body for one certificate.
-pub fn notice_text(row: &IdentityRow) -> String {
+/// The notification for one certificate, in the words `certdesk watch` uses too
+/// (certdesk-flows' [`certdesk_flows::notice`]); `contact` is the profile's support contact.
+pub fn notice_for(row: &IdentityRow, contact: Option<&str>) -> certdesk_flows::notice::Notice {
+    use certdesk_flows::notice::{notice, NoticeCause, TimeLeft};
     match row.expires_in_days {
-        Some(left) if left < 0 => format!(
-            "Your certificate \"{}\" expired {} day(s) ago. Open certdesk to renew it.",
-            row.label, -left
+        Some(left) => notice(
+            &row.label,
+            &NoticeCause::ExpiresSoon {
+                left: TimeLeft::Days(left),
+            },
+            contact,
         ),
-        Some(0) => format!(
-            "Your certificate \"{}\" expires today. Open certdesk to renew it.",
-            row.label
-        ),
-        Some(left) => format!(
-            "Your certificate \"{}\" expires in {left} day(s). Open certdesk to renew it.",
-            row.label
-        ),
-        None => format!("Your certificate \"{}\" has no expiry date.", row.label),
+        None => certdesk_flows::notice::Notice {
+            summary: format!("Certificate \"{}\"", row.label),
+            body: format!("Your certificate \"{}\" has no expiry date.", row.label),
+        },
     }
 }
 
@@ -92,14 +92,21 @@ mod tests {
     }
 
     #[test]
-    fn the_text_says_when_in_words() {
+    fn the_text_says_when_in_words_and_whom_to_ask() {
+        let n = notice_for(
+            &row("VPN", RowStatus::Issued, Some(3)),
+            Some("it@example.org"),
+        );
         assert_eq!(
-            notice_text(&row("VPN", RowStatus::Issued, Some(3))),
-            "Your certificate \"VPN\" expires in 3 day(s). Open certdesk to renew it."
+            n.body,
+            "Your certificate \"VPN\" expires in 3 day(s). Open certdesk to renew it. If you need help, ask it@example.org."
         );
-        assert!(
-            notice_text(&row("VPN", RowStatus::Issued, Some(-1))).contains("expired 1 day(s) ago")
-        );
-        assert!(notice_text(&row("VPN", RowStatus::Issued, Some(0))).contains("expires today"));
+        assert_eq!(n.summary, "Certificate \"VPN\" expires in 3 day(s)");
+        assert!(notice_for(&row("VPN", RowStatus::Issued, Some(-1)), None)
+            .body
+            .contains("expired 1 day(s) ago"));
+        assert!(notice_for(&row("VPN", RowStatus::Issued, Some(0)), None)
+            .body
+            .contains("expires today"));
     }
 }

@@ -25,7 +25,10 @@ fn announce_expiry(app: tauri::AppHandle) {
         let Ok(home) = certdesk_core::wallet::default_home() else {
             return;
         };
-        let Ok(summaries) = certdesk_core::wallet::Wallet::open(home).and_then(|w| w.list()) else {
+        let Ok(wallet) = certdesk_core::wallet::Wallet::open(home) else {
+            return;
+        };
+        let Ok(summaries) = wallet.list() else {
             return;
         };
         let now = time::OffsetDateTime::now_utc();
@@ -34,12 +37,17 @@ fn announce_expiry(app: tauri::AppHandle) {
             .map(|s| view::IdentityRow::from_summary(s, now))
             .collect();
         for row in expiry::expiring_within(&rows, expiry::notice_days()) {
+            let contact = certdesk_core::profile::profile_of(&wallet, &row.id)
+                .ok()
+                .flatten()
+                .and_then(|p| p.profile.support);
+            let notice = expiry::notice_for(row, contact.as_deref());
             // Best effort: without a notification service the home screen still shows it.
             let _ = app
                 .notification()
                 .builder()
-                .title("certdesk: renew your certificate")
-                .body(expiry::notice_text(row))
+                .title(notice.summary)
+                .body(notice.body)
                 .show();
         }
     });

@@ -23,6 +23,10 @@ use crate::{render, Outcome};
 pub(crate) mod enroll;
 #[path = "practice.rs"]
 mod practice;
+#[path = "schedule.rs"]
+mod schedule;
+#[path = "watch.rs"]
+mod watch;
 
 /// Where `--home` defaults to: `certdesk_core::wallet::default_home`, `dirs::data_dir` of each
 /// platform, named the way its users know it (issue #17).
@@ -84,6 +88,9 @@ enum Command {
     Enroll(enroll::EnrollCmd),
     /// Renew an identity's certificate through EST (authenticated with the current certificate).
     Renew(enroll::RenewArgs),
+    /// Check every certificate: renew the ones that are due where no one needs to act, and
+    /// say in a desktop notification what needs you (--install-schedule: daily).
+    Watch(watch::WatchArgs),
     /// Run the built-in practice CA (EST + an mTLS practice site on 127.0.0.1), offline.
     #[command(subcommand)]
     Practice(practice::PracticeCmd),
@@ -413,6 +420,7 @@ pub(crate) fn run(cli: Cli) -> anyhow::Result<Outcome> {
         Command::Enroll(enroll::EnrollCmd::Portal(args)) => enroll::portal(&ctx, args),
         Command::Enroll(enroll::EnrollCmd::Resume(args)) => enroll::resume(&ctx, args),
         Command::Renew(args) => enroll::renew(&ctx, args),
+        Command::Watch(args) => watch::run(&ctx, args),
         Command::Request(RequestCmd::Email(args)) => enroll::email(&ctx, args),
         Command::Install(args) => {
             crate::install::install(&ctx.wallet, &ctx.access(), ctx.json, args)

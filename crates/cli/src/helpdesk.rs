@@ -32,6 +32,65 @@ pub(crate) enum ProfileCmd {
         #[arg(long, value_name = "FILE")]
         ca_file: Option<PathBuf>,
     },
+    /// Make a profile from the enrollment server itself (its CA, the key type it asks for),
+    /// validate it and write NAME.certdesk, with its certdesk:// link and a QR code.
+    New(Box<NewProfileArgs>),
+}
+
+/// `certdesk profile new`.
+#[derive(Debug, Args)]
+#[command(group(clap::ArgGroup::new("method").required(true).args(["est", "scep", "portal"])))]
+pub(crate) struct NewProfileArgs {
+    /// The name users see ("Example Corp staff certificate").
+    #[arg(long)]
+    pub(crate) name: String,
+    /// Whom users ask for help (a mail address, a phone number, a web page).
+    #[arg(long)]
+    pub(crate) contact: String,
+    /// The EST server (https://host or https://host/.well-known/est).
+    #[arg(long, value_name = "URL")]
+    pub(crate) est: Option<String>,
+    /// The EST CA label, with --est.
+    #[arg(long, requires = "est")]
+    pub(crate) label: Option<String>,
+    /// A SCEP server (not supported yet).
+    #[arg(long, value_name = "URL")]
+    pub(crate) scep: Option<String>,
+    /// An upload portal page.
+    #[arg(long, value_name = "URL")]
+    pub(crate) portal: Option<String>,
+    /// The CA certificate (PEM/DER) the server's TLS chain ends in; its SHA-256 is pinned.
+    #[arg(long, value_name = "FILE", conflicts_with = "trust_fingerprint")]
+    pub(crate) ca_file: Option<PathBuf>,
+    /// The server CA's SHA-256, once you have confirmed it (certdesk shows it when the server
+    /// is not trusted yet).
+    #[arg(long, value_name = "SHA256")]
+    pub(crate) trust_fingerprint: Option<String>,
+    /// A user name shared by everyone (the code alone tells users apart); otherwise each user
+    /// types theirs.
+    #[arg(long)]
+    pub(crate) user: Option<String>,
+    /// A site to test after enrollment (repeatable).
+    #[arg(long = "site", value_name = "URL")]
+    pub(crate) sites: Vec<String>,
+    /// Organisation (O), fixed for every user.
+    #[arg(long)]
+    pub(crate) org: Option<String>,
+    /// Organisational unit (OU), fixed for every user.
+    #[arg(long)]
+    pub(crate) ou: Option<String>,
+    /// Where to write the profile (NAME.certdesk).
+    #[arg(long, value_name = "FILE.certdesk")]
+    pub(crate) out: PathBuf,
+    /// The https:// address where you will publish the file: makes the certdesk:// link.
+    #[arg(long, value_name = "URL")]
+    pub(crate) publish_url: Option<String>,
+    /// Also write the link as a QR code (.png or .svg); needs --publish-url.
+    #[arg(long, value_name = "FILE.png|FILE.svg", requires = "publish_url")]
+    pub(crate) qr: Option<PathBuf>,
+    /// Seconds to wait for the server.
+    #[arg(long, default_value_t = 15)]
+    pub(crate) timeout: u64,
 }
 
 /// Runs `certdesk profile …`.
@@ -53,6 +112,7 @@ pub(crate) fn profile_cmd(cmd: ProfileCmd, as_json: bool) -> anyhow::Result<Outc
             };
             profile_check_source(&file, trust, as_json)
         }
+        ProfileCmd::New(args) => crate::profile_new::run(*args, as_json),
     }
 }
 

@@ -17,6 +17,7 @@ macro_rules! outln {
 mod commands;
 mod helpdesk;
 mod install;
+mod profile_new;
 mod render;
 mod tokens;
 

@@ -2,6 +2,7 @@
 //! SIGTERM, and tells a newcomer the exact commands for the whole flow.
 
 use anyhow::Context as _;
+use certdesk_core::duration::format_duration;
 use certdesk_core::fsutil::{write_atomic, FileMode};
 use certdesk_core::vault::os_vault;
 use certdesk_core::wallet::{default_home, KeyAccess};
@@ -31,6 +32,27 @@ pub(crate) struct ServeArgs {
     /// Port of the practice site on 127.0.0.1 (0: any free port).
     #[arg(long, default_value_t = DEFAULT_SITE_PORT)]
     site_port: u16,
+    /// Lifetime of the certificates it issues: 90s, 10m, 12h, 90d… (at least 1m). Short ones
+    /// let you watch `certdesk watch` renew them within minutes.
+    #[arg(long, value_name = "DURATION", default_value = "90d", value_parser = parse_validity)]
+    validity: std::time::Duration,
+}
+
+/// `--validity`: a duration within what the practice CA issues.
+fn parse_validity(text: &str) -> Result<std::time::Duration, String> {
+    let d = certdesk_core::duration::parse_duration(text).map_err(|e| e.to_string())?;
+    let (min, max) = (
+        certdesk_practice::MIN_CLIENT_VALIDITY,
+        certdesk_practice::MAX_CLIENT_VALIDITY,
+    );
+    if d < min || d > max {
+        return Err(format!(
+            "the practice CA issues certificates of {} to {}",
+            format_duration(min),
+            format_duration(max)
+        ));
+    }
+    Ok(d)
 }
 
 pub(crate) fn run(ctx: &Ctx, cmd: PracticeCmd) -> anyhow::Result<Outcome> {
@@ -54,6 +76,7 @@ fn serve(ctx: &Ctx, args: ServeArgs) -> anyhow::Result<Outcome> {
         est_port: args.port,
         site_port: args.site_port,
         key_access: access,
+        client_validity: args.validity,
     }) {
         Ok(s) => s,
         // Report why the keyring is unreachable rather than only that it is.
@@ -123,6 +146,8 @@ fn announce(ctx: &Ctx, server: &PracticeServer, code_file: &std::path::Path) {
             "ca_sha256": server.ca_sha256_fingerprint,
             "ca_file": server.ca_certificate_file,
             "ca_created": server.ca_created,
+            "validity": format_duration(server.client_validity),
+            "validity_secs": server.client_validity.as_secs(),
             "next": next,
         });
         outln!("{line}");
@@ -159,6 +184,10 @@ fn announce(ctx: &Ctx, server: &PracticeServer, code_file: &std::path::Path) {
         outln!(
             "  practice site:    {}  (needs a certificate from this CA)",
             server.site_url
+        );
+        outln!(
+            "  certificates:     valid for {} from issue",
+            format_duration(server.client_validity)
         );
         outln!();
         outln!("Try it in another terminal (ID is what the first command prints):");
@@ -251,5 +280,15 @@ mod tests {
         assert_eq!(quote("/tmp/x/ca.pem"), "/tmp/x/ca.pem");
         assert_eq!(quote("/tmp/my dir/ca.pem"), "'/tmp/my dir/ca.pem'");
         assert_eq!(quote("/tmp/it's"), "'/tmp/it'\\''s'");
+    }
+
+    #[test]
+    fn validity_is_kept_within_what_the_practice_ca_issues() {
+        assert_eq!(parse_validity("10m").map(|d| d.as_secs()), Ok(600));
+        assert_eq!(parse_validity("90d").map(|d| d.as_secs()), Ok(90 * 86_400));
+        let short = parse_validity("30s").expect_err("too short");
+        assert!(short.contains("1m to"), "{short}");
+        assert!(parse_validity("5y").is_err());
+        assert!(parse_validity("4000d").is_err());
     }
 }

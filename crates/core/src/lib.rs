@@ -10,6 +10,7 @@
 mod asn1;
 pub mod cert;
 pub mod csr;
+pub mod duration;
 pub mod encoding;
 pub mod enroll;
 mod error;

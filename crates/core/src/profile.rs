@@ -203,7 +203,13 @@ pub struct Profile {
     pub install: Vec<String>,
     /// Sites to check after enrollment.
     pub sites: Vec<SiteSpec>,
+    /// Renew this many days before the end (`certdesk watch`; a third of the lifetime when
+    /// that is shorter). `None`: the usual 30 days.
+    pub renew_before_days: Option<u32>,
 }
+
+/// The most `renew_before_days` a profile may ask for (a year).
+pub const MAX_RENEW_BEFORE_DAYS: u32 = 365;
 
 /// A profile with its origin and the exact text it was read from.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
@@ -305,6 +311,7 @@ struct RawProfile {
     default_key: Option<S<String>>,
     pkcs12: Option<S<String>>,
     install: Option<S<Vec<S<String>>>>,
+    renew_before_days: Option<S<toml::Value>>,
     #[serde(default)]
     sites: Vec<S<RawSite>>,
 }
@@ -555,6 +562,24 @@ impl Validator<'_> {
             Some(s) => Some(s.get_ref().trim().to_string()),
             None => None,
         };
+        let renew_before_days = match &raw.renew_before_days {
+            None => None,
+            Some(v) => match v.get_ref() {
+                toml::Value::Integer(n) if (1..=i64::from(MAX_RENEW_BEFORE_DAYS)).contains(n) => {
+                    u32::try_from(*n).ok()
+                }
+                _ => {
+                    self.at(
+                        v,
+                        "bad_renew_before_days",
+                        format!(
+                            "`renew_before_days` must be a whole number of days from 1 to {MAX_RENEW_BEFORE_DAYS}, e.g. `renew_before_days = 30`"
+                        ),
+                    );
+                    None
+                }
+            },
+        };
         let enroll = match &raw.enroll {
             None => {
                 self.problem(
@@ -637,6 +662,7 @@ impl Validator<'_> {
             pkcs12,
             install,
             sites,
+            renew_before_days,
         })
     }
 
@@ -1351,6 +1377,26 @@ allowed_keys = ["ec-p256", "rsa-3072"]
         assert_eq!(p.allowed_keys, vec![KeySpec::EcP256, KeySpec::Rsa3072]);
         assert_eq!(p.default_key, KeySpec::EcP256);
         assert_eq!(p.subject.organization.as_deref(), Some("Example Corp"));
+    }
+
+    #[test]
+    fn renew_before_days_is_a_whole_number_of_days_up_to_a_year() {
+        let with = |v: &str| {
+            base().replacen(
+                "support = ",
+                &format!("renew_before_days = {v}\nsupport = "),
+                1,
+            )
+        };
+        let loaded = check_profile(&with("45"), ProfileOrigin::Url("x".into())).expect("valid");
+        assert_eq!(loaded.profile.renew_before_days, Some(45));
+        let plain = check_profile(&base(), ProfileOrigin::Url("x".into())).expect("valid");
+        assert_eq!(plain.profile.renew_before_days, None);
+        for bad in ["0", "-3", "366", "\"30d\"", "1.5"] {
+            let p = one(&with(bad), "bad_renew_before_days");
+            assert_eq!(p.line, 3, "{bad}");
+            assert!(p.message.contains("from 1 to 365"), "{}", p.message);
+        }
     }
 
     #[test]

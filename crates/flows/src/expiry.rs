@@ -9,6 +9,8 @@
 //! 30 days that the report does not share) is the incoherence the issue is about. The UI's
 //! "critical" tier is kept inside that window, at [`RENEW_URGENT_DAYS`].
 
+use std::time::Duration;
+
 use serde::Serialize;
 
 /// "Renew soon" starts when fewer than this many whole days are left.
@@ -45,9 +47,49 @@ pub fn renew_soon(days_left: i64) -> bool {
     expiry_level(days_left) != ExpiryLevel::Ok
 }
 
+/// Fraction of a certificate's lifetime left at which `certdesk watch` renews it at the latest:
+/// a third (a 3-minute certificate renews with 1 minute left).
+pub const RENEW_AT_LIFETIME_FRACTION: u32 = 3;
+
+/// How long before its end a certificate of `lifetime` is due for renewal by `certdesk watch`:
+/// the smaller of `renew_before` (the profile's `renew_before_days`, else [`RENEW_SOON_DAYS`])
+/// and a third of the lifetime, so a 90-day certificate renews 30 days before its end and a
+/// 3-minute one 1 minute before. `--renew-within` replaces this rule (see
+/// [`crate::watch::WatchOptions`]).
+pub fn renewal_threshold(lifetime: Duration, renew_before: Duration) -> Duration {
+    renew_before.min(lifetime / RENEW_AT_LIFETIME_FRACTION)
+}
+
+/// [`RENEW_SOON_DAYS`] as a duration.
+pub fn default_renew_before() -> Duration {
+    Duration::from_secs(RENEW_SOON_DAYS.unsigned_abs() * 86_400)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_threshold_is_the_smaller_of_renew_before_and_a_third_of_the_lifetime() {
+        let day = Duration::from_secs(86_400);
+        // The issue's two examples.
+        assert_eq!(
+            renewal_threshold(day * 90, default_renew_before()),
+            day * 30
+        );
+        assert_eq!(
+            renewal_threshold(Duration::from_secs(180), default_renew_before()),
+            Duration::from_secs(60)
+        );
+        // A year-long certificate: the 30 days win; a profile asking for 60 days gets them.
+        assert_eq!(
+            renewal_threshold(day * 365, default_renew_before()),
+            day * 30
+        );
+        assert_eq!(renewal_threshold(day * 365, day * 60), day * 60);
+        // A profile asking for more than a third of a short lifetime gets the third.
+        assert_eq!(renewal_threshold(day * 30, day * 60), day * 10);
+    }
 
     #[test]
     fn the_levels_agree_with_cores_renew_soon_status_at_every_boundary() {

@@ -6,8 +6,9 @@
 //! follow up, find where an identity is installed), each with its history events. A front end
 //! parses its input, calls one function here and lays out the result.
 //!
-//! It does not word anything for a person (no prose, no CLI flags, no button names), does not
-//! talk to a terminal or a window, and depends on neither clap nor Tauri.
+//! It words nothing for a person except the notices both front ends send ([`notice`]: the
+//! app's expiry notification and `certdesk watch`'s), does not talk to a terminal or a window,
+//! and depends on neither clap nor Tauri.
 
 pub mod enroll;
 mod error;
@@ -15,12 +16,16 @@ pub mod expiry;
 pub mod home;
 pub mod import;
 pub mod limits;
+pub mod notice;
+pub mod profile_new;
 pub mod renew;
 pub mod request;
+pub mod schedule;
 pub mod site;
 pub mod stores;
 #[cfg(test)]
 mod testing;
 pub mod token;
+pub mod watch;
 
 pub use error::{Error, Result};

@@ -23,8 +23,15 @@ use zeroize::Zeroizing;
 
 /// The CA's common name: unmistakably not a real CA.
 pub const CA_COMMON_NAME: &str = "certdesk Practice CA";
-/// Lifetime of certificates issued to people.
+/// Lifetime of certificates issued to people, unless [`crate::PracticeConfig::client_validity`]
+/// asks for another.
 pub const CLIENT_VALIDITY_DAYS: i64 = 90;
+/// Shortest client certificate lifetime the practice CA issues (`--validity`): below a minute
+/// a certificate would expire while being installed.
+pub const MIN_CLIENT_VALIDITY: std::time::Duration = std::time::Duration::from_secs(60);
+/// Longest: the CA's own lifetime is five years.
+pub const MAX_CLIENT_VALIDITY: std::time::Duration =
+    std::time::Duration::from_secs(4 * 365 * 86_400);
 const CA_VALIDITY_DAYS: i64 = 5 * 365;
 const SERVER_VALIDITY_DAYS: i64 = 30;
 
@@ -261,9 +268,18 @@ impl PracticeCa {
     }
 
     /// Checks a PKCS#10 request (DER) and issues a client certificate for it: the request's
-    /// subject, its email SANs, clientAuth, digitalSignature, [`CLIENT_VALIDITY_DAYS`] days and
-    /// a random serial. Errors are plain sentences for a 400 answer.
-    pub(crate) fn issue_client(&self, csr: &CheckedCsr) -> std::result::Result<Issued, String> {
+    /// subject, its email SANs, clientAuth, digitalSignature, `validity` long, and a random
+    /// serial. Errors are plain sentences for a 400 answer.
+    ///
+    /// notBefore is set back by a tenth of the validity, at most five minutes, for clocks that
+    /// lag a little: a 90-day certificate starts five minutes ago, a 3-minute one 18 s ago, so
+    /// that a short certificate's lifetime (and the renewal threshold derived from it) stays
+    /// close to what was asked for.
+    pub(crate) fn issue_client(
+        &self,
+        csr: &CheckedCsr,
+        validity: std::time::Duration,
+    ) -> std::result::Result<Issued, String> {
         let mut params = CertificateParams::default();
         params.distinguished_name = csr.subject.clone();
         for email in &csr.emails {
@@ -278,8 +294,10 @@ impl PracticeCa {
         params.is_ca = IsCa::ExplicitNoCa;
         params.use_authority_key_identifier_extension = true;
         let now = OffsetDateTime::now_utc();
-        params.not_before = now - Duration::minutes(5);
-        params.not_after = now + Duration::days(CLIENT_VALIDITY_DAYS);
+        let validity = validity.clamp(MIN_CLIENT_VALIDITY, MAX_CLIENT_VALIDITY);
+        let backdate = (validity / 10).min(std::time::Duration::from_secs(300));
+        params.not_before = now - backdate;
+        params.not_after = now + validity;
         params.serial_number = Some(random_serial());
         let cert = params
             .signed_by(&csr.public_key, &self.issuer)

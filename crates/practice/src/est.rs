@@ -31,6 +31,8 @@ pub(crate) struct EstState {
     pub(crate) ca: PracticeCa,
     pub(crate) user: String,
     pub(crate) code: SecretString,
+    /// Lifetime of the client certificates it issues.
+    pub(crate) validity: std::time::Duration,
 }
 
 /// One EST operation, already read off the wire.
@@ -123,7 +125,7 @@ fn enroll(state: &EstState, body: &[u8], renewing: Option<&[u8]>) -> Reply {
             Err(reason) => return text(StatusCode::BAD_REQUEST, &format!("{reason}\n")),
         }
     }
-    match state.ca.issue_client(&csr) {
+    match state.ca.issue_client(&csr, state.validity) {
         // RFC 7030 §4.2.3: the answer holds only the issued certificate.
         Ok(issued) => pkcs7(&[issued.der]),
         Err(reason) => text(StatusCode::BAD_REQUEST, &format!("{reason}\n")),

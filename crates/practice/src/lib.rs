@@ -50,7 +50,10 @@ use tokio::net::TcpListener;
 use tokio::sync::watch;
 use tokio_rustls::TlsAcceptor;
 
-pub use ca::{fingerprint_sha256, CA_COMMON_NAME, CLIENT_VALIDITY_DAYS};
+pub use ca::{
+    fingerprint_sha256, CA_COMMON_NAME, CLIENT_VALIDITY_DAYS, MAX_CLIENT_VALIDITY,
+    MIN_CLIENT_VALIDITY,
+};
 pub use est::{EST_PATH, REALM};
 
 use est::{EstRequest, EstState, Reply};
@@ -78,6 +81,15 @@ pub struct PracticeConfig {
     /// What protects the CA key. A new CA uses the passphrase when one is given, else a
     /// random secret in `vault`; an existing CA needs what it was created with.
     pub key_access: KeyAccess,
+    /// Lifetime of the client certificates it issues ([`default_client_validity`], 90 days,
+    /// unless a short one is wanted to watch renewal happen): kept within
+    /// [`MIN_CLIENT_VALIDITY`]..=[`MAX_CLIENT_VALIDITY`].
+    pub client_validity: Duration,
+}
+
+/// The usual client certificate lifetime, [`CLIENT_VALIDITY_DAYS`] days.
+pub fn default_client_validity() -> Duration {
+    Duration::from_secs(CLIENT_VALIDITY_DAYS.unsigned_abs() * 86_400)
 }
 
 /// A running practice CA. [`PracticeServer::stop`] (or dropping it) stops both servers and
@@ -106,6 +118,8 @@ pub struct PracticeServer {
     pub ca_sha256_fingerprint: String,
     /// True when this start created the CA (first start in this data directory).
     pub ca_created: bool,
+    /// Lifetime of the client certificates it issues (after clamping).
+    pub client_validity: Duration,
     shutdown: Option<watch::Sender<bool>>,
     thread: Option<JoinHandle<()>>,
 }
@@ -157,6 +171,7 @@ pub fn start(config: PracticeConfig) -> Result<PracticeServer> {
         ca,
         user: DEMO_USER.to_string(),
         code: demo_code.clone(),
+        validity: config.client_validity,
     });
     let ca_created = state.ca.created;
 
@@ -213,6 +228,9 @@ pub fn start(config: PracticeConfig) -> Result<PracticeServer> {
         ca_certificate_der: ca_der,
         ca_certificate_file: config.data_dir.join("ca.pem"),
         ca_created,
+        client_validity: config
+            .client_validity
+            .clamp(MIN_CLIENT_VALIDITY, MAX_CLIENT_VALIDITY),
         shutdown: Some(tx),
         thread: Some(thread),
     })

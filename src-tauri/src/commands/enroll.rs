@@ -92,6 +92,7 @@ pub async fn start_practice(
                     est_port: 0,
                     site_port: 0,
                     key_access: key_access()?,
+                    client_validity: certdesk_practice::default_client_validity(),
                 })?
             }
         };
@@ -523,6 +524,7 @@ mod tests {
             est_port: 0,
             site_port: 0,
             key_access: access.clone(),
+            client_validity: certdesk_practice::default_client_validity(),
         })
         .expect("start the practice CA");
         let practice = Practice::default();

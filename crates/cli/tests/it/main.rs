@@ -13,6 +13,8 @@ mod install;
 mod keyring;
 mod practice_cli;
 mod probe_cli;
+mod profile_new;
 mod renew_followup;
 mod tokens;
 mod wallet_safety;
+mod watch;

@@ -8,7 +8,7 @@ use std::process::{Command, Stdio};
 use crate::common::{practice_serve, Sandbox};
 
 /// SHA-256 fingerprints (colon hex, as certdesk prints them) of the certificates in an NSS db.
-fn nss_fingerprints(db: &std::path::Path) -> Vec<String> {
+pub(crate) fn nss_fingerprints(db: &std::path::Path) -> Vec<String> {
     let list = Command::new("certutil")
         .args(["-L", "-d"])
         .arg(format!("sql:{}", db.display()))

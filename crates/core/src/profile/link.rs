@@ -166,6 +166,25 @@ pub fn parse_profile_link(link: &str) -> Result<ProfileLink> {
 }
 
 impl ProfileLink {
+    /// The `certdesk://profile?url=…[&sha256=…]` link ([`parse_profile_link`] reads it back):
+    /// the URL percent-encoded except RFC 3986's unreserved characters, the SHA-256 as plain
+    /// upper-case hex (what `sha256sum` prints, upper-cased).
+    pub fn to_link(&self) -> String {
+        let mut out = format!("{LINK_SCHEME}://profile?url=");
+        for b in self.url.bytes() {
+            if b.is_ascii_alphanumeric() || b"-._~".contains(&b) {
+                out.push(char::from(b));
+            } else {
+                out.push_str(&format!("%{b:02X}"));
+            }
+        }
+        if let Some(sha) = &self.sha256 {
+            out.push_str("&sha256=");
+            out.push_str(&sha.replace(':', ""));
+        }
+        out
+    }
+
     /// Checks downloaded profile bytes against the link's `sha256`, if it carries one.
     pub fn check_sha256(&self, bytes: &[u8]) -> Result<()> {
         let Some(expected) = &self.sha256 else {

@@ -44,6 +44,7 @@ pub fn config(dir: &Path, access: KeyAccess) -> PracticeConfig {
         est_port: 0,
         site_port: 0,
         key_access: access,
+        client_validity: certdesk_practice::default_client_validity(),
     }
 }
 

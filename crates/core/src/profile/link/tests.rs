@@ -312,3 +312,32 @@ fn links_are_fetched_and_checked_against_their_sha256() {
     assert_eq!(by_file.origin, ProfileOrigin::File(file.clone()));
     assert!(!is_remote_source(&file.display().to_string()));
 }
+
+#[test]
+fn a_made_link_reads_back_to_the_same_url_and_sha256() {
+    let sha = crate::csr::colon_hex(&Sha256::digest(PROFILE.as_bytes()));
+    for url in [
+        "https://help.example.org/staff.certdesk",
+        "https://help.example.org:8443/profiles/%C3%84rzte%20&%20Pflege.certdesk?v=2",
+    ] {
+        let link = ProfileLink {
+            url: url.into(),
+            sha256: Some(sha.clone()),
+        };
+        let text = link.to_link();
+        assert!(
+            text.starts_with("certdesk://profile?url=https%3A%2F%2F"),
+            "{text}"
+        );
+        assert!(!text.contains(' ') && !text.contains('#'), "{text}");
+        assert_eq!(parse_profile_link(&text).expect("reads back"), link);
+    }
+    let plain = ProfileLink {
+        url: "https://h.example/p".into(),
+        sha256: None,
+    };
+    assert_eq!(
+        plain.to_link(),
+        "certdesk://profile?url=https%3A%2F%2Fh.example%2Fp"
+    );
+}
