@@ -237,8 +237,15 @@ pub struct SiteCheck {
 }
 
 impl SiteCheck {
-    /// Lays out core's report.
+    /// Lays out core's report, its verdict, findings and remedies in the language of the
+    /// process locale (what WebKitGTK gives the page, so the UI's language too; issue #13).
     pub fn from_report(report: &ProbeReport) -> Self {
+        Self::from_report_in(report, crate::wording::Lang::from_env())
+    }
+
+    /// [`SiteCheck::from_report`] in a given language.
+    pub fn from_report_in(report: &ProbeReport, lang: crate::wording::Lang) -> Self {
+        let report = &report.clone().localized(lang);
         Self {
             verdict: match report.verdict {
                 Verdict::Accepted => SiteVerdict::Accepted,
@@ -505,6 +512,47 @@ mod tests {
     use super::*;
     use certdesk_core::key::KeySpec;
     use time::macros::datetime;
+
+    #[test]
+    fn a_site_check_reads_in_the_app_s_language() {
+        // Issue #13: the German app showed core's English verdict and remedies.
+        use certdesk_core::probe::{diagnose, Transcript};
+        let t = Transcript {
+            url: "https://intranet.example/".into(),
+            host: "intranet.example".into(),
+            port: 443,
+            tls_version: Some("TLSv1.3".into()),
+            certificate_requested: true,
+            http_status: Some(400),
+            body_excerpt: Some("<title>400 No required SSL certificate was sent</title>".into()),
+            ..Transcript::default()
+        };
+        let report = diagnose(t, None, OffsetDateTime::now_utc());
+        let en = SiteCheck::from_report_in(&report, crate::wording::Lang::En);
+        let de = SiteCheck::from_report_in(&report, crate::wording::Lang::De);
+        assert_eq!(
+            en.sentence,
+            "intranet.example did not accept your certificate."
+        );
+        assert_eq!(
+            de.sentence,
+            "intranet.example hat Ihr Zertifikat nicht akzeptiert."
+        );
+        let code = |v: &SiteCheck| {
+            v.findings
+                .iter()
+                .map(|f| f.code.clone())
+                .collect::<Vec<_>>()
+        };
+        assert_eq!(code(&en), code(&de), "codes stay");
+        assert!(
+            de.findings.iter().any(|f| f
+                .remedy
+                .starts_with("Wählen Sie für diese Website eines Ihrer Zertifikate")),
+            "{:?}",
+            de.findings
+        );
+    }
 
     fn summary(status: IdentityStatus, not_after: Option<OffsetDateTime>) -> IdentitySummary {
         IdentitySummary {

@@ -6,40 +6,8 @@
 //! (`LC_ALL`, `LC_MESSAGES`, `LANG`), which is also what WebKitGTK gives the page as
 //! `navigator.language`, so the dialog speaks the UI's language ("de…" → German, else English).
 
-/// A language the dialogs speak.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Lang {
-    /// English, the reference.
-    En,
-    /// German.
-    De,
-}
-
-impl Lang {
-    /// The language of this process's locale.
-    pub fn current() -> Lang {
-        let locale = ["LC_ALL", "LC_MESSAGES", "LANG"]
-            .iter()
-            .filter_map(|name| std::env::var(name).ok())
-            .find(|value| !value.is_empty());
-        Lang::from_locale(locale.as_deref())
-    }
-
-    /// `de_DE.UTF-8`, `de-AT`, `de` → German; anything else (`C`, `en_GB`, unset) → English.
-    pub fn from_locale(locale: Option<&str>) -> Lang {
-        let primary = locale
-            .unwrap_or_default()
-            .split(['_', '-', '.', '@'])
-            .next()
-            .unwrap_or_default()
-            .to_ascii_lowercase();
-        if primary == "de" {
-            Lang::De
-        } else {
-            Lang::En
-        }
-    }
-}
+/// The language the dialogs speak: the one certdesk-wording defines for every front end.
+pub use certdesk_wording::Lang;
 
 /// Longest label or host shown in a dialog, in characters.
 const MAX_SHOWN: usize = 80;
@@ -142,17 +110,6 @@ pub fn enroll_problem_hint(problem: &certdesk_flows::enroll::EnrollProblem) -> O
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn the_locale_picks_the_language_as_the_ui_does() {
-        assert_eq!(Lang::from_locale(Some("de_DE.UTF-8")), Lang::De);
-        assert_eq!(Lang::from_locale(Some("de-AT")), Lang::De);
-        assert_eq!(Lang::from_locale(Some("DE")), Lang::De);
-        assert_eq!(Lang::from_locale(Some("en_GB.UTF-8")), Lang::En);
-        assert_eq!(Lang::from_locale(Some("C")), Lang::En);
-        assert_eq!(Lang::from_locale(Some("desert")), Lang::En);
-        assert_eq!(Lang::from_locale(None), Lang::En);
-    }
 
     #[test]
     fn every_question_exists_in_both_languages_and_names_its_subject() {

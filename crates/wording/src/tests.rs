@@ -116,6 +116,7 @@ fn the_locale_picks_the_language() {
         (Some("en_GB.UTF-8"), Lang::En),
         (Some("C"), Lang::En),
         (Some("fr_FR"), Lang::En),
+        (Some("desert"), Lang::En),
         (None, Lang::En),
     ] {
         assert_eq!(Lang::from_locale(locale), lang, "{locale:?}");

@@ -189,7 +189,7 @@ pub async fn delete_identity(app: AppHandle, id: String) -> Result<bool, IpcErro
     blocking(move || {
         let vault = os_vault().ok();
         delete_confirmed(&wallet()?, &id, vault.as_deref(), |label| {
-            super::ask(&app, &wording::delete_question(Lang::current(), label))
+            super::ask(&app, &wording::delete_question(Lang::from_env(), label))
         })
     })
     .await

@@ -181,7 +181,7 @@ pub async fn launch_profile(
     let slot = Arc::clone(&opened.0);
     blocking(move || {
         load_launch(&source, &slot, |host| {
-            super::ask(&app, &wording::open_link_question(Lang::current(), host))
+            super::ask(&app, &wording::open_link_question(Lang::from_env(), host))
         })
     })
     .await
