@@ -204,16 +204,23 @@ fn prepare(
     Ok(prepared)
 }
 
+/// An EST request (enroll or renew) from the flags; no `--url` means the recorded server.
+fn est_request(
+    url: Option<String>,
+    label: Option<String>,
+    auth: &AuthArgs,
+    trust: &TrustArgs,
+) -> anyhow::Result<EnrollRequest> {
+    Ok(EnrollRequest {
+        destination: url.map(|url| Destination::Est { url, label }),
+        credentials: credentials(auth, None)?,
+        trust: trust_choice(trust)?,
+        timeout_secs: Some(trust.timeout),
+    })
+}
+
 pub(crate) fn est(ctx: &Ctx, args: EstArgs) -> anyhow::Result<Outcome> {
-    let request = EnrollRequest {
-        destination: args.url.map(|url| Destination::Est {
-            url,
-            label: args.label,
-        }),
-        credentials: credentials(&args.auth, None)?,
-        trust: trust_choice(&args.trust)?,
-        timeout_secs: Some(args.trust.timeout),
-    };
+    let request = est_request(args.url, args.label, &args.auth, &args.trust)?;
     let prepared = prepare(ctx, &args.id, MethodKind::Est, request)?;
     let vault = ctx.vault().ok();
     // The key may sign the request again to meet the server's /csrattrs wishes (issue #3).
@@ -287,15 +294,7 @@ pub(crate) fn resume(ctx: &Ctx, args: ResumeArgs) -> anyhow::Result<Outcome> {
 }
 
 pub(crate) fn renew(ctx: &Ctx, args: RenewArgs) -> anyhow::Result<Outcome> {
-    let request = EnrollRequest {
-        destination: args.url.map(|url| Destination::Est {
-            url,
-            label: args.label,
-        }),
-        credentials: credentials(&args.auth, None)?,
-        trust: trust_choice(&args.trust)?,
-        timeout_secs: Some(args.trust.timeout),
-    };
+    let request = est_request(args.url, args.label, &args.auth, &args.trust)?;
     let (target, secret) = certdesk_flows::enroll::renewal_target(&ctx.wallet, &args.id, request)?;
     let home = certdesk_flows::home::user_home().ok();
     let renewal = certdesk_flows::renew::renew_and_follow_up(

@@ -347,6 +347,49 @@ pub struct WalletLock {
     _file: fs::File,
 }
 
+/// The label of a new request: given, or the subject's common name; checked.
+fn request_label(request: &NewRequest) -> Result<String> {
+    request.csr.subject.validate()?;
+    let label = request
+        .label
+        .clone()
+        .unwrap_or_else(|| request.csr.subject.common_name.trim().to_string());
+    validate_label(&label)?;
+    Ok(label)
+}
+
+/// The record of a new waiting request, wherever its key lives.
+fn pending_record(
+    request: &NewRequest,
+    label: String,
+    key_type: KeySpec,
+    protection: Protection,
+    public_key_der: &[u8],
+    csr: &crate::csr::Csr,
+) -> Identity {
+    let now = OffsetDateTime::now_utc();
+    Identity {
+        format: RECORD_FORMAT,
+        id: hex::encode(random_bytes::<8>()),
+        label,
+        status: IdentityStatus::Pending,
+        requested_subject: Some(request.csr.subject.clone()),
+        key_type,
+        created: now,
+        updated: now,
+        origin: Origin::Request {
+            via: request.via.clone(),
+        },
+        protection,
+        public_key: base64::engine::general_purpose::STANDARD.encode(public_key_der),
+        csr_pem: Some(csr.pem()),
+        certificate_pem: None,
+        chain_pem: Vec::new(),
+        previous_certificates: Vec::new(),
+        import_warnings: Vec::new(),
+    }
+}
+
 impl Wallet {
     /// Opens the wallet at `home`. Nothing is created until the first write.
     ///
@@ -497,36 +540,17 @@ impl Wallet {
         request: &NewRequest,
         protection: &KeyProtection,
     ) -> Result<Identity> {
-        request.csr.subject.validate()?;
-        let label = request
-            .label
-            .clone()
-            .unwrap_or_else(|| request.csr.subject.common_name.trim().to_string());
-        validate_label(&label)?;
+        let label = request_label(request)?;
         let key = PrivateKey::generate(request.key_type)?;
         let csr = build_csr(&key, &request.csr)?;
-        let now = OffsetDateTime::now_utc();
-        let id = hex::encode(random_bytes::<8>());
-        let record = Identity {
-            format: RECORD_FORMAT,
-            id: id.clone(),
+        let record = pending_record(
+            request,
             label,
-            status: IdentityStatus::Pending,
-            requested_subject: Some(request.csr.subject.clone()),
-            key_type: request.key_type,
-            created: now,
-            updated: now,
-            origin: Origin::Request {
-                via: request.via.clone(),
-            },
-            protection: protection_record(protection),
-            public_key: base64::engine::general_purpose::STANDARD.encode(key.public_key_der()),
-            csr_pem: Some(csr.pem()),
-            certificate_pem: None,
-            chain_pem: Vec::new(),
-            previous_certificates: Vec::new(),
-            import_warnings: Vec::new(),
-        };
+            request.key_type,
+            protection_record(protection),
+            key.public_key_der(),
+            &csr,
+        );
         self.store_new(&record, &key, protection)?;
         Ok(record)
     }
@@ -534,34 +558,16 @@ impl Wallet {
     /// Stores a pending identity whose key `key` was made on a token: the request is signed
     /// there, and the record keeps where the key lives instead of a key file (issue #15).
     pub fn create_token_request(&self, request: &NewRequest, key: &TokenKey) -> Result<Identity> {
-        request.csr.subject.validate()?;
-        let label = request
-            .label
-            .clone()
-            .unwrap_or_else(|| request.csr.subject.common_name.trim().to_string());
-        validate_label(&label)?;
+        let label = request_label(request)?;
         let csr = crate::csr::build_csr_on_token(key, &request.csr)?;
-        let now = OffsetDateTime::now_utc();
-        let record = Identity {
-            format: RECORD_FORMAT,
-            id: hex::encode(random_bytes::<8>()),
+        let record = pending_record(
+            request,
             label,
-            status: IdentityStatus::Pending,
-            requested_subject: Some(request.csr.subject.clone()),
-            key_type: key.spec(),
-            created: now,
-            updated: now,
-            origin: Origin::Request {
-                via: request.via.clone(),
-            },
-            protection: Protection::Token(key.reference.clone()),
-            public_key: base64::engine::general_purpose::STANDARD.encode(key.public_key_der()),
-            csr_pem: Some(csr.pem()),
-            certificate_pem: None,
-            chain_pem: Vec::new(),
-            previous_certificates: Vec::new(),
-            import_warnings: Vec::new(),
-        };
+            key.spec(),
+            Protection::Token(key.reference.clone()),
+            &key.public_key_der(),
+            &csr,
+        );
         self.store_record_dir(&record, None)?;
         Ok(record)
     }

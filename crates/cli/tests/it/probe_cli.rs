@@ -18,22 +18,19 @@ fn certdesk_binary() -> PathBuf {
     PathBuf::from(env!("CARGO_BIN_EXE_certdesk"))
 }
 
-/// Runs `certdesk probe` with `args`, in a HOME of its own.
+/// Runs `certdesk probe` with `args`, in a HOME of its own, in English whatever the machine's
+/// locale.
 fn certdesk_probe(binary: &Path, home: &Path, args: &[&std::ffi::OsStr]) -> Output {
-    Command::new(binary)
-        .arg("probe")
-        .args(args)
-        .env("HOME", home)
-        .env("CERTDESK_HOME", home.join("certdesk"))
-        .env_remove("CERTDESK_PASSPHRASE")
-        // English, whatever the machine's locale (the German run sets its own).
-        .env("LC_ALL", "C")
-        .output()
-        .expect("certdesk runs")
+    certdesk_probe_in(binary, home, args, "C")
 }
 
 /// `certdesk probe` as a person with a German locale runs it (`LANG=de_DE.UTF-8`).
 fn certdesk_probe_german(binary: &Path, home: &Path, args: &[&std::ffi::OsStr]) -> Output {
+    certdesk_probe_in(binary, home, args, "de_DE.UTF-8")
+}
+
+/// Runs `certdesk probe` with `LANG=lang` and no LC_ALL / LC_MESSAGES over it.
+fn certdesk_probe_in(binary: &Path, home: &Path, args: &[&std::ffi::OsStr], lang: &str) -> Output {
     Command::new(binary)
         .arg("probe")
         .args(args)
@@ -42,7 +39,7 @@ fn certdesk_probe_german(binary: &Path, home: &Path, args: &[&std::ffi::OsStr]) 
         .env_remove("CERTDESK_PASSPHRASE")
         .env_remove("LC_ALL")
         .env_remove("LC_MESSAGES")
-        .env("LANG", "de_DE.UTF-8")
+        .env("LANG", lang)
         .output()
         .expect("certdesk runs")
 }
