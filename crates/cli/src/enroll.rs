@@ -24,8 +24,37 @@ pub(crate) enum EnrollCmd {
     Est(EstArgs),
     /// Upload a waiting request to a "paste/upload your CSR" web page and store the answer.
     Portal(PortalArgs),
+    /// Send a waiting request to a SCEP server (RFC 8894: NDES, Intune, Jamf, EJBCA, step-ca…)
+    /// with the challenge password, and store the certificate.
+    Scep(ScepArgs),
     /// Ask again for a request the server holds for approval (or whose last attempt failed).
     Resume(ResumeArgs),
+}
+
+#[derive(Debug, Args)]
+pub(crate) struct ScepArgs {
+    /// Identity id (or unique prefix, or label) of the waiting request (an RSA key).
+    id: String,
+    /// The SCEP address, e.g. http://ndes.example.org/certsrv/mscep/mscep.dll (plain http is
+    /// allowed for SCEP: the CA certificate is checked against a fingerprint instead).
+    #[arg(long)]
+    url: String,
+    /// File holding the challenge password (kept off the command line; sent only inside the
+    /// request encrypted to the CA).
+    #[arg(long, value_name = "FILE")]
+    challenge_file: Option<PathBuf>,
+    /// SHA-256 fingerprint of the SCEP CA certificate that your help desk confirmed.
+    #[arg(long, value_name = "SHA256", conflicts_with = "ca_file")]
+    ca_fingerprint: Option<String>,
+    /// The SCEP CA certificate (PEM/DER) your help desk gave you; its fingerprint is checked.
+    #[arg(long, value_name = "FILE")]
+    ca_file: Option<PathBuf>,
+    /// CA identifier sent with GetCACert, for servers that host several CAs.
+    #[arg(long, value_name = "NAME")]
+    ca_ident: Option<String>,
+    /// Seconds to wait for connecting and for each answer.
+    #[arg(long, default_value_t = certdesk_flows::limits::ENROLL_TIMEOUT_SECS, value_name = "SECONDS")]
+    timeout: u64,
 }
 
 /// How to trust the enrollment server (shared by every enrollment command).
@@ -214,6 +243,7 @@ fn from_profile(
     let method_name = match target.method {
         EnrollMethod::Est { .. } => "est",
         EnrollMethod::Portal { .. } => "portal",
+        EnrollMethod::Scep { .. } => "scep",
     };
     if method_name != want {
         bail!(
@@ -305,6 +335,56 @@ pub(crate) fn portal(ctx: &Ctx, args: PortalArgs) -> anyhow::Result<Outcome> {
     };
     let vault = ctx.vault().ok();
     let outcome = enroll::enroll(&ctx.wallet, &args.id, target, secret, vault.as_deref())?;
+    show(ctx, &outcome)
+}
+
+/// The SCEP CA fingerprint from `--ca-fingerprint` or `--ca-file` (the file's first
+/// certificate), as colon hex.
+fn scep_ca_pin(args: &ScepArgs) -> anyhow::Result<Option<String>> {
+    if let Some(fp) = &args.ca_fingerprint {
+        return Ok(Some(certdesk_core::csr::colon_hex(
+            &certdesk_core::transport::parse_fingerprint(fp)?,
+        )));
+    }
+    let Some(f) = &args.ca_file else {
+        return Ok(None);
+    };
+    let bytes = read_file(f)?;
+    let (certs, _, _) =
+        certdesk_core::encoding::read_certificates(&bytes, &f.display().to_string())?;
+    let Some(first) = certs.first() else {
+        bail!("{} holds no certificate", f.display());
+    };
+    Ok(Some(enroll::scep::fingerprint(first)))
+}
+
+pub(crate) fn scep(ctx: &Ctx, args: ScepArgs) -> anyhow::Result<Outcome> {
+    let target = EnrollTarget {
+        method: EnrollMethod::Scep {
+            url: enroll::scep::scep_url(&args.url)?,
+            ca_sha256: scep_ca_pin(&args)?,
+            ca_ident: args.ca_ident.clone(),
+        },
+        trust: TrustSettings::default(),
+        auth: AuthSettings::None,
+        timeout_secs: args.timeout,
+    };
+    let challenge = args
+        .challenge_file
+        .as_deref()
+        .map(SecretString::from_file)
+        .transpose()?;
+    let vault = ctx.vault().ok();
+    // SCEP signs the request and decrypts the answer with the request's key in this process.
+    let access = ctx.access();
+    let outcome = enroll::enroll_with_access(
+        &ctx.wallet,
+        &args.id,
+        target,
+        challenge,
+        vault.as_deref(),
+        Some(&access),
+    )?;
     show(ctx, &outcome)
 }
 

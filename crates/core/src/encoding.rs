@@ -178,7 +178,7 @@ fn trim_ascii(bytes: &[u8]) -> &[u8] {
 }
 
 /// When the bytes are an HTML page, returns Some(title or None).
-fn looks_like_html(bytes: &[u8]) -> Option<Option<String>> {
+pub(crate) fn looks_like_html(bytes: &[u8]) -> Option<Option<String>> {
     if bytes.first() != Some(&b'<') {
         return None;
     }
