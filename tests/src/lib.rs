@@ -23,6 +23,7 @@ mod nss;
 mod openssl;
 pub mod portal;
 mod process;
+pub mod scep;
 pub mod servers;
 pub mod softhsm;
 

@@ -731,6 +731,9 @@ impl Error {
             Error::EnrollmentForbidden { .. } => {
                 "your account may not be allowed to request this certificate: ask your help desk"
             }
+            Error::NoServiceAtUrl { service, .. } if service == "SCEP service" => {
+                "check the address with your help desk; SCEP addresses often end in /scep, /cgi-bin/pkiclient.exe or /certsrv/mscep/mscep.dll; your request is kept"
+            }
             Error::NoServiceAtUrl { .. } => {
                 "check the address with your help desk; EST addresses look like https://host/.well-known/est (some need a label after est/)"
             }
