@@ -1,0 +1,318 @@
+//! `certdesk enroll scep`, `enroll resume` and `renew` with the real binary against a SCEP
+//! server we did not write: micromdm's `scepserver` from Debian's `scep` package (see
+//! certdesk_testkit::scep). What it issues is read back with `openssl verify` against the
+//! server's own CA; refusals are checked for their message and hint, and for the request being
+//! kept and a retry working.
+
+use std::path::Path;
+
+use crate::common::{arg, openssl, Sandbox};
+use certdesk_testkit::scep::ScepServer;
+use serde_json::Value;
+
+const CHALLENGE: &str = "scep-challenge-Q7v";
+
+struct World {
+    scep: ScepServer,
+    sb: Sandbox,
+    challenge_file: String,
+}
+
+fn world() -> World {
+    let scep = ScepServer::start(CHALLENGE);
+    let sb = Sandbox::new();
+    let challenge_file = arg(&sb.secret_file("challenge", CHALLENGE)).to_string();
+    World {
+        scep,
+        sb,
+        challenge_file,
+    }
+}
+
+impl World {
+    fn rsa_request(&self, cn: &str) -> String {
+        self.sb
+            .new_request(&format!("CN={cn},O=Example Corp"), &["--key", "rsa-2048"])
+    }
+
+    /// `enroll scep ID --url URL --challenge-file F --ca-fingerprint FP EXTRA…`.
+    fn enroll(&self, id: &str, challenge_file: &str, extra: &[&str]) -> crate::common::Run {
+        let url = self.scep.url();
+        let mut args = vec![
+            "enroll",
+            "scep",
+            id,
+            "--url",
+            &url,
+            "--challenge-file",
+            challenge_file,
+            "--ca-fingerprint",
+            self.scep.ca_sha256(),
+        ];
+        args.extend_from_slice(extra);
+        self.sb.run(&args)
+    }
+
+    fn show(&self, id: &str) -> Value {
+        self.sb.run(&["--json", "identity", "show", id]).ok().json()
+    }
+
+    /// The issued certificate, verified by openssl against the SCEP CA; returns its PEM.
+    #[track_caller]
+    fn verified_cert(&self, id: &str) -> String {
+        let shown = self.show(id);
+        assert_eq!(shown["summary"]["status"], "issued", "{shown}");
+        let cert = shown["certificate_pem"]
+            .as_str()
+            .expect("certificate")
+            .to_string();
+        let file = self.sb.file(&format!("{id}.pem"), cert.as_bytes());
+        let verified = openssl(&[
+            "verify",
+            "-CAfile",
+            arg(&self.scep.ca_path()),
+            "-purpose",
+            "sslclient",
+            arg(&file),
+        ]);
+        assert!(verified.contains("OK"), "{verified}");
+        cert
+    }
+
+    /// The challenge is nowhere in the wallet (state, history, records).
+    #[track_caller]
+    fn assert_challenge_not_on_disk(&self) {
+        fn walk(dir: &Path, found: &mut Vec<String>) {
+            for entry in std::fs::read_dir(dir).into_iter().flatten().flatten() {
+                let p = entry.path();
+                if p.is_dir() {
+                    walk(&p, found);
+                } else if std::fs::read(&p).is_ok_and(|b| {
+                    b.windows(CHALLENGE.len())
+                        .any(|w| w == CHALLENGE.as_bytes())
+                }) {
+                    found.push(p.display().to_string());
+                }
+            }
+        }
+        let mut found = Vec::new();
+        walk(&self.sb.wallet(), &mut found);
+        assert!(found.is_empty(), "the challenge is on disk in {found:?}");
+    }
+}
+
+fn openssl_text(pem: &str, what: &str) -> String {
+    certdesk_testkit::run_tool_with_stdin(
+        std::process::Command::new("openssl").args(["x509", "-noout", what]),
+        pem.as_bytes(),
+    )
+    .unwrap_or_else(|e| panic!("{e}"))
+    .stdout_text()
+}
+
+#[test]
+fn scep_enrollment_needs_the_confirmed_ca_then_issues_a_certificate_openssl_verifies() {
+    let w = world();
+    let id = w.rsa_request("Alice Scep");
+    // Over plain http, without a fingerprint: the CA is shown, not used.
+    let url = w.scep.url();
+    let refused =
+        w.sb.run(&[
+            "enroll",
+            "scep",
+            &id,
+            "--url",
+            &url,
+            "--challenge-file",
+            &w.challenge_file,
+        ])
+        .exit(2);
+    assert!(
+        refused.error().contains(w.scep.ca_sha256()),
+        "the fingerprint openssl computes is shown: {refused}"
+    );
+    assert!(
+        refused
+            .hint()
+            .contains(&format!("--ca-fingerprint {}", w.scep.ca_sha256())),
+        "{refused}"
+    );
+    assert_eq!(w.sb.status(&id), "pending");
+    // A fingerprint that is not the CA's: refused, with both fingerprints.
+    let other = "AB:".repeat(31) + "AB";
+    let mismatch =
+        w.sb.run(&[
+            "enroll",
+            "scep",
+            &id,
+            "--url",
+            &url,
+            "--challenge-file",
+            &w.challenge_file,
+            "--ca-fingerprint",
+            &other,
+        ])
+        .exit(2);
+    assert!(
+        mismatch
+            .error()
+            .contains("not the CA certdesk was told to trust")
+            && mismatch.error().contains(w.scep.ca_sha256()),
+        "{mismatch}"
+    );
+    assert!(mismatch.hint().contains("do not go on"), "{mismatch}");
+    assert_eq!(w.sb.status(&id), "pending");
+
+    // With the fingerprint: issued, and openssl verifies it against the SCEP CA.
+    let out = w.enroll(&id, &w.challenge_file, &["--json"]).ok().json();
+    assert_eq!(out["result"], "issued", "{out}");
+    let cert = w.verified_cert(&id);
+    let subject = openssl_text(&cert, "-subject");
+    assert!(subject.contains("Alice Scep"), "{subject}");
+    // The chain holds the SCEP CA.
+    let chain = w.show(&id)["chain_pem"].clone();
+    let ca_pem = String::from_utf8_lossy(&std::fs::read(w.scep.ca_path()).expect("ca"))
+        .trim()
+        .to_string();
+    assert!(
+        chain
+            .as_array()
+            .expect("chain")
+            .iter()
+            .any(|c| c.as_str().map(str::trim) == Some(&ca_pem)),
+        "{chain}"
+    );
+    w.assert_challenge_not_on_disk();
+}
+
+#[test]
+fn a_ca_file_is_checked_by_its_fingerprint() {
+    let w = world();
+    let id = w.rsa_request("Carol Scep");
+    let ca = w.scep.ca_path();
+    let url = w.scep.url();
+    w.sb.run(&[
+        "enroll",
+        "scep",
+        &id,
+        "--url",
+        &url,
+        "--challenge-file",
+        &w.challenge_file,
+        "--ca-file",
+        arg(&ca),
+    ])
+    .ok();
+    w.verified_cert(&id);
+}
+
+#[test]
+fn a_wrong_challenge_and_a_refused_request_get_bad_request_and_keep_the_request() {
+    let w = world();
+    let id = w.rsa_request("Bob Scep");
+    let wrong = arg(&w.sb.secret_file("wrong", "not-the-challenge")).to_string();
+    let refused = w.enroll(&id, &wrong, &[]).exit(2);
+    assert!(refused.error().contains("badRequest"), "{refused}");
+    assert!(
+        refused
+            .hint()
+            .contains("ask your help desk for a new challenge"),
+        "{refused}"
+    );
+    assert!(
+        w.scep.log().contains("invalid challenge"),
+        "{}",
+        w.scep.log()
+    );
+    assert_eq!(w.sb.status(&id), "pending");
+    // The kept request still verifies, and the retry with the right challenge works.
+    certdesk_testkit::openssl_req_verify(&w.sb.export_csr(&id)).unwrap_or_else(|e| panic!("{e}"));
+    w.enroll(&id, &w.challenge_file, &[]).ok();
+    w.verified_cert(&id);
+
+    // The server's verifier refuses this subject: the same message, the request kept.
+    let refuse = w.rsa_request("please refuse me");
+    let out = w
+        .enroll(&refuse, &w.challenge_file, &["--json"])
+        .exit(2)
+        .json();
+    let message = out["error"]["message"].as_str().unwrap_or_default();
+    assert!(message.contains("badRequest"), "{out}");
+    assert_eq!(out["error"]["kind"], "server_refused", "{out}");
+    assert!(
+        w.scep.log().contains("CSR verify failed"),
+        "{}",
+        w.scep.log()
+    );
+    assert_eq!(w.sb.status(&refuse), "pending");
+    w.assert_challenge_not_on_disk();
+}
+
+#[test]
+fn an_ecdsa_request_is_told_to_use_rsa_and_a_wrong_path_is_no_scep_service() {
+    let w = world();
+    let ec = w.sb.new_request("CN=Eve Scep", &["--key", "ec-p256"]);
+    let out = w.enroll(&ec, &w.challenge_file, &[]).exit(2);
+    assert!(out.error().contains("SCEP needs an RSA key"), "{out}");
+    assert!(out.hint().contains("--key rsa-2048"), "{out}");
+    assert_eq!(w.sb.status(&ec), "pending");
+
+    let id = w.rsa_request("Dan Scep");
+    let wrong = format!("http://127.0.0.1:{}/not-scep", w.scep.port());
+    let out =
+        w.sb.run(&[
+            "enroll",
+            "scep",
+            &id,
+            "--url",
+            &wrong,
+            "--challenge-file",
+            &w.challenge_file,
+            "--ca-fingerprint",
+            w.scep.ca_sha256(),
+        ])
+        .exit(2);
+    assert!(out.error().contains("no SCEP service"), "{out}");
+    assert!(out.hint().contains("mscep.dll"), "{out}");
+    assert_eq!(w.sb.status(&id), "pending");
+}
+
+#[test]
+fn renew_sends_a_renewal_request_with_the_same_key() {
+    let w = world();
+    let id = w.rsa_request("Rita Scep");
+    w.enroll(&id, &w.challenge_file, &[]).ok();
+    let first = w.verified_cert(&id);
+    // micromdm's scepserver checks the challenge on RenewalReq too.
+    let out =
+        w.sb.run(&["--json", "renew", &id, "--password-file", &w.challenge_file])
+            .ok()
+            .json();
+    assert_eq!(out["renewal"]["result"], "issued", "{out}");
+    let second = w.verified_cert(&id);
+    assert_ne!(
+        openssl_text(&first, "-serial"),
+        openssl_text(&second, "-serial")
+    );
+    assert_eq!(
+        openssl_text(&first, "-pubkey"),
+        openssl_text(&second, "-pubkey"),
+        "renewal keeps the key"
+    );
+    let state: Value = serde_json::from_slice(
+        &std::fs::read(
+            w.sb.wallet()
+                .join("identities")
+                .join(&id)
+                .join("enrollment.json"),
+        )
+        .expect("enrollment.json"),
+    )
+    .expect("json");
+    assert_eq!(state["operation"], "renew", "{state}");
+    assert_eq!(
+        state["scep"]["renewal"], true,
+        "RenewalReq was sent: {state}"
+    );
+    w.assert_challenge_not_on_disk();
+}
