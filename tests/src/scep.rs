@@ -146,6 +146,12 @@ exec socat UNIX-LISTEN:"$5",fork TCP:127.0.0.1:8080"#;
         self.dir.path().join("depot/ca.pem")
     }
 
+    /// The SCEP CA's private key (PEM file, encrypted by scepserver with an empty password:
+    /// `-passin pass:`), for reading what certdesk encrypted to it with `openssl cms -decrypt`.
+    pub fn ca_key_path(&self) -> PathBuf {
+        self.dir.path().join("depot/ca.key")
+    }
+
     /// SHA-256 fingerprint of the CA as `openssl x509 -fingerprint -sha256` prints it.
     pub fn ca_sha256(&self) -> &str {
         &self.ca_sha256

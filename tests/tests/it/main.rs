@@ -9,5 +9,6 @@ mod probe_network;
 mod probe_nginx;
 mod probe_node;
 mod revocation;
+mod scep;
 mod store_nicknames;
 mod token_softhsm;
