@@ -30,6 +30,9 @@ packages=(
   # C compiler for the Windows target: the Windows store code is type-checked and linted here
   # (aws-lc-sys builds its C sources for the target even for `cargo check`)
   gcc-mingw-w64-x86-64
+  # SCEP (issue #14): micromdm's scepserver + scepclient, and socat to bridge the server's
+  # private network namespace (it listens on all interfaces only) to a 127.0.0.1 port
+  scep socat
 )
 
 missing=()

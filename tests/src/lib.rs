@@ -24,6 +24,7 @@ mod openssl;
 pub mod portal;
 mod process;
 pub mod scep;
+pub mod scep_responder;
 pub mod servers;
 pub mod softhsm;
 

@@ -316,3 +316,114 @@ fn renew_sends_a_renewal_request_with_the_same_key() {
     );
     w.assert_challenge_not_on_disk();
 }
+
+/// PENDING and NDES's two RA certificates cannot come from scepserver: these use the testkit's
+/// SCEP test responder (see certdesk_testkit::scep_responder), whose CA and RA certificates
+/// and issued certificates come from openssl.
+mod responder {
+    use super::*;
+    use certdesk_testkit::scep_responder::{ResponderMode, ScepResponder};
+
+    fn state(sb: &Sandbox, id: &str) -> Value {
+        serde_json::from_slice(
+            &std::fs::read(
+                sb.wallet()
+                    .join("identities")
+                    .join(id)
+                    .join("enrollment.json"),
+            )
+            .expect("enrollment.json"),
+        )
+        .expect("json")
+    }
+
+    #[track_caller]
+    fn verify(sb: &Sandbox, id: &str, ca: &Path) {
+        let shown = sb.run(&["--json", "identity", "show", id]).ok().json();
+        assert_eq!(shown["summary"]["status"], "issued", "{shown}");
+        let cert = shown["certificate_pem"].as_str().expect("certificate");
+        let file = sb.file(&format!("{id}.pem"), cert.as_bytes());
+        let verified = openssl(&["verify", "-CAfile", arg(ca), arg(&file)]);
+        assert!(verified.contains("OK"), "{verified}");
+    }
+
+    #[test]
+    fn a_pending_scep_request_is_polled_by_enroll_resume() {
+        let r = ScepResponder::start(ResponderMode::PendingThenIssue);
+        let sb = Sandbox::new();
+        let challenge = arg(&sb.secret_file("challenge", CHALLENGE)).to_string();
+        let id = sb.new_request("CN=Paula Pending", &["--key", "rsa-2048"]);
+        let url = r.url();
+        let ca = r.ca_path();
+        let out = sb
+            .run(&[
+                "--json",
+                "enroll",
+                "scep",
+                &id,
+                "--url",
+                &url,
+                "--challenge-file",
+                &challenge,
+                "--ca-file",
+                arg(&ca),
+            ])
+            .ok()
+            .json();
+        assert_eq!(out["result"], "pending", "{out}");
+        assert_eq!(sb.status(&id), "pending");
+        let recorded = state(&sb, &id);
+        assert_eq!(recorded["status"], "pending", "{recorded}");
+        assert_eq!(recorded["scep"]["pending"], true, "{recorded}");
+        assert!(
+            !recorded.to_string().contains(CHALLENGE),
+            "the challenge is in the pending state"
+        );
+        // A later process (nothing but the wallet carried over) polls with CertPoll.
+        let out = sb.run(&["--json", "enroll", "resume", &id]).ok().json();
+        assert_eq!(out["result"], "issued", "{out}");
+        verify(&sb, &id, &ca);
+        assert_eq!(
+            r.log(),
+            [
+                "messageType 19 -> pkiStatus 3",
+                "messageType 20 -> pkiStatus 0"
+            ]
+        );
+    }
+
+    #[test]
+    fn ndes_two_ra_certificates_encrypt_to_the_key_encipherment_one() {
+        let r = ScepResponder::start(ResponderMode::Issue);
+        let sb = Sandbox::new();
+        let challenge = arg(&sb.secret_file("challenge", CHALLENGE)).to_string();
+        let id = sb.new_request("CN=Nadia NDES", &["--key", "rsa-3072"]);
+        let url = r.url();
+        let ca = r.ca_path();
+        sb.run(&[
+            "enroll",
+            "scep",
+            &id,
+            "--url",
+            &url,
+            "--challenge-file",
+            &challenge,
+            "--ca-file",
+            arg(&ca),
+        ])
+        .ok();
+        verify(&sb, &id, &ca);
+        // The responder decrypted with the keyEncipherment RA's key and signed with the
+        // digitalSignature one; certdesk says which it used.
+        let note = state(&sb, &id)["scep"]["note"]
+            .as_str()
+            .unwrap_or_default()
+            .to_string();
+        assert!(
+            note.contains("encrypted to the RA certificate CN=Test NDES RA keyEncipherment")
+                && note.contains("signed by CN=Test NDES RA digitalSignature"),
+            "{note}"
+        );
+        assert_eq!(r.log(), ["messageType 19 -> pkiStatus 0"]);
+    }
+}

@@ -1159,22 +1159,28 @@ pub fn ber_to_der(input: &[u8]) -> std::result::Result<Vec<u8>, String> {
     Ok(out)
 }
 
-/// The elements of DER content (as written by [`ber_element`], so well-formed).
+/// The elements of DER content (as written by [`ber_element`]); stops at anything malformed
+/// rather than panicking.
 fn split_elements(der: &[u8]) -> Vec<&[u8]> {
     let mut out = Vec::new();
     let mut at = 0;
-    while at + 1 < der.len() {
-        let l0 = der[at + 1];
+    while let Some(&l0) = der.get(at + 1) {
         let (len, hdr) = if l0 < 0x80 {
             (l0 as usize, 2)
         } else {
             let n = (l0 & 0x7f) as usize;
-            let len = der[at + 2..at + 2 + n]
-                .iter()
-                .fold(0usize, |a, b| (a << 8) | *b as usize);
-            (len, 2 + n)
+            let Some(bytes) = der.get(at + 2..at + 2 + n).filter(|_| n <= 4) else {
+                break;
+            };
+            (
+                bytes.iter().fold(0usize, |a, b| (a << 8) | *b as usize),
+                2 + n,
+            )
         };
-        out.push(&der[at..at + hdr + len]);
+        let Some(element) = der.get(at..at + hdr + len) else {
+            break;
+        };
+        out.push(element);
         at += hdr + len;
     }
     out
@@ -1258,12 +1264,11 @@ fn ber_element(
         // A constructed OCTET STRING: its segments' contents, as one primitive string.
         let mut joined = Vec::new();
         for seg in split_elements(&children) {
-            let hdr = if seg[1] < 0x80 {
-                2
-            } else {
-                2 + (seg[1] & 0x7f) as usize
+            let hdr = match seg.get(1) {
+                Some(l) if *l >= 0x80 => 2 + (l & 0x7f) as usize,
+                _ => 2,
             };
-            joined.extend_from_slice(&seg[hdr..]);
+            joined.extend_from_slice(seg.get(hdr..).unwrap_or_default());
         }
         out.push(0x04);
         der_len(joined.len(), out);
@@ -1290,9 +1295,21 @@ fn ber_element(
     Ok(consumed)
 }
 
-/// The attributes of a pkiMessage, for tests and diagnostics: (messageType, transactionID).
-pub fn message_facts(body: &[u8]) -> Result<(String, String)> {
-    let info = ContentInfo::from_der(body).map_err(|e| malformed("a SCEP message", "SCEP", e))?;
+/// What a pkiMessage's signed attributes say (for test responders and diagnostics).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct MessageFacts {
+    /// messageType (`19`, `17`, `20`, `3`).
+    pub message_type: String,
+    /// transactionID.
+    pub transaction_id: String,
+    /// senderNonce (empty when absent).
+    pub sender_nonce: Vec<u8>,
+}
+
+/// The signed attributes of a pkiMessage, read without checking the signature.
+pub fn message_facts(body: &[u8]) -> Result<MessageFacts> {
+    let body = ber_to_der(body).map_err(|e| malformed("a SCEP message", "SCEP", e))?;
+    let info = ContentInfo::from_der(&body).map_err(|e| malformed("a SCEP message", "SCEP", e))?;
     let signed: SignedData = info
         .content
         .decode_as()
@@ -1305,10 +1322,11 @@ pub fn message_facts(body: &[u8]) -> Result<(String, String)> {
         .and_then(|s| s.signed_attrs.as_ref())
         .map(|a| a.iter().cloned().collect())
         .unwrap_or_default();
-    Ok((
-        attr_string(&attrs, OID_MESSAGE_TYPE).unwrap_or_default(),
-        attr_string(&attrs, OID_TRANSACTION_ID).unwrap_or_default(),
-    ))
+    Ok(MessageFacts {
+        message_type: attr_string(&attrs, OID_MESSAGE_TYPE).unwrap_or_default(),
+        transaction_id: attr_string(&attrs, OID_TRANSACTION_ID).unwrap_or_default(),
+        sender_nonce: attr_octets(&attrs, OID_SENDER_NONCE).unwrap_or_default(),
+    })
 }
 
 #[cfg(test)]
