@@ -40,6 +40,14 @@ pub enum ResponderMode {
     Issue,
     /// Answer PENDING; issue on the CertPoll of the same transaction.
     PendingThenIssue,
+    /// PKIOperation: 200 with an HTML page titled "Sign in" (a proxy's login page).
+    Html,
+    /// PKIOperation: 200 with an empty body.
+    Empty,
+    /// PKIOperation: 500 "database locked".
+    Error500,
+    /// PKIOperation: no answer for 30 s (use a short client timeout).
+    Hang,
 }
 
 /// A running responder; its thread ends with the test process (it holds no child process).
@@ -240,6 +248,37 @@ impl Responder {
                     .map(|(_, v)| v.into_owned())
             })
             .unwrap_or_default();
+        let hostile = match (op.as_str(), self.mode) {
+            ("PKIOperation", ResponderMode::Html) => Some((
+                "200 OK",
+                "text/html",
+                b"<!DOCTYPE html><html><head><title>Sign in</title></head><body>Please sign in</body></html>".to_vec(),
+            )),
+            ("PKIOperation", ResponderMode::Empty) => Some(("200 OK", "application/x-pki-message", Vec::new())),
+            ("PKIOperation", ResponderMode::Error500) => Some((
+                "500 Internal Server Error",
+                "text/plain",
+                b"database locked".to_vec(),
+            )),
+            ("PKIOperation", ResponderMode::Hang) => {
+                std::thread::sleep(std::time::Duration::from_secs(30));
+                return Ok(());
+            }
+            _ => None,
+        };
+        if let Some((status, ctype, answer)) = hostile {
+            if let Ok(mut log) = self.log.lock() {
+                log.push(format!("PKIOperation -> {status}"));
+            }
+            let mut out = stream;
+            write!(
+                out,
+                "HTTP/1.1 {status}\r\nContent-Type: {ctype}\r\nContent-Length: {}\r\nConnection: close\r\n\r\n",
+                answer.len()
+            )?;
+            out.write_all(&answer)?;
+            return out.flush();
+        }
         let (ctype, answer) = match op.as_str() {
             "GetCACaps" => (
                 "text/plain",

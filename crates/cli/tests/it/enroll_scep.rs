@@ -427,3 +427,66 @@ mod responder {
         assert_eq!(r.log(), ["messageType 19 -> pkiStatus 0"]);
     }
 }
+
+/// A SCEP server that answers PKIOperation with something that is not a CertRep (the testkit
+/// responder's hostile modes: no real package does these on purpose): each its own message,
+/// the request kept, and the retry against a working server issues the certificate.
+mod hostile {
+    use super::*;
+    use certdesk_testkit::scep_responder::{ResponderMode, ScepResponder};
+
+    fn send(sb: &Sandbox, id: &str, r: &ScepResponder, challenge: &str) -> crate::common::Run {
+        let url = r.url();
+        let ca = r.ca_path();
+        sb.run(&[
+            "enroll",
+            "scep",
+            id,
+            "--url",
+            &url,
+            "--challenge-file",
+            challenge,
+            "--ca-file",
+            arg(&ca),
+            "--timeout",
+            "1",
+        ])
+    }
+
+    #[test]
+    fn html_empty_500_and_silence_each_have_their_message_and_the_retry_works() {
+        let sb = Sandbox::new();
+        let challenge = arg(&sb.secret_file("challenge", CHALLENGE)).to_string();
+        let id = sb.new_request("CN=Hugo Hostile", &["--key", "rsa-2048"]);
+        let cases = [
+            (ResponderMode::Html, "found an HTML page titled \"Sign in\""),
+            (ResponderMode::Empty, "empty"),
+            (ResponderMode::Error500, "database locked"),
+            (ResponderMode::Hang, "did not answer within 1 s"),
+        ];
+        let mut seen = Vec::new();
+        for (mode, wanted) in cases {
+            let r = ScepResponder::start(mode);
+            let started = std::time::Instant::now();
+            let out = send(&sb, &id, &r, &challenge).exit(2);
+            assert!(
+                started.elapsed() < std::time::Duration::from_secs(15),
+                "{mode:?} took {:?}",
+                started.elapsed()
+            );
+            let message = out.error();
+            assert!(message.contains(wanted), "{mode:?}: {out}");
+            assert!(!out.hint().is_empty(), "{mode:?} has no hint: {out}");
+            assert_eq!(sb.status(&id), "pending", "{mode:?}");
+            seen.push(message);
+        }
+        let mut unique = seen.clone();
+        unique.sort();
+        unique.dedup();
+        assert_eq!(unique.len(), seen.len(), "{seen:#?}");
+        certdesk_testkit::openssl_req_verify(&sb.export_csr(&id)).unwrap_or_else(|e| panic!("{e}"));
+        let good = ScepResponder::start(ResponderMode::Issue);
+        send(&sb, &id, &good, &challenge).ok();
+        assert_eq!(sb.status(&id), "issued");
+    }
+}
