@@ -36,9 +36,10 @@ pub(crate) struct ScepArgs {
     /// Identity id (or unique prefix, or label) of the waiting request (an RSA key).
     id: String,
     /// The SCEP address, e.g. http://ndes.example.org/certsrv/mscep/mscep.dll (plain http is
-    /// allowed for SCEP: the CA certificate is checked against a fingerprint instead).
+    /// allowed for SCEP: the CA certificate is checked against a fingerprint instead). Default:
+    /// the one in the help-desk profile the request was made with.
     #[arg(long)]
-    url: String,
+    url: Option<String>,
     /// File holding the challenge password (kept off the command line; sent only inside the
     /// request encrypted to the CA).
     #[arg(long, value_name = "FILE")]
@@ -338,6 +339,48 @@ pub(crate) fn portal(ctx: &Ctx, args: PortalArgs) -> anyhow::Result<Outcome> {
     show(ctx, &outcome)
 }
 
+/// The SCEP target of the help-desk profile the request was made with; `--ca-fingerprint` /
+/// `--ca-file`, `--ca-ident` and `--timeout` override it.
+fn scep_from_profile(ctx: &Ctx, args: &ScepArgs) -> anyhow::Result<EnrollTarget> {
+    let Some(loaded) = certdesk_core::profile::profile_of(&ctx.wallet, &args.id)? else {
+        bail!("give --url: this request was not made with a help-desk profile that names a server");
+    };
+    let target = enroll::target_from_profile(&loaded.profile)?;
+    let Some(mut target) = target.filter(|t| matches!(t.method, EnrollMethod::Scep { .. })) else {
+        bail!(
+            "the profile \"{}\" ({}) enrolls through {}: use `certdesk enroll {} {}`",
+            loaded.profile.name,
+            loaded.origin,
+            loaded.profile.enroll.method.name(),
+            loaded.profile.enroll.method.name(),
+            args.id
+        );
+    };
+    if let EnrollMethod::Scep {
+        ca_sha256,
+        ca_ident,
+        ..
+    } = &mut target.method
+    {
+        if let Some(pin) = scep_ca_pin(args)? {
+            *ca_sha256 = Some(pin);
+        }
+        if args.ca_ident.is_some() {
+            ca_ident.clone_from(&args.ca_ident);
+        }
+    }
+    target.timeout_secs = args.timeout;
+    if !ctx.json {
+        outln!(
+            "Using the help-desk profile \"{}\" ({}): {}",
+            loaded.profile.name,
+            loaded.origin,
+            target.method.url()
+        );
+    }
+    Ok(target)
+}
+
 /// The SCEP CA fingerprint from `--ca-fingerprint` or `--ca-file` (the file's first
 /// certificate), as colon hex.
 fn scep_ca_pin(args: &ScepArgs) -> anyhow::Result<Option<String>> {
@@ -359,15 +402,18 @@ fn scep_ca_pin(args: &ScepArgs) -> anyhow::Result<Option<String>> {
 }
 
 pub(crate) fn scep(ctx: &Ctx, args: ScepArgs) -> anyhow::Result<Outcome> {
-    let target = EnrollTarget {
-        method: EnrollMethod::Scep {
-            url: enroll::scep::scep_url(&args.url)?,
-            ca_sha256: scep_ca_pin(&args)?,
-            ca_ident: args.ca_ident.clone(),
+    let target = match &args.url {
+        Some(url) => EnrollTarget {
+            method: EnrollMethod::Scep {
+                url: enroll::scep::scep_url(url)?,
+                ca_sha256: scep_ca_pin(&args)?,
+                ca_ident: args.ca_ident.clone(),
+            },
+            trust: TrustSettings::default(),
+            auth: AuthSettings::None,
+            timeout_secs: args.timeout,
         },
-        trust: TrustSettings::default(),
-        auth: AuthSettings::None,
-        timeout_secs: args.timeout,
+        None => scep_from_profile(ctx, &args)?,
     };
     let challenge = args
         .challenge_file

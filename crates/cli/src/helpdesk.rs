@@ -287,6 +287,10 @@ pub(crate) fn request_new_with_profile(
             profile::EnrollMethod::Portal { .. } => {
                 eprintln!("Next: certdesk enroll portal {}", identity.id)
             }
+            profile::EnrollMethod::Scep { .. } => eprintln!(
+                "Next: certdesk enroll scep {} --challenge-file FILE (the challenge password your help desk gave you)",
+                identity.id
+            ),
             profile::EnrollMethod::Email { to } => eprintln!(
                 "Next: certdesk request email {} --out request.eml, and send it to {to}",
                 identity.id

@@ -490,3 +490,45 @@ mod hostile {
         assert_eq!(sb.status(&id), "issued");
     }
 }
+
+#[test]
+fn a_scep_profile_names_the_server_and_its_ca() {
+    let w = world();
+    let profile = format!(
+        "format = 1\nname = \"Staff SCEP\"\nsupport = \"help@example.org\"\nallowed_keys = [\"rsa-2048\"]\n\n[enroll]\nmethod = \"scep\"\nurl = \"{}\"\nca_sha256 = \"{}\"\n\n[subject]\norganization = \"Example Corp\"\n",
+        w.scep.url(),
+        w.scep.ca_sha256()
+    );
+    let file = w.sb.file("scep.toml", profile.as_bytes());
+    w.sb.run(&["profile", "check", arg(&file)]).ok();
+    let out =
+        w.sb.run(&[
+            "--json",
+            "request",
+            "new",
+            "--profile",
+            arg(&file),
+            "--name",
+            "Pat Profile",
+            "--device",
+            "laptop",
+        ])
+        .ok()
+        .json();
+    let id = out["id"].as_str().expect("id").to_string();
+    // No --url, no fingerprint: both come from the profile.
+    let run =
+        w.sb.run(&["enroll", "scep", &id, "--challenge-file", &w.challenge_file])
+            .ok();
+    assert!(
+        run.stdout
+            .contains("Using the help-desk profile \"Staff SCEP\""),
+        "{run}"
+    );
+    let cert = w.verified_cert(&id);
+    let subject = openssl_text(&cert, "-subject");
+    assert!(
+        subject.contains("Pat Profile") && subject.contains("Example Corp"),
+        "{subject}"
+    );
+}

@@ -296,6 +296,19 @@ pub fn target_from_profile(profile: &crate::profile::Profile) -> Result<Option<E
                 PortalUpload::Raw => PortalMode::RawPem,
             },
         },
+        P::Scep { url, ca_ident } => {
+            // The profile's pin is the SCEP CA's fingerprint here, not a TLS pin.
+            return Ok(Some(EnrollTarget {
+                method: EnrollMethod::Scep {
+                    url: scep::scep_url(url)?,
+                    ca_sha256: profile.enroll.ca_sha256.clone(),
+                    ca_ident: ca_ident.clone(),
+                },
+                trust: TrustSettings::default(),
+                auth: AuthSettings::None,
+                timeout_secs: default_timeout_secs(),
+            }));
+        }
         P::Email { .. } => return Ok(None),
     };
     let auth = match profile.enroll.auth {
