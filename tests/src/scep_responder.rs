@@ -48,6 +48,9 @@ pub enum ResponderMode {
     Error500,
     /// PKIOperation: no answer for 30 s (use a short client timeout).
     Hang,
+    /// An old server: GetCACaps offers only `DES3` (no AES, no POSTPKIOperation, no
+    /// Renewal); PKIOperation is taken by GET with the base64 message; issues at once.
+    Old,
 }
 
 /// A running responder; its thread ends with the test process (it holds no child process).
@@ -192,6 +195,12 @@ impl ScepResponder {
         self.dir.path().join("ca.pem")
     }
 
+    /// The responder's working directory (`req-N.der`, `env-N.der`: the N-th request and its
+    /// envelope as received).
+    pub fn work_dir(&self) -> PathBuf {
+        self.dir.path().to_path_buf()
+    }
+
     /// What happened, one line per PKIOperation (`PKCSReq -> PENDING`, …).
     pub fn log(&self) -> Vec<String> {
         self.log.lock().map(|l| l.clone()).unwrap_or_default()
@@ -280,6 +289,7 @@ impl Responder {
             return out.flush();
         }
         let (ctype, answer) = match op.as_str() {
+            "GetCACaps" if self.mode == ResponderMode::Old => ("text/plain", b"DES3\n".to_vec()),
             "GetCACaps" => (
                 "text/plain",
                 b"AES\nPOSTPKIOperation\nSHA-256\nRenewal\n".to_vec(),
@@ -288,6 +298,27 @@ impl Responder {
                 "application/x-x509-ca-ra-cert",
                 read_file(&self.dir.join("cacerts.p7b")),
             ),
+            "PKIOperation" if line.starts_with("GET ") => {
+                // The message travels base64 in the query (RFC 8894 §4.1), decoded by openssl.
+                let b64 = url
+                    .as_ref()
+                    .and_then(|u| {
+                        u.query_pairs()
+                            .find(|(k, _)| k == "message")
+                            .map(|(_, v)| v.into_owned())
+                    })
+                    .unwrap_or_default();
+                let der = crate::cmd::run_tool_with_stdin(
+                    Command::new("openssl").args(["base64", "-d", "-A"]),
+                    b64.as_bytes(),
+                )
+                .map(|o| o.stdout)
+                .unwrap_or_default();
+                if let Ok(mut log) = self.log.lock() {
+                    log.push("PKIOperation by GET".into());
+                }
+                ("application/x-pki-message", self.pki_operation(&der))
+            }
             "PKIOperation" => ("application/x-pki-message", self.pki_operation(&body)),
             _ => ("text/plain", Vec::new()),
         };
@@ -308,7 +339,10 @@ impl Responder {
             *c
         };
         let d = &self.dir;
-        let f = |name: &str| format!("{name}-{n}");
+        let f = |name: &str| match name.split_once('.') {
+            Some((stem, ext)) => format!("{stem}-{n}.{ext}"),
+            None => format!("{name}-{n}"),
+        };
         write_file(&d.join(f("req.der")), body);
         openssl(
             &[

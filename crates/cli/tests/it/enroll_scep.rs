@@ -532,3 +532,50 @@ fn a_scep_profile_names_the_server_and_its_ca() {
         "{subject}"
     );
 }
+
+/// A server that offers neither AES nor POSTPKIOperation (the testkit responder's `Old` mode):
+/// the request goes by GET with the base64 message, enveloped with 3DES (openssl opens it on the
+/// responder's side), and the certificate arrives.
+#[test]
+fn an_old_server_gets_the_message_by_get_encrypted_with_3des() {
+    use certdesk_testkit::scep_responder::{ResponderMode, ScepResponder};
+    let r = ScepResponder::start(ResponderMode::Old);
+    let sb = Sandbox::new();
+    let challenge = arg(&sb.secret_file("challenge", CHALLENGE)).to_string();
+    let id = sb.new_request("CN=Otto Old", &["--key", "rsa-2048"]);
+    let url = r.url();
+    let ca = r.ca_path();
+    sb.run(&[
+        "enroll",
+        "scep",
+        &id,
+        "--url",
+        &url,
+        "--challenge-file",
+        &challenge,
+        "--ca-file",
+        arg(&ca),
+    ])
+    .ok();
+    assert_eq!(sb.status(&id), "issued");
+    assert_eq!(
+        r.log(),
+        ["PKIOperation by GET", "messageType 19 -> pkiStatus 0"]
+    );
+    let envelope = std::fs::read_dir(r.work_dir())
+        .expect("dir")
+        .flatten()
+        .map(|e| e.path())
+        .find(|p| p.file_name().is_some_and(|n| n == "env-1.der"))
+        .expect("the request's envelope");
+    let printed = openssl(&[
+        "cms",
+        "-cmsout",
+        "-inform",
+        "DER",
+        "-print",
+        "-in",
+        arg(&envelope),
+    ]);
+    assert!(printed.contains("des-ede3-cbc"), "{printed}");
+}
