@@ -44,6 +44,8 @@ echo "bench.sh: built in $((SECONDS - build_start)) s: $bin" >&2
 
 probe_bin=$(printf '%s\n' "$build_json" |
   sed -n 's/.*"executable":"\([^"]*\/certdesk-probe-bench\)".*/\1/p' | tail -n 1)
+scep_bin=$(printf '%s\n' "$build_json" |
+  sed -n 's/.*"executable":"\([^"]*\/certdesk-scep-bench\)".*/\1/p' | tail -n 1)
 certdesk_bin=$(printf '%s\n' "$build_json" |
   sed -n 's/.*"executable":"\([^"]*\/certdesk\)".*/\1/p' | tail -n 1)
 
@@ -51,6 +53,9 @@ run_start=$SECONDS
 "$bin"
 echo
 CERTDESK_BIN="$certdesk_bin" "$probe_bin"
+echo
+# SCEP: certdesk enroll scep beside scepclient against the same local scepserver.
+CERTDESK_BIN="$certdesk_bin" "$scep_bin" || echo "bench.sh: the SCEP benchmark could not run"
 echo
 # The desktop app: first window and memory under Xvfb (figures only, never fails the run).
 bash "$(dirname "$0")/bench-app.sh" || echo "bench.sh: the app benchmark could not run"

@@ -42,6 +42,9 @@ packages=(
   # rasterises its SVG for it; dbus-monitor (package dbus) captures watch's notifications;
   # systemd-analyze verifies the schedule's units
   zbar-tools librsvg2-bin dbus systemd
+  # SCEP (issue #14): micromdm's scepserver + scepclient, and socat to bridge the server's
+  # private network namespace (it listens on all interfaces only) to a 127.0.0.1 port
+  scep socat
 )
 
 missing=()

@@ -404,3 +404,79 @@ fn temp_home_is_fresh_and_private_to_the_test() {
     assert!(home.is_none_or(|h| Path::new(&h) != a.path()));
     assert_eq!(std::fs::read_dir(a.path()).expect("readable").count(), 0);
 }
+
+fn alive(pid: u32) -> bool {
+    std::fs::read_to_string(format!("/proc/{pid}/stat")).is_ok_and(|stat| {
+        !stat
+            .rsplit_once(") ")
+            .is_some_and(|(_, rest)| rest.starts_with('Z'))
+    })
+}
+
+/// The SCEP harness proves itself with micromdm's own `scepclient`: the right challenge gets
+/// a certificate that `openssl verify` accepts against the server's CA, a wrong one and a
+/// subject the verifier script refuses get none; afterwards nothing the harness started runs.
+#[test]
+fn scep_server_enrolls_scepclient_and_stops_everything() {
+    let server = crate::scep::ScepServer::start("kit-challenge");
+    let work = server.scratch();
+    let enroll = |cn: &str, challenge: &str| {
+        // scepclient reuses ./csr.pem (with its old CN and challenge): a fresh directory each.
+        let dir = work.join(cn.replace(' ', "_"));
+        std::fs::create_dir_all(&dir).expect("dir");
+        let out = Command::new("scepclient")
+            .arg("-server-url")
+            .arg(server.url())
+            .args(["-challenge", challenge, "-cn", cn])
+            .arg("-ca-fingerprint")
+            .arg(server.ca_sha256().replace(':', "").to_ascii_lowercase())
+            .args(["-private-key", "k.pem", "-certificate", "c.pem"])
+            .current_dir(&dir)
+            .output()
+            .expect("scepclient runs");
+        (dir.join("c.pem"), out)
+    };
+    let (cert, out) = enroll("kit alice", "kit-challenge");
+    assert!(
+        cert.exists(),
+        "scepclient got no certificate: {}\n--- server ---\n{}",
+        String::from_utf8_lossy(&out.stderr),
+        server.log()
+    );
+    openssl_verify(
+        &crate::cmd::read_file(&server.ca_path()),
+        None,
+        &crate::cmd::read_file(&cert),
+        Some("sslclient"),
+    )
+    .unwrap_or_else(|e| panic!("{e}"));
+    let (cert, _) = enroll("kit mallory", "wrong");
+    assert!(!cert.exists(), "a wrong challenge got a certificate");
+    assert!(
+        server.log().contains("invalid challenge"),
+        "{}",
+        server.log()
+    );
+    let (cert, _) = enroll("please refuse me", "kit-challenge");
+    assert!(!cert.exists(), "the verifier's refusal got a certificate");
+    assert!(
+        server.log().contains("CSR verify failed"),
+        "{}",
+        server.log()
+    );
+    let (server_pid, (ns_pid, bridge_pid)) = (server.server_pid(), server.guard_pids());
+    assert!(alive(server_pid) && alive(ns_pid) && alive(bridge_pid));
+    let port = server.port();
+    drop(server);
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(3);
+    while alive(server_pid) && std::time::Instant::now() < deadline {
+        std::thread::sleep(std::time::Duration::from_millis(20));
+    }
+    for pid in [server_pid, ns_pid, bridge_pid] {
+        assert!(!alive(pid), "pid {pid} survived the harness");
+    }
+    assert!(
+        wait_for_port(port, std::time::Duration::from_millis(200)).is_err(),
+        "something still listens on {port}"
+    );
+}

@@ -23,6 +23,8 @@ mod nss;
 mod openssl;
 pub mod portal;
 mod process;
+pub mod scep;
+pub mod scep_responder;
 pub mod servers;
 pub mod softhsm;
 

@@ -418,6 +418,7 @@ pub(crate) fn run(cli: Cli) -> anyhow::Result<Outcome> {
         Command::Practice(cmd) => practice::run(&ctx, cmd),
         Command::Enroll(enroll::EnrollCmd::Est(args)) => enroll::est(&ctx, args),
         Command::Enroll(enroll::EnrollCmd::Portal(args)) => enroll::portal(&ctx, args),
+        Command::Enroll(enroll::EnrollCmd::Scep(args)) => enroll::scep(&ctx, args),
         Command::Enroll(enroll::EnrollCmd::Resume(args)) => enroll::resume(&ctx, args),
         Command::Renew(args) => enroll::renew(&ctx, args),
         Command::Watch(args) => watch::run(&ctx, args),

@@ -24,8 +24,38 @@ pub(crate) enum EnrollCmd {
     Est(EstArgs),
     /// Upload a waiting request to a "paste/upload your CSR" web page and store the answer.
     Portal(PortalArgs),
+    /// Send a waiting request to a SCEP server (RFC 8894: NDES, Intune, Jamf, EJBCA, step-ca…)
+    /// with the challenge password, and store the certificate.
+    Scep(ScepArgs),
     /// Ask again for a request the server holds for approval (or whose last attempt failed).
     Resume(ResumeArgs),
+}
+
+#[derive(Debug, Args)]
+pub(crate) struct ScepArgs {
+    /// Identity id (or unique prefix, or label) of the waiting request (an RSA key).
+    id: String,
+    /// The SCEP address, e.g. http://ndes.example.org/certsrv/mscep/mscep.dll (plain http is
+    /// allowed for SCEP: the CA certificate is checked against a fingerprint instead). Default:
+    /// the one in the help-desk profile the request was made with.
+    #[arg(long)]
+    url: Option<String>,
+    /// File holding the challenge password (kept off the command line; sent only inside the
+    /// request encrypted to the CA).
+    #[arg(long, value_name = "FILE")]
+    challenge_file: Option<PathBuf>,
+    /// SHA-256 fingerprint of the SCEP CA certificate that your help desk confirmed.
+    #[arg(long, value_name = "SHA256", conflicts_with = "ca_file")]
+    ca_fingerprint: Option<String>,
+    /// The SCEP CA certificate (PEM/DER) your help desk gave you; its fingerprint is checked.
+    #[arg(long, value_name = "FILE")]
+    ca_file: Option<PathBuf>,
+    /// CA identifier sent with GetCACert, for servers that host several CAs.
+    #[arg(long, value_name = "NAME")]
+    ca_ident: Option<String>,
+    /// Seconds to wait for connecting and for each answer.
+    #[arg(long, default_value_t = certdesk_flows::limits::ENROLL_TIMEOUT_SECS, value_name = "SECONDS")]
+    timeout: u64,
 }
 
 /// How to trust the enrollment server (shared by every enrollment command).
@@ -216,6 +246,7 @@ fn est_request(
         credentials: credentials(auth, None)?,
         trust: trust_choice(trust)?,
         timeout_secs: Some(trust.timeout),
+        ca_ident: None,
     })
 }
 
@@ -245,11 +276,52 @@ pub(crate) fn portal(ctx: &Ctx, args: PortalArgs) -> anyhow::Result<Outcome> {
         credentials: credentials(&args.auth, args.token_file.as_deref())?,
         trust: trust_choice(&args.trust)?,
         timeout_secs: Some(args.trust.timeout),
+        ca_ident: None,
     };
     let prepared = prepare(ctx, &args.id, MethodKind::Portal, request)?;
     let vault = ctx.vault().ok();
     let outcome =
         certdesk_flows::enroll::enroll(&ctx.wallet, &args.id, prepared, vault.as_deref(), None)?;
+    show(ctx, &outcome)
+}
+
+pub(crate) fn scep(ctx: &Ctx, args: ScepArgs) -> anyhow::Result<Outcome> {
+    let ca_file = match &args.ca_file {
+        Some(f) => Some((read_file(f)?, f.display().to_string())),
+        None => None,
+    };
+    let request = EnrollRequest {
+        destination: args.url.map(|url| Destination::Scep {
+            url,
+            ca_ident: args.ca_ident.clone(),
+        }),
+        credentials: Credentials {
+            code: args
+                .challenge_file
+                .as_deref()
+                .map(SecretString::from_file)
+                .transpose()?,
+            ..Credentials::default()
+        },
+        trust: TrustChoice {
+            ca_file,
+            fingerprint: args.ca_fingerprint,
+            insecure: false,
+        },
+        timeout_secs: Some(args.timeout),
+        ca_ident: args.ca_ident,
+    };
+    let prepared = prepare(ctx, &args.id, MethodKind::Scep, request)?;
+    let vault = ctx.vault().ok();
+    // SCEP signs the request and decrypts the answer with the request's key in this process.
+    let access = ctx.access();
+    let outcome = certdesk_flows::enroll::enroll(
+        &ctx.wallet,
+        &args.id,
+        prepared,
+        vault.as_deref(),
+        Some(&access),
+    )?;
     show(ctx, &outcome)
 }
 

@@ -53,7 +53,7 @@ pub(crate) struct NewProfileArgs {
     /// The EST CA label, with --est.
     #[arg(long, requires = "est")]
     pub(crate) label: Option<String>,
-    /// A SCEP server (not supported yet).
+    /// A SCEP server (not written yet: see docs/profile-format.md for a SCEP profile by hand).
     #[arg(long, value_name = "URL")]
     pub(crate) scep: Option<String>,
     /// An upload portal page.
@@ -347,6 +347,10 @@ pub(crate) fn request_new_with_profile(
             profile::EnrollMethod::Portal { .. } => {
                 eprintln!("Next: certdesk enroll portal {}", identity.id)
             }
+            profile::EnrollMethod::Scep { .. } => eprintln!(
+                "Next: certdesk enroll scep {} --challenge-file FILE (the challenge password your help desk gave you)",
+                identity.id
+            ),
             profile::EnrollMethod::Email { to } => eprintln!(
                 "Next: certdesk request email {} --out request.eml, and send it to {to}",
                 identity.id

@@ -25,7 +25,7 @@ pub(crate) fn run(args: NewProfileArgs, as_json: bool) -> anyhow::Result<Outcome
             label: args.label.clone(),
         },
         (_, Some(_), _) => bail!(
-            "SCEP profiles are not supported yet: certdesk does not enroll over SCEP (use --est or --portal)"
+            "`profile new --scep` is not written yet: write the SCEP profile by hand (docs/profile-format.md, examples/profiles/scep.toml) or use --est or --portal"
         ),
         (_, _, Some(url)) => NewEnrollment::Portal { url: url.clone() },
         _ => bail!("give --est URL or --portal URL"),

@@ -177,7 +177,7 @@ fn trim_ascii(bytes: &[u8]) -> &[u8] {
     &bytes[start..end]
 }
 
-use crate::html::page_title as looks_like_html;
+pub(crate) use crate::html::page_title as looks_like_html;
 
 fn read_pem(text: &str, source_name: &str) -> Result<Content> {
     let begins = text.matches("-----BEGIN ").count();

@@ -433,6 +433,94 @@ pub enum Error {
         /// `insecure_url`, `url_not_https`, `url_no_host`, `url_bad_port`, `url_malformed`.
         code: &'static str,
     },
+    /// A SCEP server's answer (CertRep or GetCACert) that certdesk must not use.
+    #[error("{}", scep_reply_message(url, *problem, detail))]
+    ScepReply {
+        /// The address.
+        url: String,
+        /// What is wrong.
+        problem: crate::enroll::scep::ScepProblem,
+        /// Detail for the administrator.
+        detail: String,
+    },
+    /// The SCEP server refused the request (CertRep FAILURE).
+    #[error("{}", scep_failure_message(url, *info, text.as_deref()))]
+    ScepFailure {
+        /// The address.
+        url: String,
+        /// failInfo.
+        info: crate::enroll::scep::FailInfo,
+        /// failInfoText, if sent.
+        text: Option<String>,
+    },
+    /// Over plain http://, the SCEP CA certificate was not confirmed by a fingerprint.
+    #[error("the SCEP CA at {url} is {subject} with SHA-256 fingerprint {ca_sha256}; certdesk has not been told to trust it")]
+    ScepCaNotConfirmed {
+        /// The address.
+        url: String,
+        /// The CA's subject.
+        subject: String,
+        /// Its fingerprint (colon hex).
+        ca_sha256: String,
+    },
+    /// The SCEP CA certificate does not match the confirmed fingerprint or CA file.
+    #[error("the SCEP server at {url} sent the CA certificate {subject} with SHA-256 fingerprint {found}, not the CA certdesk was told to trust ({expected})")]
+    ScepCaMismatch {
+        /// The address.
+        url: String,
+        /// What it sent.
+        subject: String,
+        /// Its fingerprint.
+        found: String,
+        /// The fingerprint (or CA file) given.
+        expected: String,
+    },
+    /// A SCEP request needs an RSA key.
+    #[error("SCEP needs an RSA key: the server encrypts the certificate to the request's key, which only RSA can receive; this request has {key}")]
+    ScepNeedsRsa {
+        /// The request's key type.
+        key: String,
+    },
+}
+
+fn scep_reply_message(
+    url: &str,
+    problem: crate::enroll::scep::ScepProblem,
+    detail: &str,
+) -> String {
+    use crate::enroll::scep::ScepProblem as P;
+    let what = match problem {
+        P::NotPkiMessage => "the answer from {url} is not a SCEP message",
+        P::ForeignSigner => "the answer from {url} is signed by a certificate that is not the SCEP CA's or RA's",
+        P::BadSignature => "the signature of the answer from {url} does not verify: it was altered or forged",
+        P::TransactionMismatch => "the answer from {url} belongs to another request (its transactionID is not this request's)",
+        P::NonceMismatch => "the answer from {url} does not answer this message (its nonce is not the one certdesk sent): an old or replayed answer",
+        P::NotForUs => "the answer from {url} is encrypted to another key, not to this request's",
+        P::UnsupportedAlgorithm => "the answer from {url} uses an algorithm certdesk does not accept",
+        P::NoCertificate => "the answer from {url} says success but holds no certificate",
+    };
+    format!("{} ({detail})", what.replace("{url}", url))
+}
+
+fn scep_failure_message(
+    url: &str,
+    info: crate::enroll::scep::FailInfo,
+    text: Option<&str>,
+) -> String {
+    use crate::enroll::scep::FailInfo as F;
+    let what = match info {
+        F::BadRequest => "the SCEP server at {url} refused the request (badRequest): the challenge password was not accepted, or the request is not allowed",
+        F::BadAlg => "the SCEP server at {url} refused the request (badAlg): it does not accept an algorithm certdesk used",
+        F::BadMessageCheck => "the SCEP server at {url} refused the request (badMessageCheck): it could not verify the message's signature",
+        F::BadTime => "the SCEP server at {url} refused the request (badTime): this computer's clock and the server's disagree",
+        F::BadCertId => "the SCEP server at {url} refused the request (badCertId): it finds no certificate or request matching this one",
+        F::Unknown => "the SCEP server at {url} refused the request without saying why",
+    };
+    let mut out = what.replace("{url}", url);
+    if let Some(t) = text.filter(|t| !t.is_empty()) {
+        out.push_str(&format!(": the server says \"{t}\""));
+    }
+    out
 }
 
 /// Coarse classes of [`Error`] that front ends branch on.
@@ -539,6 +627,12 @@ impl Error {
                 _ => ErrorKind::BadFile,
             },
             Error::Crypto { .. } => ErrorKind::Internal,
+            Error::ScepReply { .. } => ErrorKind::ServerRefused,
+            Error::ScepFailure { .. } => ErrorKind::ServerRefused,
+            Error::ScepCaNotConfirmed { .. } | Error::ScepCaMismatch { .. } => {
+                ErrorKind::UntrustedServer
+            }
+            Error::ScepNeedsRsa { .. } => ErrorKind::InvalidInput,
         }
     }
 
@@ -657,6 +751,9 @@ impl Error {
             Error::EnrollmentForbidden { .. } => {
                 "your account may not be allowed to request this certificate: ask your help desk"
             }
+            Error::NoServiceAtUrl { service, .. } if service == "SCEP service" => {
+                "check the address with your help desk; SCEP addresses often end in /scep, /cgi-bin/pkiclient.exe or /certsrv/mscep/mscep.dll; your request is kept"
+            }
             Error::NoServiceAtUrl { .. } => {
                 "check the address with your help desk; EST addresses look like https://host/.well-known/est (some need a label after est/)"
             }
@@ -721,6 +818,39 @@ impl Error {
                 "check the address; it looks like https://host.example.org/path"
             }
             Error::Crypto { .. } => return None,
+            Error::ScepCaNotConfirmed { ca_sha256, .. } => {
+                return Some(format!("compare this fingerprint with the one your help desk gave you; only if it matches, run again with --ca-fingerprint {ca_sha256} (or give the CA certificate with --ca-file)"));
+            }
+            Error::ScepCaMismatch { .. } => {
+                "do not go on: someone may be in between you and the server, or the fingerprint you were given is out of date; ask your help desk; your request is kept"
+            }
+            Error::ScepNeedsRsa { .. } => {
+                "create the request with an RSA key (`certdesk request new --key rsa-2048 …`) and send that one"
+            }
+            Error::ScepFailure { info, .. } => {
+                use crate::enroll::scep::FailInfo as F;
+                match info {
+                    F::BadRequest => "the server refused the challenge password or the request: ask your help desk for a new challenge; your request is kept and can be sent again",
+                    F::BadAlg => "tell your help desk which server this is; certdesk uses AES-256 or 3DES with SHA-256 or SHA-1, RSA keys",
+                    F::BadMessageCheck => "send it again; if it keeps happening, tell your help desk (the server may expect another CA or RA certificate)",
+                    F::BadTime => "check this computer's date, time and time zone, then send the request again",
+                    F::BadCertId => "the server lost the request: send it again with `certdesk enroll scep`, or ask your help desk",
+                    F::Unknown => "ask your help desk what the server's log says; your request is kept",
+                }
+            }
+            Error::ScepReply { problem, .. } => {
+                use crate::enroll::scep::ScepProblem as P;
+                match problem {
+                    P::ForeignSigner | P::BadSignature | P::TransactionMismatch | P::NonceMismatch => {
+                        "do not trust this answer: nothing was stored; your request is kept, send it again later and tell your help desk if it repeats"
+                    }
+                    P::NotForUs => "the server mixed up requests: nothing was stored; your request is kept and can be sent again",
+                    P::UnsupportedAlgorithm => "tell your help desk: the server must use RSA, AES or 3DES, and SHA-1/SHA-256/SHA-512",
+                    P::NotPkiMessage | P::NoCertificate => {
+                        "check the address with your help desk (it often ends in /scep, /cgi-bin/pkiclient.exe or /certsrv/mscep/mscep.dll); your request is kept"
+                    }
+                }
+            }
         };
         Some(hint.to_string())
     }

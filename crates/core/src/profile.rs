@@ -107,6 +107,14 @@ pub enum EnrollMethod {
         /// How the request is sent.
         upload: PortalUpload,
     },
+    /// A SCEP server (RFC 8894); `ca_sha256` of the `[enroll]` table is then the SCEP CA
+    /// certificate's fingerprint (required over plain `http://`, NDES's usual address).
+    Scep {
+        /// The SCEP address (`http://host/certsrv/mscep/mscep.dll`, `https://host/scep`, …).
+        url: String,
+        /// The CA identifier sent with GetCACert, for servers that host several CAs.
+        ca_ident: Option<String>,
+    },
     /// An email to an administrator, who sends the certificate back.
     Email {
         /// The administrator's address.
@@ -120,6 +128,7 @@ impl EnrollMethod {
         match self {
             EnrollMethod::Est { .. } => "est",
             EnrollMethod::Portal { .. } => "portal",
+            EnrollMethod::Scep { .. } => "scep",
             EnrollMethod::Email { .. } => "email",
         }
     }
@@ -127,7 +136,9 @@ impl EnrollMethod {
     /// The enrollment URL, for EST and portals.
     pub fn url(&self) -> Option<&str> {
         match self {
-            EnrollMethod::Est { url, .. } | EnrollMethod::Portal { url, .. } => Some(url),
+            EnrollMethod::Est { url, .. }
+            | EnrollMethod::Portal { url, .. }
+            | EnrollMethod::Scep { url, .. } => Some(url),
             EnrollMethod::Email { .. } => None,
         }
     }
@@ -328,6 +339,7 @@ struct RawEnroll {
     field: Option<S<String>>,
     upload: Option<S<String>>,
     to: Option<S<String>>,
+    ca_ident: Option<S<String>>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -652,6 +664,31 @@ impl Validator<'_> {
                 name: s.name.as_ref().map(|n| n.get_ref().trim().to_string()),
             });
         }
+        // SCEP's answer is encrypted to the request's key: RSA only.
+        if let (
+            Some(EnrollSpec {
+                method: EnrollMethod::Scep { .. },
+                ..
+            }),
+            Some(keys),
+        ) = (&enroll, &raw.allowed_keys)
+        {
+            let ec: Vec<String> = allowed_keys
+                .iter()
+                .filter(|k| !matches!(k, KeySpec::Rsa2048 | KeySpec::Rsa3072 | KeySpec::Rsa4096))
+                .map(|k| k.to_string())
+                .collect();
+            if !ec.is_empty() {
+                self.at(
+                    keys,
+                    "scep_needs_rsa",
+                    format!(
+                        "SCEP needs RSA keys (the server encrypts the certificate to the request's key); remove {} from `allowed_keys`",
+                        ec.join(", ")
+                    ),
+                );
+            }
+        }
         Some(Profile {
             name,
             support,
@@ -798,6 +835,41 @@ impl Validator<'_> {
                 }
                 url(self).map(|url| EnrollMethod::Portal { url, field, upload })
             }
+            "scep" => {
+                for (f, k) in [
+                    (&r.label, "label"),
+                    (&r.field, "field"),
+                    (&r.upload, "upload"),
+                    (&r.to, "to"),
+                ] {
+                    not_for(self, f, k, "SCEP");
+                }
+                let url = match &r.url {
+                    None => {
+                        self.at(method, "url_missing", "scep enrollment needs a `url`");
+                        None
+                    }
+                    // Plain http:// is allowed for SCEP only: the CA fingerprint protects it.
+                    Some(u) => match check_https_url(u.get_ref(), UrlUse::Scep) {
+                        Ok(()) => Some(u.get_ref().trim().to_string()),
+                        Err((_, why)) => {
+                            self.at(u, "bad_url", format!("SCEP URL {why}"));
+                            None
+                        }
+                    },
+                };
+                if let (Some(u), None) = (&url, &r.ca_sha256) {
+                    if u.to_ascii_lowercase().starts_with("http://") {
+                        self.at(
+                            method,
+                            "scep_ca_sha256_missing",
+                            "a SCEP profile with an http:// address needs `ca_sha256`: the SCEP CA certificate's SHA-256 fingerprint, which is all that protects the enrollment",
+                        );
+                    }
+                }
+                let ca_ident = r.ca_ident.as_ref().map(|c| c.get_ref().trim().to_string());
+                url.map(|url| EnrollMethod::Scep { url, ca_ident })
+            }
             "email" => {
                 for (f, k) in [(&r.url, "url"), (&r.label, "label"), (&r.field, "field")] {
                     not_for(self, f, k, "email");
@@ -829,7 +901,7 @@ impl Validator<'_> {
                 self.at(
                     method,
                     "bad_method",
-                    format!("unknown enrollment method \"{other}\": expected est, portal or email"),
+                    format!("unknown enrollment method \"{other}\": expected est, portal, scep or email"),
                 );
                 None
             }
@@ -1638,6 +1710,7 @@ auth = "sms"
                 "practice",
                 include_str!("../../../examples/profiles/practice.toml"),
             ),
+            ("scep", include_str!("../../../examples/profiles/scep.toml")),
         ];
         for (method, text) in examples {
             let loaded = check_profile(text, ProfileOrigin::File(format!("{method}.toml").into()))
@@ -1645,6 +1718,40 @@ auth = "sms"
             let expected = if method == "practice" { "est" } else { method };
             assert_eq!(loaded.profile.enroll.method.name(), expected);
         }
+    }
+
+    #[test]
+    fn scep_profiles_take_http_with_a_ca_fingerprint_and_rsa_keys_only() {
+        let base = include_str!("../../../examples/profiles/scep.toml");
+        let loaded = check_profile(base, ProfileOrigin::File("scep.toml".into())).expect("valid");
+        let target = crate::enroll::target_from_profile(&loaded.profile)
+            .expect("target")
+            .expect("scep has a target");
+        assert!(
+            matches!(&target.method, crate::enroll::EnrollMethod::Scep { url, ca_sha256: Some(_), .. }
+                if url == "http://ndes.example.org/certsrv/mscep/mscep.dll"),
+            "{target:?}"
+        );
+        assert_eq!(target.trust, crate::enroll::TrustSettings::default());
+        let codes = |text: &str| -> Vec<&'static str> {
+            match check_profile(text, ProfileOrigin::File("x.toml".into())) {
+                Ok(_) => Vec::new(),
+                Err(problems) => problems.iter().map(|p| p.code).collect(),
+            }
+        };
+        let no_pin: String = base
+            .lines()
+            .filter(|l| !l.starts_with("ca_sha256"))
+            .map(|l| format!("{l}\n"))
+            .collect();
+        assert_eq!(codes(&no_pin), ["scep_ca_sha256_missing"]);
+        let ec = base.replace(
+            "allowed_keys = [\"rsa-2048\", \"rsa-3072\"]\ndefault_key = \"rsa-2048\"",
+            "allowed_keys = [\"ec-p256\", \"rsa-2048\"]\ndefault_key = \"rsa-2048\"",
+        );
+        assert_eq!(codes(&ec), ["scep_needs_rsa"]);
+        let labelled = base.replace("method = \"scep\"", "method = \"scep\"\nlabel = \"x\"");
+        assert_eq!(codes(&labelled), ["key_not_for_method"]);
     }
 
     #[test]

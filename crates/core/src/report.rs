@@ -290,9 +290,9 @@ pub fn build_report(wallet: &Wallet, wanted: &str, app_version: &str) -> Result<
                 sha256: p.sha256.clone(),
                 method: p.profile.enroll.method.name().to_string(),
                 target: match &p.profile.enroll.method {
-                    EnrollMethod::Est { url, .. } | EnrollMethod::Portal { url, .. } => {
-                        Some(url.clone())
-                    }
+                    EnrollMethod::Est { url, .. }
+                    | EnrollMethod::Portal { url, .. }
+                    | EnrollMethod::Scep { url, .. } => Some(url.clone()),
                     EnrollMethod::Email { to } => Some(to.clone()),
                 },
                 support: p.profile.support.clone(),

@@ -712,6 +712,18 @@ impl Wallet {
         Ok(identity)
     }
 
+    /// The private key of identity `wanted`, for protocols that must sign or decrypt with it
+    /// in this process (SCEP). It stays inside certdesk-core.
+    pub(crate) fn unlock_key(
+        &self,
+        wanted: &str,
+        vault: Option<&dyn SecretVault>,
+        passphrase: Option<&SecretString>,
+    ) -> Result<PrivateKey> {
+        let identity = self.get(wanted)?;
+        self.unlock_with(&identity, vault, passphrase)
+    }
+
     /// Decrypts the private key of `identity`.
     fn unlock(&self, identity: &Identity, access: &KeyAccess) -> Result<PrivateKey> {
         self.unlock_with(

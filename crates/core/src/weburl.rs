@@ -21,6 +21,10 @@ pub enum UrlUse {
     Site,
     /// An enrollment server (EST, SCEP) or an upload portal: codes and requests travel there.
     Enrollment,
+    /// A SCEP server: plain `http://` is allowed (NDES serves only that), because a SCEP
+    /// request is signed and encrypted to a CA certificate that certdesk matches against a
+    /// confirmed fingerprint before use (see `enroll::scep`).
+    Scep,
     /// A help-desk profile to download.
     Profile,
     /// A CRL distribution point or OCSP responder named in a certificate. These are signed
@@ -34,6 +38,7 @@ impl UrlUse {
         match self {
             UrlUse::Site => "site address",
             UrlUse::Enrollment => "enrollment address",
+            UrlUse::Scep => "SCEP address",
             UrlUse::Profile => "profile address",
             UrlUse::Revocation => "revocation address",
         }
@@ -158,7 +163,7 @@ impl WebUrl {
         }
         let lower = text.to_ascii_lowercase();
         let http = lower.starts_with("http://");
-        if http && usage != UrlUse::Revocation {
+        if http && !matches!(usage, UrlUse::Revocation | UrlUse::Scep) {
             return Err(UrlProblem::PlainHttp);
         }
         if !http && !lower.starts_with("https://") {

@@ -48,6 +48,13 @@ pub enum Destination {
         /// The form field (blank or absent: the way's default).
         field: Option<String>,
     },
+    /// A SCEP server (RFC 8894): `http://` allowed, the CA is pinned by fingerprint instead.
+    Scep {
+        /// The address (without `?operation=`).
+        url: String,
+        /// The CA identifier sent with GetCACert (blank = none).
+        ca_ident: Option<String>,
+    },
 }
 
 /// The ways a request can be sent, as named in errors and profiles.
@@ -58,6 +65,8 @@ pub enum MethodKind {
     Est,
     /// A web page.
     Portal,
+    /// SCEP (RFC 8894).
+    Scep,
     /// An email to an administrator (no server).
     Email,
 }
@@ -68,6 +77,7 @@ impl MethodKind {
         match self {
             MethodKind::Est => "est",
             MethodKind::Portal => "portal",
+            MethodKind::Scep => "scep",
             MethodKind::Email => "email",
         }
     }
@@ -76,6 +86,7 @@ impl MethodKind {
         match method {
             EnrollMethod::Est { .. } => MethodKind::Est,
             EnrollMethod::Portal { .. } => MethodKind::Portal,
+            EnrollMethod::Scep { .. } => MethodKind::Scep,
         }
     }
 }
@@ -134,6 +145,29 @@ impl TrustChoice {
             insecure: self.insecure,
         })
     }
+
+    /// The SCEP CA pin this choice names: the fingerprint, or the CA file's first
+    /// certificate's (`None` when neither was given). SCEP checks the CA certificate itself,
+    /// not the TLS server, so the pin goes into the method, not the TLS trust.
+    pub fn scep_pin(&self) -> Result<Option<String>> {
+        if let Some(fp) = self
+            .fingerprint
+            .as_deref()
+            .map(str::trim)
+            .filter(|f| !f.is_empty())
+        {
+            return Ok(Some(certdesk_core::csr::colon_hex(
+                &certdesk_core::transport::parse_fingerprint(fp)?,
+            )));
+        }
+        let Some((bytes, name)) = &self.ca_file else {
+            return Ok(None);
+        };
+        let (certs, _, _) = certdesk_core::encoding::read_certificates(bytes, name)?;
+        Ok(certs
+            .first()
+            .map(|first| certdesk_core::enroll::scep::fingerprint(first)))
+    }
 }
 
 /// Everything a front end gathered for sending a waiting request.
@@ -147,6 +181,8 @@ pub struct EnrollRequest {
     pub trust: TrustChoice,
     /// Seconds for connecting and each answer (`None`: [`ENROLL_TIMEOUT_SECS`]).
     pub timeout_secs: Option<u64>,
+    /// SCEP: the CA identifier, overriding the profile's (with a destination, its own wins).
+    pub ca_ident: Option<String>,
 }
 
 /// Why a request cannot be sent as asked; each front end words the fix its own way.
@@ -223,6 +259,11 @@ pub fn method(destination: &Destination) -> Result<EnrollMethod> {
                 mode: PortalMode::new(*upload, field.as_deref())?,
             }
         }
+        Destination::Scep { url, ca_ident } => EnrollMethod::Scep {
+            url: certdesk_core::enroll::scep::scep_url(url.trim())?,
+            ca_sha256: None,
+            ca_ident: given(ca_ident.as_deref()).map(str::to_string),
+        },
     })
 }
 
@@ -258,7 +299,21 @@ pub fn prepare(
 ) -> Result<Prepared> {
     let timeout_secs = request.timeout_secs.unwrap_or(ENROLL_TIMEOUT_SECS);
     if let Some(destination) = &request.destination {
-        let method = method(destination)?;
+        let mut method = method(destination)?;
+        if let EnrollMethod::Scep { ca_sha256, .. } = &mut method {
+            // The challenge travels inside the message, encrypted to the CA: no HTTP login.
+            *ca_sha256 = request.trust.scep_pin()?;
+            return Ok(Prepared {
+                target: EnrollTarget {
+                    method,
+                    trust: TrustSettings::default(),
+                    auth: AuthSettings::None,
+                    timeout_secs,
+                },
+                secret: given_secret(request.credentials.code),
+                profile: None,
+            });
+        }
         let (auth, secret) = authentication(request.credentials)?;
         return Ok(Prepared {
             target: EnrollTarget {
@@ -294,7 +349,19 @@ pub fn prepare(
         }
         .into());
     }
-    if request.trust.is_given() {
+    if let EnrollMethod::Scep {
+        ca_sha256,
+        ca_ident,
+        ..
+    } = &mut target.method
+    {
+        if let Some(pin) = request.trust.scep_pin()? {
+            *ca_sha256 = Some(pin);
+        }
+        if let Some(ident) = given(request.ca_ident.as_deref()) {
+            *ca_ident = Some(ident.to_string());
+        }
+    } else if request.trust.is_given() {
         target.trust = request.trust.settings()?;
     }
     target.timeout_secs = timeout_secs;

@@ -247,7 +247,8 @@ pub fn make_profile(spec: &NewProfile) -> Result<MadeProfile> {
             };
             transport::send(&request)?;
         }
-        None => {}
+        // `profile new` writes EST and portal profiles only (NewEnrollment has no SCEP yet).
+        Some(certdesk_core::enroll::EnrollMethod::Scep { .. }) | None => {}
     }
     let key_wish = certdesk_core::enroll::profile_key_wish(&checked.profile).map(|w| w.key);
     let text = profile_text(spec, pin.as_deref(), key_wish)?;

@@ -291,6 +291,7 @@ pub async fn enroll_est(
         },
         trust: confirmed(trust_sha256),
         timeout_secs: None,
+        ca_ident: None,
     };
     blocking(move || {
         report(&on_progress, Phase::SendingRequest);
@@ -325,6 +326,7 @@ pub async fn enroll_portal(
         },
         trust: confirmed(trust_sha256),
         timeout_secs: None,
+        ca_ident: None,
     };
     blocking(move || {
         report(&on_progress, Phase::SendingRequest);
@@ -731,6 +733,7 @@ mod tests {
             credentials,
             trust: confirmed(trust_sha256.map(str::to_string)),
             timeout_secs: None,
+            ca_ident: None,
         };
         Ok(certdesk_flows::enroll::prepare(
             &wallet,

@@ -258,6 +258,8 @@ impl ProfileView {
         let (method, url, label, email_to) = match &p.enroll.method {
             EnrollMethod::Est { url, label } => ("est", Some(url.clone()), label.clone(), None),
             EnrollMethod::Portal { url, .. } => ("portal", Some(url.clone()), None, None),
+            // The wizard has no SCEP step yet (issue #14): it shows the method and address.
+            EnrollMethod::Scep { url, .. } => ("scep", Some(url.clone()), None, None),
             EnrollMethod::Email { to } => ("email", None, None, Some(to.clone())),
         };
         // The same defaults as certdesk_core::enroll::target_from_profile (one function).

@@ -10,5 +10,6 @@ mod probe_network;
 mod probe_nginx;
 mod probe_node;
 mod revocation;
+mod scep;
 mod store_nicknames;
 mod token_softhsm;

@@ -8,6 +8,7 @@ mod cross_verify;
 mod enroll_email;
 mod enroll_est;
 mod enroll_portal;
+mod enroll_scep;
 mod helpdesk;
 mod install;
 mod keyring;

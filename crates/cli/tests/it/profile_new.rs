@@ -213,7 +213,7 @@ fn scep_and_a_qr_code_without_an_address_are_refused_with_a_reason() {
             arg(&out),
         ])
         .exit(2);
-    assert!(scep.stderr.contains("not supported yet"), "{scep}");
+    assert!(scep.stderr.contains("not written yet"), "{scep}");
     let qr = sb
         .run(&[
             "profile",

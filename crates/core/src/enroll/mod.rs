@@ -14,10 +14,12 @@
 pub mod email;
 pub mod est;
 pub mod portal;
+pub mod scep;
 
 use std::time::Duration;
 
 use serde::{Deserialize, Serialize};
+use sha2::Digest as _;
 use time::OffsetDateTime;
 
 use crate::fsutil::{write_atomic, FileMode};
@@ -50,6 +52,19 @@ pub enum EnrollMethod {
         /// How the CSR is packed.
         mode: PortalMode,
     },
+    /// A SCEP server (RFC 8894); `url` is the operation address without `?operation=…`
+    /// (see [`scep::scep_url`]).
+    Scep {
+        /// The SCEP address (`http://` allowed, see [`scep`]).
+        url: String,
+        /// The SCEP CA certificate's confirmed SHA-256 fingerprint (colon hex): over plain
+        /// http:// the CA is used only when it matches.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        ca_sha256: Option<String>,
+        /// The CA identifier sent with GetCACert (`message=`), for servers hosting several CAs.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        ca_ident: Option<String>,
+    },
 }
 
 impl EnrollMethod {
@@ -58,6 +73,7 @@ impl EnrollMethod {
         match self {
             EnrollMethod::Est { base } => base,
             EnrollMethod::Portal { url, .. } => url,
+            EnrollMethod::Scep { url, .. } => url,
         }
     }
 }
@@ -202,6 +218,34 @@ pub struct EnrollmentState {
     /// the request was signed again with its key to meet it).
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub csr_attributes: Vec<CsrAttribute>,
+    /// A SCEP transaction in flight: what a CertPoll needs (never the challenge).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub scep: Option<ScepTransaction>,
+}
+
+/// What a SCEP poll needs, recorded before the request is sent (no secrets: the challenge is
+/// only inside the encrypted envelope, never here).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ScepTransaction {
+    /// The transactionID.
+    pub transaction_id: String,
+    /// The GetCACert certificates (PEM), CA first as picked.
+    pub ca_pem: String,
+    /// SHA-256 of the CA certificate used.
+    pub ca_sha256: String,
+    /// Which CA/RA certificates were used, in words.
+    pub note: String,
+    /// The server offers POSTPKIOperation.
+    pub post: bool,
+    /// The server offers AES.
+    pub aes: bool,
+    /// The server offers SHA-256.
+    pub sha256: bool,
+    /// RenewalReq (not PKCSReq) was sent.
+    pub renewal: bool,
+    /// The server answered PENDING: the next attempt is a CertPoll.
+    #[serde(default)]
+    pub pending: bool,
 }
 
 /// The result of an enrollment attempt that did not fail.
@@ -244,6 +288,19 @@ pub fn target_from_profile(profile: &crate::profile::Profile) -> Result<Option<E
             url: url.clone(),
             mode: PortalMode::new(*upload, field.as_deref())?,
         },
+        P::Scep { url, ca_ident } => {
+            // The profile's pin is the SCEP CA's fingerprint here, not a TLS pin.
+            return Ok(Some(EnrollTarget {
+                method: EnrollMethod::Scep {
+                    url: scep::scep_url(url)?,
+                    ca_sha256: profile.enroll.ca_sha256.clone(),
+                    ca_ident: ca_ident.clone(),
+                },
+                trust: TrustSettings::default(),
+                auth: AuthSettings::None,
+                timeout_secs: default_timeout_secs(),
+            }));
+        }
         P::Email { .. } => return Ok(None),
     };
     let auth = match profile.enroll.auth {
@@ -298,6 +355,13 @@ fn check_target(target: &EnrollTarget) -> Result<()> {
     match &target.method {
         EnrollMethod::Portal { url, .. } => {
             crate::weburl::WebUrl::parse(url, crate::weburl::UrlUse::Enrollment).map(|_| ())
+        }
+        EnrollMethod::Scep { url, ca_sha256, .. } => {
+            scep::scep_url(url)?;
+            if let Some(pin) = ca_sha256 {
+                transport::parse_fingerprint(pin)?;
+            }
+            Ok(())
         }
         _ => Ok(()),
     }
@@ -413,6 +477,7 @@ pub fn enroll_with_access(
         last_error: None,
         credential_in_keyring,
         csr_attributes: Vec::new(),
+        scep: None,
     };
     attempt(
         wallet,
@@ -422,6 +487,7 @@ pub fn enroll_with_access(
         None,
         vault,
         Unlock::new(access, vault),
+        secret.as_ref(),
     )
 }
 
@@ -484,6 +550,7 @@ pub fn resume(
         client.as_ref(),
         vault,
         Unlock::new(access, vault),
+        secret.as_ref(),
     )
 }
 
@@ -516,14 +583,24 @@ pub fn renew(
             ))
         }
     };
-    if !matches!(target.method, EnrollMethod::Est { .. }) {
+    if !matches!(
+        target.method,
+        EnrollMethod::Est { .. } | EnrollMethod::Scep { .. }
+    ) {
         return Err(Error::invalid(
             "identity",
-            "renewal needs an EST server; for a portal or email, create a new request (`certdesk request new`)",
+            "renewal needs an EST or SCEP server; for a portal or email, create a new request (`certdesk request new`)",
         ));
     }
+    let scep = matches!(target.method, EnrollMethod::Scep { .. });
     let auth = auth_for(&target.auth, secret.as_ref()).unwrap_or_default();
-    let client = wallet.client_identity(&identity.id, access)?;
+    // SCEP signs the RenewalReq with the key in this process; EST proves it in the TLS
+    // handshake.
+    let client = if scep {
+        None
+    } else {
+        Some(wallet.client_identity(&identity.id, access)?)
+    };
     let state = EnrollmentState {
         format: 1,
         target,
@@ -535,15 +612,17 @@ pub fn renew(
         last_error: None,
         credential_in_keyring: false,
         csr_attributes: Vec::new(),
+        scep: None,
     };
     attempt(
         wallet,
         &identity.id,
         state,
         auth,
-        Some(&client),
+        client.as_ref(),
         None,
-        Unlock::default(),
+        Unlock::new(Some(access), None),
+        secret.as_ref(),
     )
 }
 
@@ -599,6 +678,9 @@ pub fn email_request(wallet: &Wallet, id: &str, to: Option<&str>) -> Result<emai
     )
 }
 
+// The SCEP challenge travels apart from `auth`: it goes inside the encrypted envelope, never
+// into an HTTP header.
+#[allow(clippy::too_many_arguments)]
 fn attempt(
     wallet: &Wallet,
     id: &str,
@@ -607,6 +689,7 @@ fn attempt(
     client: Option<&crate::probe::ClientIdentity>,
     vault: Option<&dyn SecretVault>,
     unlock: Unlock<'_>,
+    challenge: Option<&SecretString>,
 ) -> Result<EnrollOutcome> {
     state.status = EnrollStatus::Sending;
     state.attempts += 1;
@@ -615,6 +698,7 @@ fn attempt(
     let via = match state.target.method {
         EnrollMethod::Est { .. } => "est",
         EnrollMethod::Portal { .. } => "portal",
+        EnrollMethod::Scep { .. } => "scep",
     };
     let url = state.target.method.url().to_string();
     note(
@@ -624,7 +708,7 @@ fn attempt(
             .via(via)
             .target(&url),
     );
-    let result = exchange(wallet, id, &mut state, &auth, client, unlock);
+    let result = exchange(wallet, id, &mut state, &auth, client, unlock, challenge);
     note(
         wallet,
         id,
@@ -683,6 +767,10 @@ fn attempt(
                     sent_credentials: true,
                     ..
                 } | Error::EnrollmentForbidden { .. }
+                    | Error::ScepFailure {
+                        info: scep::FailInfo::BadRequest,
+                        ..
+                    }
             );
             if refused && state.credential_in_keyring {
                 if let Some(v) = vault {
@@ -795,6 +883,7 @@ pub fn profile_key_wish(profile: &crate::profile::Profile) -> Option<ServerKeyWi
     })
 }
 
+#[allow(clippy::too_many_arguments)]
 fn exchange(
     wallet: &Wallet,
     id: &str,
@@ -802,6 +891,7 @@ fn exchange(
     auth: &HttpAuth,
     client: Option<&crate::probe::ClientIdentity>,
     unlock: Unlock<'_>,
+    challenge: Option<&SecretString>,
 ) -> Result<EnrollOutcome> {
     let identity = wallet.get(id)?;
     let mut csr = identity.csr()?.ok_or_else(|| {
@@ -894,6 +984,9 @@ fn exchange(
                 url.clone(),
             )
         }
+        EnrollMethod::Scep { .. } => {
+            return scep_exchange(wallet, id, state, unlock, challenge);
+        }
     };
     match answer {
         EnrollAnswer::Pending(wait) => {
@@ -922,6 +1015,282 @@ fn exchange(
             Ok(EnrollOutcome::Issued {
                 import,
                 csr_attributes: state.csr_attributes.clone(),
+            })
+        }
+    }
+}
+
+/// The SCEP exchange (RFC 8894) for one attempt: GetCACaps, GetCACert (checked against the
+/// confirmed fingerprint), then PKCSReq / RenewalReq, or CertPoll for a pending transaction;
+/// the CertRep is verified and the certificate stored through the usual reply import.
+fn scep_exchange(
+    wallet: &Wallet,
+    id: &str,
+    state: &mut EnrollmentState,
+    unlock: Unlock<'_>,
+    challenge: Option<&SecretString>,
+) -> Result<EnrollOutcome> {
+    let EnrollMethod::Scep {
+        url,
+        ca_sha256,
+        ca_ident,
+    } = state.target.method.clone()
+    else {
+        return Err(Error::invalid("method", "not a SCEP target"));
+    };
+    let base = scep::scep_url(&url)?;
+    let identity = wallet.get(id)?;
+    scep::require_rsa(identity.key_type)?;
+    let trust = state.target.trust.to_transport()?;
+    let timeout = Duration::from_secs(state.target.timeout_secs.max(1));
+    let get = |u: String| HttpRequest {
+        trust: trust.clone(),
+        timeout,
+        ..HttpRequest::get(u)
+    };
+    let now = OffsetDateTime::now_utc();
+    let poll = state.scep.as_ref().is_some_and(|t| t.pending);
+    let (caps, ca_certs) = match (&state.scep, poll) {
+        (Some(t), true) => {
+            let (all, _, _) =
+                crate::encoding::read_certificates(t.ca_pem.as_bytes(), "the recorded SCEP CA")?;
+            let picked = scep::parse_ca_certs(&crate::encoding::build_pkcs7(&all)?, &base)?;
+            let caps = scep::CaCaps {
+                post: t.post,
+                aes: t.aes,
+                sha256: t.sha256,
+                ..Default::default()
+            };
+            (caps, picked)
+        }
+        _ => {
+            let caps_url = scep::operation_url(&base, "GetCACaps", ca_ident.as_deref());
+            let caps = match transport::send(&get(caps_url.clone()))? {
+                r if r.status == 200 => scep::parse_caps(&r.body),
+                r if r.status == 404 => {
+                    return Err(Error::NoServiceAtUrl {
+                        service: "SCEP service".into(),
+                        url: base.clone(),
+                    })
+                }
+                r if r.status >= 500 => {
+                    return Err(est::status_error(&r, &caps_url, "SCEP service", false))
+                }
+                // An old server without GetCACaps: the RFC's defaults.
+                _ => scep::CaCaps::default(),
+            };
+            let cacert_url = scep::operation_url(&base, "GetCACert", ca_ident.as_deref());
+            let r = transport::send(&get(cacert_url.clone()))?;
+            if r.status != 200 {
+                return Err(est::status_error(&r, &cacert_url, "SCEP service", false));
+            }
+            let picked = scep::parse_ca_certs(&r.body, &base)?;
+            (caps, picked)
+        }
+    };
+    // The CA certificate is the protection over plain http: use it only when confirmed.
+    let found = scep::fingerprint(&ca_certs.ca);
+    let ca_subject = crate::cert::parse_certificate(&ca_certs.ca)
+        .map(|c| c.subject)
+        .unwrap_or_default();
+    match ca_sha256.as_deref() {
+        Some(pin) => {
+            let want = transport::parse_fingerprint(pin)?;
+            let matches = ca_certs
+                .all
+                .iter()
+                .any(|c| <[u8; 32]>::from(sha2::Sha256::digest(c)) == want);
+            if !matches {
+                return Err(Error::ScepCaMismatch {
+                    url: base.clone(),
+                    subject: ca_subject,
+                    found,
+                    expected: crate::csr::colon_hex(&want),
+                });
+            }
+        }
+        None if !base.to_ascii_lowercase().starts_with("https://") => {
+            return Err(Error::ScepCaNotConfirmed {
+                url: base.clone(),
+                subject: ca_subject,
+                ca_sha256: found,
+            })
+        }
+        None => {}
+    }
+    let key = wallet.unlock_key(&identity.id, unlock.vault, unlock.passphrase)?;
+    let renewal = state.operation == EnrollOperation::Renew;
+    let cn = identity
+        .requested_subject
+        .as_ref()
+        .map(|s| s.common_name.clone())
+        .unwrap_or_else(|| identity.label.clone());
+    // The request to send: for PKCSReq with the challenge, built in memory only (the stored
+    // request never holds it).
+    let stored_csr = identity.csr()?;
+    let csr_der = match (&identity.requested_subject, challenge) {
+        (Some(subject), Some(code)) => crate::csr::build_csr(
+            &key,
+            &crate::csr::CsrSpec {
+                subject: subject.clone(),
+                challenge_password: Some(code.clone()),
+            },
+        )?
+        .der()
+        .to_vec(),
+        _ => match &stored_csr {
+            Some(c) => c.der().to_vec(),
+            None => match &identity.requested_subject {
+                Some(subject) => crate::csr::build_csr(
+                    &key,
+                    &crate::csr::CsrSpec {
+                        subject: subject.clone(),
+                        challenge_password: None,
+                    },
+                )?
+                .der()
+                .to_vec(),
+                None => {
+                    return Err(Error::invalid(
+                        "identity",
+                        format!("{} has no request to send", identity.id),
+                    ))
+                }
+            },
+        },
+    };
+    let use_renewal = renewal && caps.renewal && !poll;
+    let (message_type, content, signer_cert) = if poll {
+        (
+            scep::MessageType::CertPoll,
+            scep::issuer_and_subject(&ca_certs.ca, &csr_der)?,
+            scep::self_signed_signer(&key, &cn)?,
+        )
+    } else if use_renewal {
+        let current = identity
+            .certificate_der()?
+            .ok_or_else(|| Error::NotIssued {
+                id: identity.id.clone(),
+            })?;
+        (scep::MessageType::RenewalReq, csr_der.clone(), current)
+    } else {
+        (
+            scep::MessageType::PkcsReq,
+            csr_der.clone(),
+            scep::self_signed_signer(&key, &cn)?,
+        )
+    };
+    let transaction_id = match (&state.scep, poll) {
+        (Some(t), true) => t.transaction_id.clone(),
+        _ => scep::transaction_id(key.public_key_der(), renewal),
+    };
+    // Recorded before anything is sent: a crash leaves what a poll needs.
+    let ca_pem: String = std::iter::once(&ca_certs.ca)
+        .chain(ca_certs.all.iter().filter(|c| **c != ca_certs.ca))
+        .map(|c| crate::cert::to_pem(c))
+        .collect();
+    state.scep = Some(ScepTransaction {
+        transaction_id: transaction_id.clone(),
+        ca_pem,
+        ca_sha256: found,
+        note: ca_certs.note.clone(),
+        post: caps.post,
+        aes: caps.aes,
+        sha256: caps.sha256,
+        renewal: use_renewal || state.scep.as_ref().is_some_and(|t| poll && t.renewal),
+        pending: false,
+    });
+    save_state(wallet, id, state)?;
+    let signer = scep::Signer {
+        key: &key,
+        cert_der: signer_cert,
+    };
+    let sender_nonce: [u8; 16] = rand::random();
+    let message = scep::build_message(&scep::Outgoing {
+        message_type,
+        transaction_id: &transaction_id,
+        sender_nonce,
+        content: &content,
+        recipient_der: &ca_certs.recipient,
+        cipher: scep::Cipher::for_caps(&caps),
+        hash: scep::Hash::for_caps(&caps),
+        signer: &signer,
+    })?;
+    let op_url = scep::operation_url(&base, "PKIOperation", None);
+    let request = if caps.post {
+        HttpRequest {
+            method: transport::Method::Post,
+            headers: vec![("Content-Type".into(), "application/x-pki-message".into())],
+            body: message,
+            ..get(op_url.clone())
+        }
+    } else {
+        use base64::Engine as _;
+        let b64 = base64::engine::general_purpose::STANDARD.encode(&message);
+        get(scep::operation_url(&base, "PKIOperation", Some(&b64)))
+    };
+    let response = transport::send(&request)?;
+    if response.status != 200 {
+        return Err(est::status_error(&response, &op_url, "SCEP service", false));
+    }
+    let trimmed = response.body.trim_ascii();
+    if trimmed.is_empty() {
+        return Err(Error::EmptyInput {
+            source_name: op_url.clone(),
+        });
+    }
+    if let Some(title) = crate::encoding::looks_like_html(trimmed) {
+        return Err(Error::HtmlInsteadOfCertificate {
+            title,
+            source_name: op_url.clone(),
+        });
+    }
+    let trusted = [ca_certs.signer.clone(), ca_certs.ca.clone()];
+    let answer = scep::read_cert_rep(
+        &response.body,
+        &op_url,
+        &scep::Expect {
+            transaction_id: &transaction_id,
+            sender_nonce: &sender_nonce,
+            trusted_signers: &trusted,
+            our_cert_der: &signer.cert_der,
+            our_key: &key,
+        },
+    )?;
+    match answer {
+        scep::CertRep::Pending => {
+            if let Some(t) = state.scep.as_mut() {
+                t.pending = true;
+            }
+            let wait = est::DEFAULT_RETRY_AFTER;
+            Ok(EnrollOutcome::Pending {
+                identity: identity.summary()?,
+                next_attempt: now + wait,
+                retry_after_secs: wait.as_secs(),
+            })
+        }
+        scep::CertRep::Failure { info, text } => Err(Error::ScepFailure {
+            url: op_url,
+            info,
+            text,
+        }),
+        scep::CertRep::Success(mut certs) => {
+            certs.extend(ca_certs.all.iter().cloned());
+            let bundle = crate::encoding::build_pkcs7(&certs)?;
+            let import = wallet
+                .import_certificate(&bundle, &op_url, Some(&identity.id))
+                .map_err(|e| match e {
+                    Error::CertDoesNotMatchKey { subject, .. } => {
+                        Error::WrongCertificateFromServer {
+                            url: op_url.clone(),
+                            subject,
+                        }
+                    }
+                    other => other,
+                })?;
+            Ok(EnrollOutcome::Issued {
+                import,
+                csr_attributes: Vec::new(),
             })
         }
     }
