@@ -73,4 +73,15 @@ env HOME="$scratch/home" CERTDESK_HOME="$scratch/wallet" DISPLAY="$display" \
   E2E_ARTIFACTS="$target_dir/e2e" \
   dbus-run-session -- "$root/scripts/with-keyring.sh" \
   npm --prefix "$root/tests/e2e" test || status=$?
+# The same app for a German user (issue #13): the locale WebKitGTK hands the page as
+# navigator.language and the Rust side reads for its sentences.
+if ((status == 0)); then
+  env HOME="$scratch/home" CERTDESK_HOME="$scratch/wallet" DISPLAY="$display" \
+    XDG_DATA_HOME="$scratch/home/.local/share" XDG_CONFIG_HOME="$scratch/home/.config" \
+    XDG_CACHE_HOME="$scratch/home/.cache" LANG=de_DE.UTF-8 LANGUAGE=de E2E_LANG=de \
+    CERTDESK_APP="$app" TAURI_DRIVER="$tauri_driver" SCREENSHOTS="$root/docs/screenshots" \
+    E2E_ARTIFACTS="$target_dir/e2e" \
+    dbus-run-session -- "$root/scripts/with-keyring.sh" \
+    npm --prefix "$root/tests/e2e" test || status=$?
+fi
 exit "$status"

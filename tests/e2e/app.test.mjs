@@ -30,6 +30,9 @@ const nssDb = path.join(home, '.pki', 'nssdb');
 const NAME = 'Ada Lovelace';
 const repoRoot = fileURLToPath(new URL('../..', import.meta.url));
 const STEP_TIMEOUT = 60_000;
+// scripts/e2e.sh runs this file twice: in English (every scenario), then with LANG=de_DE.UTF-8
+// and E2E_LANG=de (the German scenario only; issue #13).
+const german = process.env.E2E_LANG === 'de';
 
 function required(name) {
   const value = process.env[name];
@@ -73,7 +76,7 @@ let shot = 0;
 
 async function screenshot(name) {
   shot += 1;
-  const file = path.join(screenshots, `${String(shot).padStart(2, '0')}-${name}.png`);
+  const file = path.join(screenshots, `${german ? 'de-' : ''}${String(shot).padStart(2, '0')}-${name}.png`);
   await browser.saveScreenshot(file);
 }
 
@@ -209,7 +212,7 @@ after(async () => {
   }
 });
 
-describe('certdesk app', () => {
+describe('certdesk app', { skip: german }, () => {
   let siteUrl = '';
 
   it('(a) practice path: Try it now → name → issued → installed in the NSS db → the site accepts it', async () => {
@@ -326,5 +329,28 @@ describe('certdesk app', () => {
     await byName('Where does your certificate come from?');
     await screenshot('profile-from-a-second-start');
     rmSync(dir, { recursive: true, force: true });
+  });
+});
+
+describe('certdesk app in German', { skip: !german }, () => {
+  it('(e) a German user reads the verdict, what was found and what to do in German', async () => {
+    await byName('Meine Zertifikate');
+    await click('Website prüfen');
+    const url = await byName('Adresse der Website');
+    // A loopback port nothing listens on: the check ends at the network step, in German.
+    const port = await freePort();
+    await url.setValue(`https://127.0.0.1:${port}/`);
+    const identity = await field('Vorzuzeigendes Zertifikat');
+    await identity.selectByVisibleText('Kein Zertifikat');
+    await click('Website prüfen');
+    await waitForTextOrAlert('Die Prüfung von 127.0.0.1 konnte nicht abgeschlossen werden.');
+    await byName('Ergebnis: Prüfung unvollständig');
+    const body = await bodyText();
+    assert.match(body, new RegExp(`127\\.0\\.0\\.1:${port} war nicht erreichbar\\.`), body);
+    assert.match(body, /Was zu tun ist:\s*Prüfen Sie die Adresse, Ihre Netzwerkverbindung/, body);
+    for (const english of ['Could not reach', 'could not be completed', 'What to do', 'Check the address']) {
+      assert.ok(!body.includes(english), `English "${english}" in the German window:\n${body}`);
+    }
+    await screenshot('check-site-german');
   });
 });
