@@ -34,8 +34,12 @@ pub fn expiring_within(rows: &[IdentityRow], days: i64) -> Vec<&IdentityRow> {
 
 /// The notification for one certificate, in the words `certdesk watch` uses too
 /// (certdesk-flows' [`certdesk_flows::notice`]); `contact` is the profile's support contact.
-pub fn notice_for(row: &IdentityRow, contact: Option<&str>) -> certdesk_flows::notice::Notice {
-    use certdesk_flows::notice::{notice, NoticeCause, TimeLeft};
+pub fn notice_for(
+    row: &IdentityRow,
+    contact: Option<&str>,
+    lang: crate::wording::Lang,
+) -> certdesk_flows::notice::Notice {
+    use certdesk_flows::notice::{no_expiry_notice, notice, NoticeCause, TimeLeft};
     match row.expires_in_days {
         Some(left) => notice(
             &row.label,
@@ -43,11 +47,9 @@ pub fn notice_for(row: &IdentityRow, contact: Option<&str>) -> certdesk_flows::n
                 left: TimeLeft::Days(left),
             },
             contact,
+            lang,
         ),
-        None => certdesk_flows::notice::Notice {
-            summary: format!("Certificate \"{}\"", row.label),
-            body: format!("Your certificate \"{}\" has no expiry date.", row.label),
-        },
+        None => no_expiry_notice(&row.label, lang),
     }
 }
 
@@ -93,20 +95,36 @@ mod tests {
 
     #[test]
     fn the_text_says_when_in_words_and_whom_to_ask() {
+        use crate::wording::Lang;
         let n = notice_for(
             &row("VPN", RowStatus::Issued, Some(3)),
             Some("it@example.org"),
+            Lang::En,
         );
         assert_eq!(
             n.body,
-            "Your certificate \"VPN\" expires in 3 day(s). Open certdesk to renew it. If you need help, ask it@example.org."
+            "Your certificate \"VPN\" expires in 3 days. Open certdesk to renew it. If you need help, ask it@example.org."
         );
-        assert_eq!(n.summary, "Certificate \"VPN\" expires in 3 day(s)");
-        assert!(notice_for(&row("VPN", RowStatus::Issued, Some(-1)), None)
-            .body
-            .contains("expired 1 day(s) ago"));
-        assert!(notice_for(&row("VPN", RowStatus::Issued, Some(0)), None)
-            .body
-            .contains("expires today"));
+        assert_eq!(n.summary, "Certificate \"VPN\" expires in 3 days");
+        assert!(
+            notice_for(&row("VPN", RowStatus::Issued, Some(-1)), None, Lang::En)
+                .body
+                .contains("expired 1 day ago")
+        );
+        assert!(
+            notice_for(&row("VPN", RowStatus::Issued, Some(0)), None, Lang::En)
+                .body
+                .contains("expires today")
+        );
+        // Issue #13: the German app's notification is German.
+        let de = notice_for(
+            &row("VPN", RowStatus::Issued, Some(3)),
+            Some("it@example.org"),
+            Lang::De,
+        );
+        assert_eq!(
+            de.body,
+            "Ihr Zertifikat „VPN“ läuft in 3 Tagen ab. Öffnen Sie certdesk, um es zu erneuern. Wenn Sie Hilfe brauchen, fragen Sie it@example.org."
+        );
     }
 }

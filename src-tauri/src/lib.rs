@@ -41,7 +41,7 @@ fn announce_expiry(app: tauri::AppHandle) {
                 .ok()
                 .flatten()
                 .and_then(|p| p.profile.support);
-            let notice = expiry::notice_for(row, contact.as_deref());
+            let notice = expiry::notice_for(row, contact.as_deref(), wording::Lang::from_env());
             // Best effort: without a notification service the home screen still shows it.
             let _ = app
                 .notification()

@@ -53,6 +53,7 @@ pub(crate) fn run(ctx: &Ctx, args: WatchArgs) -> anyhow::Result<Outcome> {
         renew_within: args.renew_within,
         check_revocation: !args.no_revocation_check,
         home: certdesk_flows::home::user_home().ok(),
+        lang: certdesk_wording::Lang::from_env(),
         ..WatchOptions::default()
     };
     let access = ctx.access();
@@ -136,7 +137,8 @@ fn show(w: &IdentityWatch) {
         WatchOutcome::NotDue => outln!(
             "{name}: {}; renews with {} left",
             w.secs_left
-                .map_or_else(String::new, |s| TimeLeft::Seconds(s).words()),
+                .map_or_else(String::new, |s| TimeLeft::Seconds(s)
+                    .words(certdesk_wording::Lang::from_env())),
             w.threshold_secs
                 .map_or_else(String::new, |s| format_duration(Duration::from_secs(s)))
         ),

@@ -5,6 +5,7 @@
 //! Every notice says what happened, what to do, and whom to ask (the help-desk profile's
 //! `support` contact when there is one).
 
+use certdesk_wording::{Lang, Text};
 use serde::Serialize;
 
 /// How long until a certificate expires, as the front end knows it.
@@ -17,10 +18,11 @@ pub enum TimeLeft {
 }
 
 impl TimeLeft {
-    /// "expires in 3 day(s)", "expires in 2 minute(s)", "expires today", "expired 1 day(s) ago".
-    pub fn words(self) -> String {
+    /// "expires in 3 days", "expires in 1 minute", "expires today", "expired 1 day ago" (in
+    /// `lang`): the largest whole unit.
+    pub fn words(self, lang: Lang) -> String {
         let (amount, unit) = match self {
-            TimeLeft::Days(0) => return "expires today".into(),
+            TimeLeft::Days(0) => return Text::new("left-today").render(lang),
             TimeLeft::Days(d) => (d, "day"),
             TimeLeft::Seconds(s) => {
                 let a = s.unsigned_abs();
@@ -37,11 +39,17 @@ impl TimeLeft {
                 (if s < 0 { -n } else { n }, unit)
             }
         };
-        if amount < 0 {
-            format!("expired {} {unit}(s) ago", -amount)
-        } else {
-            format!("expires in {amount} {unit}(s)")
-        }
+        let id = match (amount < 0, unit) {
+            (false, "day") => "left-in-day",
+            (false, "hour") => "left-in-hour",
+            (false, "minute") => "left-in-minute",
+            (false, _) => "left-in-second",
+            (true, "day") => "left-ago-day",
+            (true, "hour") => "left-ago-hour",
+            (true, "minute") => "left-ago-minute",
+            (true, _) => "left-ago-second",
+        };
+        Text::new(id).num("n", amount.saturating_abs()).render(lang)
     }
 }
 
@@ -103,78 +111,85 @@ pub struct Notice {
     pub body: String,
 }
 
-/// The notice about certificate `label` for `cause`; `contact` is whom to ask (the profile's
-/// `support`), else the person is told to ask whoever gave them the certificate.
-pub fn notice(label: &str, cause: &NoticeCause, contact: Option<&str>) -> Notice {
+/// The notice about certificate `label` for `cause`, in `lang`; `contact` is whom to ask (the
+/// profile's `support`), else the person is told to ask whoever gave them the certificate.
+/// The sentences are certdesk-wording's `notice-*` messages.
+pub fn notice(label: &str, cause: &NoticeCause, contact: Option<&str>, lang: Lang) -> Notice {
     let ask = match contact.map(str::trim).filter(|c| !c.is_empty()) {
-        Some(c) => format!("If you need help, ask {c}."),
-        None => "If you need help, ask whoever gave you this certificate.".into(),
+        Some(c) => Text::new("notice-ask-contact").arg("contact", c),
+        None => Text::new("notice-ask-anyone"),
     };
     let detail = |d: &str| d.trim().trim_end_matches('.').to_string();
-    let (summary, happened, todo) = match cause {
+    let said = |id: &'static str| Text::new(id).arg("label", label);
+    let (title, happened, todo) = match cause {
         NoticeCause::ExpiresSoon { left } => (
-            format!("Certificate \"{label}\" {}", left.words()),
-            format!("Your certificate \"{label}\" {}.", left.words()),
-            "Open certdesk to renew it.".to_string(),
+            said("notice-title-expires").arg("left", left.words(lang)),
+            said("notice-expires-soon").arg("left", left.words(lang)),
+            Text::new("notice-todo-open-to-renew"),
         ),
         NoticeCause::NeedsNewRequest { left } => (
-            format!("Certificate \"{label}\" {}", left.words()),
-            format!(
-                "Your certificate \"{label}\" {}, and certdesk cannot renew it by itself: it did not come from a server that renews certificates automatically.",
-                left.words()
-            ),
-            "Ask for a new certificate (a new enrollment code), then open certdesk and request it.".to_string(),
+            said("notice-title-expires").arg("left", left.words(lang)),
+            said("notice-needs-new-request").arg("left", left.words(lang)),
+            Text::new("notice-todo-new-request"),
         ),
         NoticeCause::RenewalFailed { left, detail: d } => (
-            format!("Certificate \"{label}\" was not renewed"),
-            format!(
-                "Your certificate \"{label}\" {} and certdesk could not renew it: {}.",
-                left.words(),
-                detail(d)
-            ),
-            "Open certdesk and try \"Renew\"; if it fails again, send the help desk the report (\"Copy report for the help desk\").".to_string(),
+            said("notice-title-renewal-failed"),
+            said("notice-renewal-failed")
+                .arg("left", left.words(lang))
+                .arg("detail", detail(d)),
+            Text::new("notice-todo-renew-again"),
         ),
         NoticeCause::RenewalPending { left } => (
-            format!("Renewal of \"{label}\" awaits approval"),
-            format!(
-                "The server holds the renewal of your certificate \"{label}\" for approval; the current one {}.",
-                left.words()
-            ),
-            "Nothing to do unless it expires first; certdesk asks again on its next check.".to_string(),
+            said("notice-title-renewal-pending"),
+            said("notice-renewal-pending").arg("left", left.words(lang)),
+            Text::new("notice-todo-wait"),
         ),
         NoticeCause::StoreNotUpdated { store, detail: d } => (
-            format!("\"{label}\" renewed, but not in {store}"),
-            format!(
-                "Your certificate \"{label}\" was renewed, but {store} still has the old one: {}.",
-                detail(d)
-            ),
-            format!("Open certdesk and install \"{label}\" into {store} again."),
+            said("notice-title-store-not-updated").arg("store", store),
+            said("notice-store-not-updated")
+                .arg("store", store)
+                .arg("detail", detail(d)),
+            said("notice-todo-install-again").arg("store", store),
         ),
         NoticeCause::SiteRejects { site, detail: d } => (
-            format!("{site} did not accept the renewed \"{label}\""),
-            format!(
-                "Your certificate \"{label}\" was renewed, but {site} did not accept the new one: {}.",
-                detail(d)
-            ),
-            "Tell the help desk, with the report from certdesk (\"Copy report for the help desk\").".to_string(),
+            said("notice-title-site-rejects").arg("site", site),
+            said("notice-site-rejects")
+                .arg("site", site)
+                .arg("detail", detail(d)),
+            Text::new("notice-todo-tell-help-desk"),
         ),
         NoticeCause::Unreadable { detail: d } => (
-            format!("Certificate \"{label}\" cannot be read"),
-            format!(
-                "certdesk cannot read your certificate \"{label}\", so it cannot tell when it expires or renew it: {}.",
-                detail(d)
-            ),
-            "Send the help desk the report from certdesk (\"Copy report for the help desk\"); you may need a new certificate.".to_string(),
+            said("notice-title-unreadable"),
+            said("notice-unreadable").arg("detail", detail(d)),
+            Text::new("notice-todo-send-report"),
         ),
         NoticeCause::Revoked => (
-            format!("Certificate \"{label}\" was revoked"),
-            format!("The certificate authority revoked your certificate \"{label}\": sites will refuse it."),
-            "Ask for a new certificate; do not keep using this one.".to_string(),
+            said("notice-title-revoked"),
+            said("notice-revoked"),
+            Text::new("notice-todo-new-certificate"),
         ),
     };
     Notice {
-        summary,
-        body: format!("{happened} {todo} {ask}"),
+        summary: title.render(lang),
+        body: format!(
+            "{} {} {}",
+            happened.render(lang),
+            todo.render(lang),
+            ask.render(lang)
+        ),
+    }
+}
+
+/// The notice for a certificate without an expiry date (nothing to renew; said for
+/// completeness where a list of certificates is announced).
+pub fn no_expiry_notice(label: &str, lang: Lang) -> Notice {
+    Notice {
+        summary: Text::new("notice-title-no-expiry")
+            .arg("label", label)
+            .render(lang),
+        body: Text::new("notice-no-expiry")
+            .arg("label", label)
+            .render(lang),
     }
 }
 
@@ -184,13 +199,20 @@ mod tests {
 
     #[test]
     fn time_left_in_the_largest_whole_unit() {
-        assert_eq!(TimeLeft::Days(3).words(), "expires in 3 day(s)");
-        assert_eq!(TimeLeft::Days(0).words(), "expires today");
-        assert_eq!(TimeLeft::Days(-1).words(), "expired 1 day(s) ago");
-        assert_eq!(TimeLeft::Seconds(61).words(), "expires in 1 minute(s)");
-        assert_eq!(TimeLeft::Seconds(59).words(), "expires in 59 second(s)");
-        assert_eq!(TimeLeft::Seconds(7300).words(), "expires in 2 hour(s)");
-        assert_eq!(TimeLeft::Seconds(-90_000).words(), "expired 1 day(s) ago");
+        let en = |t: TimeLeft| t.words(Lang::En);
+        assert_eq!(en(TimeLeft::Days(3)), "expires in 3 days");
+        assert_eq!(en(TimeLeft::Days(1)), "expires in 1 day");
+        assert_eq!(en(TimeLeft::Days(0)), "expires today");
+        assert_eq!(en(TimeLeft::Days(-1)), "expired 1 day ago");
+        assert_eq!(en(TimeLeft::Seconds(61)), "expires in 1 minute");
+        assert_eq!(en(TimeLeft::Seconds(59)), "expires in 59 seconds");
+        assert_eq!(en(TimeLeft::Seconds(7300)), "expires in 2 hours");
+        assert_eq!(en(TimeLeft::Seconds(-90_000)), "expired 1 day ago");
+        let de = |t: TimeLeft| t.words(Lang::De);
+        assert_eq!(de(TimeLeft::Days(3)), "läuft in 3 Tagen ab");
+        assert_eq!(de(TimeLeft::Days(1)), "läuft in 1 Tag ab");
+        assert_eq!(de(TimeLeft::Days(0)), "läuft heute ab");
+        assert_eq!(de(TimeLeft::Seconds(-7300)), "ist vor 2 Stunden abgelaufen");
     }
 
     #[test]
@@ -223,7 +245,12 @@ mod tests {
             },
         ];
         for cause in &causes {
-            let n = notice("VPN", cause, Some("helpdesk@example.org, +1 555 0100"));
+            let n = notice(
+                "VPN",
+                cause,
+                Some("helpdesk@example.org, +1 555 0100"),
+                Lang::En,
+            );
             assert!(n.summary.contains("VPN"), "{n:?}");
             assert!(n.body.contains("\"VPN\""), "{n:?}");
             assert!(
@@ -232,7 +259,16 @@ mod tests {
                 "{n:?}"
             );
             assert!(!n.body.contains(".."), "{n:?}");
-            let anonymous = notice("VPN", cause, Some("  "));
+            let anonymous = notice("VPN", cause, Some("  "), Lang::En);
+            let german = notice("VPN", cause, Some("helpdesk@example.org"), Lang::De);
+            assert!(german.summary.contains("„VPN“"), "{german:?}");
+            assert!(
+                german
+                    .body
+                    .ends_with("Wenn Sie Hilfe brauchen, fragen Sie helpdesk@example.org."),
+                "{german:?}"
+            );
+            assert!(!german.body.contains("If you need help"), "{german:?}");
             assert!(
                 anonymous
                     .body
@@ -246,10 +282,11 @@ mod tests {
                 &NoticeCause::ExpiresSoon {
                     left: TimeLeft::Days(3)
                 },
-                None
+                None,
+                Lang::En
             )
             .body,
-            "Your certificate \"VPN\" expires in 3 day(s). Open certdesk to renew it. If you need help, ask whoever gave you this certificate."
+            "Your certificate \"VPN\" expires in 3 days. Open certdesk to renew it. If you need help, ask whoever gave you this certificate."
         );
         let refused = notice(
             "VPN",
@@ -258,11 +295,12 @@ mod tests {
                 detail: "the server answered 403 Forbidden.".into(),
             },
             None,
+            Lang::En,
         );
         assert!(
             refused
                 .body
-                .contains("expires in 50 second(s) and certdesk could not renew it: the server answered 403 Forbidden. Open certdesk"),
+                .contains("expires in 50 seconds and certdesk could not renew it: the server answered 403 Forbidden. Open certdesk"),
             "{refused:?}"
         );
     }

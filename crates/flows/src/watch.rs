@@ -43,6 +43,8 @@ pub struct WatchOptions {
     pub revocation_timeout: Duration,
     /// The user's home, under which the stores that held a renewed certificate are found.
     pub home: Option<PathBuf>,
+    /// The language of the notices.
+    pub lang: certdesk_wording::Lang,
 }
 
 impl Default for WatchOptions {
@@ -52,6 +54,7 @@ impl Default for WatchOptions {
             check_revocation: true,
             revocation_timeout: Duration::from_secs(10),
             home: None,
+            lang: certdesk_wording::Lang::En,
         }
     }
 }
@@ -313,6 +316,7 @@ fn watch_identity(
         Ok(None) => return watched,
         Err(e) => {
             return needs(
+                options.lang,
                 watched,
                 NeedReason::Unreadable,
                 NoticeCause::Unreadable {
@@ -341,7 +345,12 @@ fn watch_identity(
         if let Ok(report) = status {
             watched.revocation = Some(report.overall);
             if report.overall == Overall::Revoked {
-                return needs(watched, NeedReason::Revoked, NoticeCause::Revoked);
+                return needs(
+                    options.lang,
+                    watched,
+                    NeedReason::Revoked,
+                    NoticeCause::Revoked,
+                );
             }
         }
     }
@@ -355,6 +364,7 @@ fn watch_identity(
     );
     if !from_est {
         return needs(
+            options.lang,
             watched,
             NeedReason::NoAutomaticRenewal,
             NoticeCause::NeedsNewRequest { left },
@@ -373,6 +383,7 @@ fn watch_identity(
         Ok(r) => r,
         Err(e) => {
             return needs(
+                options.lang,
                 watched,
                 NeedReason::RenewalFailed,
                 NoticeCause::RenewalFailed {
@@ -385,6 +396,7 @@ fn watch_identity(
     match &report.outcome {
         EnrollOutcome::Pending { .. } => {
             return needs(
+                options.lang,
                 watched,
                 NeedReason::RenewalPending,
                 NoticeCause::RenewalPending { left },
@@ -392,6 +404,7 @@ fn watch_identity(
         }
         EnrollOutcome::AlreadyIssued { .. } => {
             return needs(
+                options.lang,
                 watched,
                 NeedReason::RenewalFailed,
                 NoticeCause::RenewalFailed {
@@ -447,7 +460,10 @@ fn watch_identity(
         }
         for check in &follow_up.site_checks {
             let (accepted, detail) = match &check.result {
-                Ok(r) => (check.accepted(), r.sentence.clone()),
+                Ok(r) => (
+                    check.accepted(),
+                    r.verdict.text(&r.transcript.host).render(options.lang),
+                ),
                 Err(e) => (false, e.to_string()),
             };
             if !accepted && problem.is_none() {
@@ -472,13 +488,28 @@ fn watch_identity(
         sites,
     };
     if let Some((_, cause)) = problem {
-        watched.notice = Some(notice(&watched.label, &cause, watched.contact.as_deref()));
+        watched.notice = Some(notice(
+            &watched.label,
+            &cause,
+            watched.contact.as_deref(),
+            options.lang,
+        ));
     }
     watched
 }
 
-fn needs(mut watched: IdentityWatch, reason: NeedReason, cause: NoticeCause) -> IdentityWatch {
-    watched.notice = Some(notice(&watched.label, &cause, watched.contact.as_deref()));
+fn needs(
+    lang: certdesk_wording::Lang,
+    mut watched: IdentityWatch,
+    reason: NeedReason,
+    cause: NoticeCause,
+) -> IdentityWatch {
+    watched.notice = Some(notice(
+        &watched.label,
+        &cause,
+        watched.contact.as_deref(),
+        lang,
+    ));
     watched.outcome = WatchOutcome::NeedsPerson { reason };
     watched
 }

@@ -72,6 +72,8 @@ pub struct Text {
     pub id: &'static str,
     /// The values, by the names the message uses.
     pub args: Vec<(&'static str, String)>,
+    /// Numbers, by name: counted values that choose a plural form ("1 day", "3 days").
+    pub nums: Vec<(&'static str, i64)>,
 }
 
 impl Text {
@@ -80,7 +82,14 @@ impl Text {
         Text {
             id,
             args: Vec::new(),
+            nums: Vec::new(),
         }
+    }
+
+    /// Adds a number (it selects plural forms: `{ $n -> [one] … *[other] … }`).
+    pub fn num(mut self, name: &'static str, value: i64) -> Text {
+        self.nums.push((name, value));
+        self
     }
 
     /// Adds a value.
@@ -91,7 +100,7 @@ impl Text {
 
     /// The sentence in `lang`.
     pub fn render(&self, lang: Lang) -> String {
-        render(lang, self.id, &self.args)
+        render_with(lang, self.id, &self.args, &self.nums)
     }
 }
 
@@ -123,9 +132,21 @@ fn bundle(lang: Lang) -> &'static FluentBundle<FluentResource> {
 /// Renders message `id` in `lang` with `args`. An id missing in `lang` falls back to English;
 /// one missing everywhere renders as the id itself (the tests keep both from happening).
 pub fn render(lang: Lang, id: &str, args: &[(&'static str, String)]) -> String {
+    render_with(lang, id, args, &[])
+}
+
+fn render_with(
+    lang: Lang,
+    id: &str,
+    args: &[(&'static str, String)],
+    nums: &[(&'static str, i64)],
+) -> String {
     let mut fluent_args = FluentArgs::new();
     for (name, value) in args {
         fluent_args.set(*name, value.as_str());
+    }
+    for (name, value) in nums {
+        fluent_args.set(*name, *value);
     }
     for lang in [lang, Lang::En] {
         let bundle = bundle(lang);

@@ -91,3 +91,66 @@ label-key-on-token-value = „{ $label }“ ({ $key }), signiert mit { $mechanis
 label-no-signing-mechanism = keinem Signaturverfahren
 label-tls12-retry = Über TLS 1.2, mit demselben Schlüssel auf dem Token: { $sentence }
 label-tls12-status = HTTP-Status über TLS 1.2
+
+## Mitteilungen (Desktop-Benachrichtigungen von certdesk watch und der App)
+
+left-today = läuft heute ab
+left-in-day = läuft in { $n } { $n ->
+    [one] Tag
+   *[other] Tagen
+} ab
+left-in-hour = läuft in { $n } { $n ->
+    [one] Stunde
+   *[other] Stunden
+} ab
+left-in-minute = läuft in { $n } { $n ->
+    [one] Minute
+   *[other] Minuten
+} ab
+left-in-second = läuft in { $n } { $n ->
+    [one] Sekunde
+   *[other] Sekunden
+} ab
+left-ago-day = ist vor { $n } { $n ->
+    [one] Tag
+   *[other] Tagen
+} abgelaufen
+left-ago-hour = ist vor { $n } { $n ->
+    [one] Stunde
+   *[other] Stunden
+} abgelaufen
+left-ago-minute = ist vor { $n } { $n ->
+    [one] Minute
+   *[other] Minuten
+} abgelaufen
+left-ago-second = ist vor { $n } { $n ->
+    [one] Sekunde
+   *[other] Sekunden
+} abgelaufen
+notice-ask-contact = Wenn Sie Hilfe brauchen, fragen Sie { $contact }.
+notice-ask-anyone = Wenn Sie Hilfe brauchen, fragen Sie die Stelle, von der Sie dieses Zertifikat haben.
+notice-title-expires = Zertifikat „{ $label }“ { $left }
+notice-expires-soon = Ihr Zertifikat „{ $label }“ { $left }.
+notice-todo-open-to-renew = Öffnen Sie certdesk, um es zu erneuern.
+notice-needs-new-request = Ihr Zertifikat „{ $label }“ { $left }, und certdesk kann es nicht selbst erneuern: Es stammt nicht von einem Server, der Zertifikate automatisch erneuert.
+notice-todo-new-request = Bitten Sie um ein neues Zertifikat (einen neuen Registrierungscode), öffnen Sie dann certdesk und beantragen Sie es.
+notice-title-renewal-failed = Zertifikat „{ $label }“ wurde nicht erneuert
+notice-renewal-failed = Ihr Zertifikat „{ $label }“ { $left }, und certdesk konnte es nicht erneuern: { $detail }.
+notice-todo-renew-again = Öffnen Sie certdesk und versuchen Sie „Jetzt erneuern“; schlägt es wieder fehl, senden Sie dem Helpdesk den Bericht („Bericht für den Helpdesk kopieren“).
+notice-title-renewal-pending = Erneuerung von „{ $label }“ wartet auf Freigabe
+notice-renewal-pending = Der Server hält die Erneuerung Ihres Zertifikats „{ $label }“ zur Freigabe zurück; das aktuelle { $left }.
+notice-todo-wait = Nichts zu tun, solange es nicht vorher abläuft; certdesk fragt bei der nächsten Prüfung erneut.
+notice-title-store-not-updated = „{ $label }“ erneuert, aber nicht in { $store }
+notice-store-not-updated = Ihr Zertifikat „{ $label }“ wurde erneuert, aber { $store } hat noch das alte: { $detail }.
+notice-todo-install-again = Öffnen Sie certdesk und installieren Sie „{ $label }“ erneut in { $store }.
+notice-title-site-rejects = { $site } hat das erneuerte „{ $label }“ nicht akzeptiert
+notice-site-rejects = Ihr Zertifikat „{ $label }“ wurde erneuert, aber { $site } hat das neue nicht akzeptiert: { $detail }.
+notice-todo-tell-help-desk = Sagen Sie es dem Helpdesk, mit dem Bericht aus certdesk („Bericht für den Helpdesk kopieren“).
+notice-title-unreadable = Zertifikat „{ $label }“ kann nicht gelesen werden
+notice-unreadable = certdesk kann Ihr Zertifikat „{ $label }“ nicht lesen und daher weder sagen, wann es abläuft, noch es erneuern: { $detail }.
+notice-todo-send-report = Senden Sie dem Helpdesk den Bericht aus certdesk („Bericht für den Helpdesk kopieren“); vielleicht brauchen Sie ein neues Zertifikat.
+notice-title-revoked = Zertifikat „{ $label }“ wurde widerrufen
+notice-revoked = Die Zertifizierungsstelle hat Ihr Zertifikat „{ $label }“ widerrufen: Websites werden es ablehnen.
+notice-todo-new-certificate = Bitten Sie um ein neues Zertifikat; verwenden Sie dieses nicht weiter.
+notice-title-no-expiry = Zertifikat „{ $label }“
+notice-no-expiry = Ihr Zertifikat „{ $label }“ hat kein Ablaufdatum.

@@ -91,3 +91,66 @@ label-key-on-token-value = "{ $label }" ({ $key }), signs with { $mechanisms }
 label-no-signing-mechanism = no signing mechanism
 label-tls12-retry = Over TLS 1.2, with the same key on the token: { $sentence }
 label-tls12-status = HTTP status over TLS 1.2
+
+## Notices (desktop notifications of certdesk watch and of the app)
+
+left-today = expires today
+left-in-day = expires in { $n } { $n ->
+    [one] day
+   *[other] days
+}
+left-in-hour = expires in { $n } { $n ->
+    [one] hour
+   *[other] hours
+}
+left-in-minute = expires in { $n } { $n ->
+    [one] minute
+   *[other] minutes
+}
+left-in-second = expires in { $n } { $n ->
+    [one] second
+   *[other] seconds
+}
+left-ago-day = expired { $n } { $n ->
+    [one] day
+   *[other] days
+} ago
+left-ago-hour = expired { $n } { $n ->
+    [one] hour
+   *[other] hours
+} ago
+left-ago-minute = expired { $n } { $n ->
+    [one] minute
+   *[other] minutes
+} ago
+left-ago-second = expired { $n } { $n ->
+    [one] second
+   *[other] seconds
+} ago
+notice-ask-contact = If you need help, ask { $contact }.
+notice-ask-anyone = If you need help, ask whoever gave you this certificate.
+notice-title-expires = Certificate "{ $label }" { $left }
+notice-expires-soon = Your certificate "{ $label }" { $left }.
+notice-todo-open-to-renew = Open certdesk to renew it.
+notice-needs-new-request = Your certificate "{ $label }" { $left }, and certdesk cannot renew it by itself: it did not come from a server that renews certificates automatically.
+notice-todo-new-request = Ask for a new certificate (a new enrollment code), then open certdesk and request it.
+notice-title-renewal-failed = Certificate "{ $label }" was not renewed
+notice-renewal-failed = Your certificate "{ $label }" { $left } and certdesk could not renew it: { $detail }.
+notice-todo-renew-again = Open certdesk and try "Renew now"; if it fails again, send the help desk the report ("Copy report for the help desk").
+notice-title-renewal-pending = Renewal of "{ $label }" awaits approval
+notice-renewal-pending = The server holds the renewal of your certificate "{ $label }" for approval; the current one { $left }.
+notice-todo-wait = Nothing to do unless it expires first; certdesk asks again on its next check.
+notice-title-store-not-updated = "{ $label }" renewed, but not in { $store }
+notice-store-not-updated = Your certificate "{ $label }" was renewed, but { $store } still has the old one: { $detail }.
+notice-todo-install-again = Open certdesk and install "{ $label }" into { $store } again.
+notice-title-site-rejects = { $site } did not accept the renewed "{ $label }"
+notice-site-rejects = Your certificate "{ $label }" was renewed, but { $site } did not accept the new one: { $detail }.
+notice-todo-tell-help-desk = Tell the help desk, with the report from certdesk ("Copy report for the help desk").
+notice-title-unreadable = Certificate "{ $label }" cannot be read
+notice-unreadable = certdesk cannot read your certificate "{ $label }", so it cannot tell when it expires or renew it: { $detail }.
+notice-todo-send-report = Send the help desk the report from certdesk ("Copy report for the help desk"); you may need a new certificate.
+notice-title-revoked = Certificate "{ $label }" was revoked
+notice-revoked = The certificate authority revoked your certificate "{ $label }": sites will refuse it.
+notice-todo-new-certificate = Ask for a new certificate; do not keep using this one.
+notice-title-no-expiry = Certificate "{ $label }"
+notice-no-expiry = Your certificate "{ $label }" has no expiry date.
