@@ -1,4 +1,4 @@
-//! `certdesk enroll est|portal|resume`, `certdesk renew` and `certdesk request email`: a thin
+//! `certdesk enroll est|scep|portal|resume`, `certdesk renew` and `certdesk request email`: a thin
 //! layer over certdesk_core::enroll (arguments in, outcome laid out).
 
 use std::path::{Path, PathBuf};

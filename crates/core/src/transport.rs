@@ -391,7 +391,9 @@ async fn send_async(request: &HttpRequest<'_>) -> Result<HttpResponse> {
 
 async fn exchange(request: &HttpRequest<'_>) -> Result<HttpResponse> {
     // Every address through the one parser (see `weburl`): plain http:// only reaches here for
-    // public signed data (CRLs, OCSP); the callers that send codes or requests refuse it first.
+    // public signed data (CRLs, OCSP) and SCEP, whose messages are signed and encrypted to a CA
+    // certificate matched against a confirmed fingerprint (`enroll::scep`); the callers that
+    // send codes or requests in the clear refuse it first.
     let usage = if request
         .url
         .trim()

@@ -1,7 +1,8 @@
 //! Enrollment: a pending request from the wallet becomes a certificate through an EST server
-//! (RFC 7030), a "paste or upload your CSR" portal, or an email to an administrator.
+//! (RFC 7030), a SCEP server (RFC 8894), a "paste or upload your CSR" portal, or an email to an
+//! administrator.
 //!
-//! The protocol logic is pure ([`est`], [`portal`], [`email`]); this module runs the exchange
+//! The protocol logic is pure ([`est`], [`scep`], [`portal`], [`email`]); this module runs the exchange
 //! through [`crate::transport`] and keeps `enrollment.json` beside the identity, written before
 //! every attempt and after every answer, so that a pending request survives a crash or a closed
 //! app: [`resume`] carries on from what is recorded. The request's key never leaves the wallet;
@@ -505,7 +506,7 @@ pub fn resume(
         return Err(Error::invalid(
             "identity",
             format!(
-                "{} was never sent to an enrollment server; use `certdesk enroll est` or `certdesk enroll portal` first",
+                "{} was never sent to an enrollment server; use `certdesk enroll est`, `certdesk enroll scep` or `certdesk enroll portal` first",
                 identity.id
             ),
         ));
