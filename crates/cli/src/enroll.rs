@@ -1,5 +1,5 @@
 //! `certdesk enroll est|scep|portal|resume`, `certdesk renew` and `certdesk request email`: a thin
-//! layer over certdesk_core::enroll (arguments in, outcome laid out).
+//! layer over certdesk_flows::enroll (arguments in, outcome laid out).
 
 use std::path::{Path, PathBuf};
 use std::time::Duration;
