@@ -253,17 +253,8 @@ fn est_request(
 pub(crate) fn est(ctx: &Ctx, args: EstArgs) -> anyhow::Result<Outcome> {
     let request = est_request(args.url, args.label, &args.auth, &args.trust)?;
     let prepared = prepare(ctx, &args.id, MethodKind::Est, request)?;
-    let vault = ctx.vault().ok();
     // The key may sign the request again to meet the server's /csrattrs wishes (issue #3).
-    let access = ctx.access();
-    let outcome = certdesk_flows::enroll::enroll(
-        &ctx.wallet,
-        &args.id,
-        prepared,
-        vault.as_deref(),
-        Some(&access),
-    )?;
-    show(ctx, &outcome)
+    send(ctx, &args.id, prepared, true)
 }
 
 pub(crate) fn portal(ctx: &Ctx, args: PortalArgs) -> anyhow::Result<Outcome> {
@@ -279,10 +270,7 @@ pub(crate) fn portal(ctx: &Ctx, args: PortalArgs) -> anyhow::Result<Outcome> {
         ca_ident: None,
     };
     let prepared = prepare(ctx, &args.id, MethodKind::Portal, request)?;
-    let vault = ctx.vault().ok();
-    let outcome =
-        certdesk_flows::enroll::enroll(&ctx.wallet, &args.id, prepared, vault.as_deref(), None)?;
-    show(ctx, &outcome)
+    send(ctx, &args.id, prepared, false)
 }
 
 pub(crate) fn scep(ctx: &Ctx, args: ScepArgs) -> anyhow::Result<Outcome> {
@@ -312,15 +300,22 @@ pub(crate) fn scep(ctx: &Ctx, args: ScepArgs) -> anyhow::Result<Outcome> {
         ca_ident: args.ca_ident,
     };
     let prepared = prepare(ctx, &args.id, MethodKind::Scep, request)?;
-    let vault = ctx.vault().ok();
     // SCEP signs the request and decrypts the answer with the request's key in this process.
-    let access = ctx.access();
+    send(ctx, &args.id, prepared, true)
+}
+
+/// Sends a prepared request (the flows' enrollment) and lays out the outcome; `with_key` lets
+/// the request's key be unlocked in this process (EST's re-signing, SCEP's signing and
+/// decryption).
+fn send(ctx: &Ctx, id: &str, prepared: Prepared, with_key: bool) -> anyhow::Result<Outcome> {
+    let vault = ctx.vault().ok();
+    let access = with_key.then(|| ctx.access());
     let outcome = certdesk_flows::enroll::enroll(
         &ctx.wallet,
-        &args.id,
+        id,
         prepared,
         vault.as_deref(),
-        Some(&access),
+        access.as_ref(),
     )?;
     show(ctx, &outcome)
 }

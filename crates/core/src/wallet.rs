@@ -347,8 +347,9 @@ pub struct WalletLock {
     _file: fs::File,
 }
 
-/// The label of a new request: given, or the subject's common name; checked.
-fn request_label(request: &NewRequest) -> Result<String> {
+/// The label of a new request: given, or the subject's common name; checked (with the
+/// subject) before any key is made.
+pub fn request_label(request: &NewRequest) -> Result<String> {
     request.csr.subject.validate()?;
     let label = request
         .label

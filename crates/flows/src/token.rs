@@ -27,13 +27,10 @@ pub fn request_on_token(
     choice: TokenChoice<'_>,
     pin: &SecretString,
 ) -> Result<Identity> {
-    // The subject is checked before the token makes a key that would then be left unused.
-    request.csr.subject.validate()?;
+    // The subject and label are checked before the token makes a key that would then be left
+    // unused on it.
+    let label = certdesk_core::wallet::request_label(request)?;
     let (module, token) = find_token(choice.wanted, choice.module)?;
-    let label = request
-        .label
-        .clone()
-        .unwrap_or_else(|| request.csr.subject.common_name.trim().to_string());
     let key = TokenKey::generate(&module, &token, pin, request.key_type, &label)?;
     let identity = wallet.create_token_request(request, &key)?;
     let event = HistoryEvent::now(EventKind::Requested)
